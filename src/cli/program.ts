@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { version } from '../version.js';
+
+/**
+ * Builds the `gendice` command. Each subcommand lives in its own file under src/cli/ and is
+ * registered here; results go to stdout, logs and progress to stderr.
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('gendice')
+    .description('Segmentation of highly unbalanced 2D and 3D images on TensorFlow.js (Generalised Dice loss and peers)')
+    .version(version, '-V, --version')
+    .showHelpAfterError()
+    .showSuggestionAfterError();
+  return program;
+}

@@ -1,0 +1,3 @@
+export { editDistance, closestName, didYouMean } from './didYouMean.js';
+export { Random } from './random.js';
+export { writeFileAtomic } from './atomicWrite.js';
