@@ -1,0 +1,27 @@
+/** gendice metrics: overlap and boundary metrics on hard masks, explicit empty-case policies, streaming, evaluation. */
+export type { ArrayWithShape, Binarization, BinarizeMode, ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './common.js';
+export { EMPTY_POLICIES, BINARIZE_MODES, percentile } from './common.js';
+export { dice, diceFromCounts } from './dice.js';
+export type { DiceOptions } from './dice.js';
+export { jaccard, jaccardFromCounts } from './jaccard.js';
+export type { JaccardOptions } from './jaccard.js';
+export { generalizedDiceScore, generalizedDiceFromCounts, GDS_WEIGHT_TYPES } from './generalizedDiceScore.js';
+export type { GdsWeightType, GeneralizedDiceScoreOptions } from './generalizedDiceScore.js';
+export { confusionMetrics, confusionMetricsFromCounts, CONFUSION_METRIC_NAMES } from './confusionMetrics.js';
+export type { ConfusionMetricName, ConfusionMetricsOptions, ConfusionMetricsResult, ConfusionValues } from './confusionMetrics.js';
+export { distanceTransform, squaredDistanceTransform } from './distanceTransform.js';
+export { maskBoundary } from './boundary.js';
+export { surfaceDistances } from './surfaceDistances.js';
+export type { BoundaryMetricOptions, SurfaceDistances } from './surfaceDistances.js';
+export { hausdorffDistance } from './hausdorffDistance.js';
+export type { HausdorffDistanceOptions } from './hausdorffDistance.js';
+export { averageSurfaceDistance } from './averageSurfaceDistance.js';
+export type { AverageSurfaceDistanceOptions } from './averageSurfaceDistance.js';
+export { surfaceDice } from './surfaceDice.js';
+export type { SurfaceDiceOptions } from './surfaceDice.js';
+export { aggregate, summarize } from './aggregate.js';
+export type { Aggregate, Summary } from './aggregate.js';
+export { CountAccumulator, MetricAccumulator } from './accumulator.js';
+export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './accumulator.js';
+export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writeEvaluation, EVALUATION_METRICS } from './evaluate.js';
+export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './evaluate.js';
