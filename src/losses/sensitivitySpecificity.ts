@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  type LossFunction,
+  type SharedLossOptions,
+  OptionChecker,
+  makeLoss,
+  prepareInputs,
+  reduce,
+  sharedOptionNames,
+  withoutBackground,
+} from './common.js';
+import { overlapStatistics } from './overlapStatistics.js';
+import { foregroundChannel } from './twoClassDice.js';
+
+export interface SensitivitySpecificityLossOptions extends SharedLossOptions {
+  /** Weight of the sensitivity (foreground) term. Default 0.05, as the paper. */
+  lambda?: number;
+  /** Added to each term's denominator. Default 1e-5. */
+  epsilon?: number;
+  /**
+   * 'binary': the paper's form on the foreground (C = 1, or channel 1 of C = 2; default for C <= 2);
+   * 'sum': the binary form summed over the kept classes (NiftyNet's multi-class version; default
+   * for C > 2). For two softmax classes 'sum' makes λ cancel out: a different loss.
+   */
+  form?: 'binary' | 'sum';
+}
+
+const optionNames = [...sharedOptionNames, 'lambda', 'epsilon', 'form'];
+
+/**
+ * Sensitivity-specificity loss (Brosch et al. 2015, as in Sudre et al. 2017, eq. 3), per image:
+ *
+ *   SS = λ Σ (r - p)² r / (Σ r + ε) + (1 - λ) Σ (r - p)² (1 - r) / (Σ (1 - r) + ε)
+ *
+ * `reduction: 'none'` gives `[B]` (`[]` with `batch`).
+ */
+export function sensitivitySpecificityLoss(options: SensitivitySpecificityLossOptions = {}): LossFunction {
+  const fn = 'sensitivitySpecificityLoss';
+  const check = new OptionChecker(fn, options, optionNames);
+  const shared = check.shared();
+  const lambda = check.number('lambda', 0.05, { min: 0, max: 1 });
+  const epsilon = check.number('epsilon', 1e-5, { min: 0 });
+  const formOption = check.oneOf('form', ['binary', 'sum'] as const, undefined);
+  return makeLoss('ss', { ...shared, lambda, epsilon, form: formOption }, (yTrue, yPred) =>
+    tf.tidy(() => {
+      const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
+      const form = formOption ?? (input.numClasses <= 2 ? 'binary' : 'sum');
+      if (form === 'binary' && input.numClasses > 2) {
+        throw new Error(`${fn}: form 'binary' needs one or two channels, got ${input.numClasses} in yPred [${yPred.shape.join(', ')}]; use form 'sum'`);
+      }
+      let p = input.probs;
+      let r = input.target;
+      if (form === 'binary') {
+        p = foregroundChannel(p);
+        r = foregroundChannel(r);
+      } else if (!shared.includeBackground) {
+        p = withoutBackground(p);
+        r = withoutBackground(r);
+      }
+      const s = overlapStatistics(p, r, ['sumR', 'sqDiff', 'sqDiffR']);
+      let sumR: tf.Tensor = s.sumR;
+      let sqDiffR: tf.Tensor = s.sqDiffR;
+      let sqDiff: tf.Tensor = s.sqDiff;
+      let n = input.voxels;
+      if (shared.batch) {
+        sumR = tf.sum(sumR, 0, true);
+        sqDiffR = tf.sum(sqDiffR, 0, true);
+        sqDiff = tf.sum(sqDiff, 0, true);
+        n *= input.batchSize;
+      }
+      const sensitivity = tf.div(sqDiffR, tf.add(sumR, epsilon));
+      const specificity = tf.div(tf.sub(sqDiff, sqDiffR), tf.add(tf.sub(n, sumR), epsilon));
+      let perImage: tf.Tensor = tf.sum(tf.add(tf.mul(lambda, sensitivity), tf.mul(1 - lambda, specificity)), 1);
+      if (shared.batch) perImage = tf.reshape(perImage, []);
+      return reduce(perImage, shared.reduction);
+    }),
+  );
+}
