@@ -1,0 +1,186 @@
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { conv2dBackpropFilter, conv3dBackpropFilter } from './kernels.js';
+
+/**
+ * Gradients of dilated (atrous) 2D and 3D convolutions, which TF.js 4.22 refuses on every backend
+ * ("dilation rates greater than 1 are not yet supported in gradients").
+ *
+ * Method (space-to-batch, as TensorFlow's own atrous convolution): with stride 1, output element
+ * o = d·q + r of a convolution with dilation d only ever reads input elements of phase r, so after
+ * padding the input to a multiple of d and moving the d phases of every spatial axis into the batch
+ * (`spaceToBatchND`), the dilated convolution is an ordinary 'valid' convolution with the original
+ * (undilated) filter. Its gradients are then the stock `Conv{2,3}DBackpropFilter` and
+ * `Conv{2,3}DBackpropInput` kernels on the rearranged tensors, and `batchToSpaceND` puts the input
+ * gradient back. The work is that of an undilated convolution plus two memory-bound rearrangements;
+ * nothing is computed on inserted zeros. Everything is expressed in TF.js ops, so it runs on whatever
+ * kernels the active backend has registered.
+ *
+ * Undilated convolutions keep the gradient that was registered before (TF.js's own, or an engine's).
+ */
+
+type Spatial = number[];
+
+/** Per spatial axis: padding before, as computed by TF.js for the forward convolution. */
+interface DilatedGeometry {
+  inSize: Spatial;
+  outSize: Spatial;
+  filterSize: Spatial;
+  dilations: Spatial;
+  padBefore: Spatial;
+}
+
+/** The paddings of x and dy, per spatial axis, that make every axis a whole number of phases. */
+function phasePaddings(g: DilatedGeometry): { x: [number, number][]; dy: [number, number][] } {
+  const x: [number, number][] = [];
+  const dy: [number, number][] = [];
+  for (let i = 0; i < g.inSize.length; i++) {
+    const d = g.dilations[i]!;
+    const k = g.filterSize[i]!;
+    const out = g.outSize[i]!;
+    const phaseOut = Math.ceil(out / d);
+    const phaseIn = phaseOut + k - 1;
+    const after = phaseIn * d - g.inSize[i]! - g.padBefore[i]!;
+    if (after < 0) {
+      throw new Error(
+        `dilated convolution gradient: internal geometry error on axis ${i} (input ${g.inSize[i]}, ` +
+          `output ${out}, filter ${k}, dilation ${d}, pad ${g.padBefore[i]})`,
+      );
+    }
+    x.push([g.padBefore[i]!, after]);
+    dy.push([0, phaseOut * d - out]);
+  }
+  return { x, dy };
+}
+
+/**
+ * Input and filter gradients of a stride-1 dilated convolution, channels last, in 2 or 3 spatial
+ * dimensions. Exported for tests and for engines that want the same decomposition.
+ */
+export function dilatedConvGradients(
+  x: Tensor,
+  dy: Tensor,
+  filter: Tensor,
+  geometry: DilatedGeometry,
+): { dx: () => Tensor; dFilter: () => Tensor } {
+  const pads = phasePaddings(geometry);
+  const block = geometry.dilations;
+  const spatialRank = geometry.inSize.length;
+  const phased = (): { xs: Tensor; dys: Tensor } => ({
+    xs: tf.spaceToBatchND(x, block, pads.x),
+    dys: tf.spaceToBatchND(dy, block, pads.dy),
+  });
+  return {
+    dx: () =>
+      tf.tidy(() => {
+        const { xs, dys } = phased();
+        const dxs =
+          spatialRank === 2
+            ? tf.conv2dTranspose(dys as tf.Tensor4D, filter as tf.Tensor4D, xs.shape as [number, number, number, number], 1, 'valid')
+            : tf.conv3dTranspose(
+                dys as tf.Tensor5D,
+                filter as tf.Tensor5D,
+                xs.shape as [number, number, number, number, number],
+                1,
+                'valid',
+              );
+        return tf.batchToSpaceND(dxs, block, pads.x);
+      }),
+    dFilter: () =>
+      tf.tidy(() => {
+        const { xs, dys } = phased();
+        return spatialRank === 2
+          ? conv2dBackpropFilter(xs, dys, filter.shape, 1, 'valid')
+          : conv3dBackpropFilter(xs, dys, filter.shape, 1, 'valid');
+      }),
+  };
+}
+
+function asTuple(v: unknown, n: number, what: string): number[] {
+  if (typeof v === 'number') return new Array<number>(n).fill(v);
+  if (Array.isArray(v) && v.length === n && v.every((e) => typeof e === 'number')) return v as number[];
+  throw new Error(`dilated convolution gradient: expected ${what} to be a number or ${n} numbers, got ${String(v)}`);
+}
+
+const allOne = (v: number[]): boolean => v.every((e) => e === 1);
+
+/** A Conv2D gradient that handles dilations > 1 and defers to `previous` otherwise. */
+export function dilatedConv2DGradConfig(previous: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const dilations = asTuple(attrs['dilations'], 2, 'dilations');
+      if (allOne(dilations)) {
+        if (previous === undefined) throw new Error('Conv2D gradient: no undilated gradient registered');
+        return previous.gradFunc(dyIn, saved, attrs);
+      }
+      const strides = asTuple(attrs['strides'], 2, 'strides');
+      if (!allOne(strides)) {
+        throw new Error(`Conv2D gradient: dilations ${dilations} need strides 1, got strides ${strides}`);
+      }
+      const channelsFirst = attrs['dataFormat'] === 'NCHW';
+      const [x0, filter] = saved as [Tensor, Tensor];
+      const dy0 = dyIn as Tensor;
+      const x = channelsFirst ? tf.transpose(x0, [0, 2, 3, 1]) : x0;
+      const dy = channelsFirst ? tf.transpose(dy0, [0, 2, 3, 1]) : dy0;
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        1,
+        dilations as [number, number],
+        attrs['pad'] as 'same' | 'valid' | number,
+        attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+      );
+      const grads = dilatedConvGradients(x, dy, filter, {
+        inSize: [info.inHeight, info.inWidth],
+        outSize: [info.outHeight, info.outWidth],
+        filterSize: [info.filterHeight, info.filterWidth],
+        dilations,
+        padBefore: [info.padInfo.top, info.padInfo.left],
+      });
+      return {
+        x: () => {
+          const dx = grads.dx();
+          return channelsFirst ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
+        },
+        filter: grads.dFilter,
+      };
+    },
+  };
+}
+
+/** A Conv3D gradient that handles dilations > 1 and defers to `previous` otherwise. */
+export function dilatedConv3DGradConfig(previous: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: 'Conv3D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const dilations = asTuple(attrs['dilations'], 3, 'dilations');
+      if (allOne(dilations)) {
+        if (previous === undefined) throw new Error('Conv3D gradient: no undilated gradient registered');
+        return previous.gradFunc(dyIn, saved, attrs);
+      }
+      const strides = asTuple(attrs['strides'], 3, 'strides');
+      if (!allOne(strides)) {
+        throw new Error(`Conv3D gradient: dilations ${dilations} need strides 1, got strides ${strides}`);
+      }
+      const [x, filter] = saved as [Tensor, Tensor];
+      const info = tf.backend_util.computeConv3DInfo(
+        x.shape as [number, number, number, number, number],
+        filter.shape as [number, number, number, number, number],
+        1,
+        dilations as [number, number, number],
+        attrs['pad'] as 'same' | 'valid',
+      );
+      const grads = dilatedConvGradients(x, dyIn as Tensor, filter, {
+        inSize: [info.inDepth, info.inHeight, info.inWidth],
+        outSize: [info.outDepth, info.outHeight, info.outWidth],
+        filterSize: [info.filterDepth, info.filterHeight, info.filterWidth],
+        dilations,
+        padBefore: [info.padInfo.front, info.padInfo.top, info.padInfo.left],
+      });
+      return { x: grads.dx, filter: grads.dFilter };
+    },
+  };
+}

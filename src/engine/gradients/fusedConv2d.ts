@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * `tf.fused.conv2d` (which `tf.layers.conv2d` always calls) keeps the fused kernel while recording
+ * gradients when the activation is linear, and its private custom gradient rejects dilations > 1.
+ * That gradient is not in the registry, so it cannot be replaced there: instead `tf.fused.conv2d` is
+ * wrapped so that dilated calls run unfused (Conv2D, bias Add, activation), whose gradients are the
+ * registered ones, including gendice's dilated Conv2D gradient. Undilated calls are untouched.
+ *
+ * Returns false when the namespace cannot be patched (a frozen ES-module namespace, as in some
+ * browser bundles); dilated 2D layers with a linear activation then cannot train there.
+ */
+type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
+
+const WRAPPED = Symbol.for('gendice.fusedConv2dDilated');
+
+export function patchFusedConv2dForDilation(): boolean {
+  const ns = tf.fused as unknown as Record<string, unknown>;
+  const original = ns['conv2d'] as ((args: FusedConv2dArgs) => tf.Tensor) & { [WRAPPED]?: true };
+  if (original[WRAPPED] === true) return true;
+  const wrapped = Object.assign(
+    (args: FusedConv2dArgs): tf.Tensor => {
+      const d = args.dilations ?? 1;
+      const dilated = Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1;
+      if (!dilated) return original(args);
+      return tf.tidy(() => {
+        let y: tf.Tensor = tf.conv2d(
+          args.x as tf.Tensor4D,
+          args.filter as tf.Tensor4D,
+          args.strides,
+          args.pad,
+          args.dataFormat ?? 'NHWC',
+          d,
+          args.dimRoundingMode,
+        );
+        if (args.bias !== undefined && args.bias !== null) y = tf.add(y, args.bias);
+        return applyActivation(y, args);
+      });
+    },
+    { [WRAPPED]: true as const },
+  );
+  try {
+    ns['conv2d'] = wrapped;
+  } catch {
+    return false;
+  }
+  return ns['conv2d'] === wrapped;
+}
+
+function applyActivation(y: tf.Tensor, args: FusedConv2dArgs): tf.Tensor {
+  switch (args.activation ?? 'linear') {
+    case 'linear':
+      return y;
+    case 'relu':
+      return tf.relu(y);
+    case 'relu6':
+      return tf.relu6(y);
+    case 'elu':
+      return tf.elu(y);
+    case 'sigmoid':
+      return tf.sigmoid(y);
+    case 'leakyrelu':
+      return tf.leakyRelu(y, args.leakyreluAlpha ?? 0.2);
+    case 'prelu':
+      if (args.preluActivationWeights === undefined) throw new Error('fused.conv2d: prelu needs preluActivationWeights');
+      return tf.prelu(y, args.preluActivationWeights);
+    default:
+      throw new Error(`fused.conv2d: unsupported activation '${String(args.activation)}'`);
+  }
+}

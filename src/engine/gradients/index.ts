@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs';
+import { batchNormGradConfig } from './batchNorm.js';
+import { conv3DBackpropInputGradConfig } from './conv3dTranspose.js';
+import { dilatedConv2DGradConfig, dilatedConv3DGradConfig } from './dilatedConv.js';
+import { patchFusedConv2dForDilation } from './fusedConv2d.js';
+
+export { dilatedConvGradients } from './dilatedConv.js';
+
+/** What `installMissingGradients` did: the kernels whose gradients it registered, and the op it wrapped. */
+export interface GradientInstallReport {
+  /** Kernel names whose gradient gendice registered (on the first call; the same list afterwards). */
+  kernels: string[];
+  /** Whether `tf.fused.conv2d` could be wrapped so dilated 2D layers with linear activation train. */
+  fusedConv2dPatched: boolean;
+}
+
+let report: GradientInstallReport | undefined;
+
+function previousGradient(kernelName: string): tf.GradConfig | undefined {
+  try {
+    return tf.getGradient(kernelName);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Registers, once per process, the gradients TF.js 4.22 lacks on every backend:
+ * - `Conv2D` and `Conv3D` with dilations > 1 (space-to-batch decomposition; undilated calls keep the
+ *   gradient registered before, so an engine's own gradient is preserved);
+ * - `Conv3DBackpropInputV2` (so `conv3dTranspose` trains);
+ * - `FusedBatchNorm` on rank ≥ 5 inputs (ranks ≤ 4 keep the previous gradient);
+ * and wraps `tf.fused.conv2d` so that dilated calls run unfused while training.
+ * Idempotent: later calls return the first report and change nothing. Gradients are global in
+ * TF.js (not per backend), so this covers cpu, wasm, webgl and any engine's kernels alike.
+ */
+export function installMissingGradients(): GradientInstallReport {
+  if (report !== undefined) return report;
+  const conv2d = previousGradient('Conv2D');
+  const conv3d = previousGradient('Conv3D');
+  const batchNorm = previousGradient('FusedBatchNorm');
+  tf.registerGradient(dilatedConv2DGradConfig(conv2d));
+  tf.registerGradient(dilatedConv3DGradConfig(conv3d));
+  tf.registerGradient(conv3DBackpropInputGradConfig);
+  tf.registerGradient(batchNormGradConfig(batchNorm));
+  report = {
+    kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm'],
+    fusedConv2dPatched: patchFusedConv2dForDilation(),
+  };
+  return report;
+}
