@@ -1,0 +1,62 @@
+/** gendice data layer: NIfTI, orientation, datasets, normalisation, patch sampling, augmentation, phantoms. */
+export {
+  NIFTI_DATATYPES,
+  allocateVoxels,
+  bytesPerVoxel,
+  channelsLastToVolume,
+  createVolume,
+  datatypeOf,
+  diagonalAffine,
+  volumeToChannelsLast,
+  voxelsPerChannel,
+  withData,
+  type CreateVolumeOptions,
+  type NiftiDatatype,
+  type NiftiHeaderInfo,
+  type Volume,
+  type VoxelArray,
+} from './volume.js';
+export {
+  NiftiError,
+  encodeNifti,
+  parseNifti,
+  readNifti,
+  writeNifti,
+  type ReadNiftiOptions,
+  type WriteNiftiOptions,
+} from './nifti.js';
+export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './orientation.js';
+export {
+  checkGeometry,
+  checkLabelValues,
+  loadCase,
+  loadCaseList,
+  loadDecathlon,
+  splitCases,
+  type CaseEntry,
+  type DatasetDescription,
+  type GeometryTolerance,
+  type LoadCaseOptions,
+  type LoadedCase,
+  type SplitOptions,
+} from './dataset.js';
+export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './normalization.js';
+export {
+  PatchSampler,
+  type ForegroundFractionStatistics,
+  type PatchBatch,
+  type PatchSamplerOptions,
+  type PatchSamplerState,
+  type SamplerCase,
+  type SamplingMode,
+} from './patchSampler.js';
+export { Augmenter, type AugmentationOptions } from './augmentation.js';
+export { LESION_SHAPES, generatePhantom, type LesionShape, type Phantom, type PhantomOptions } from './phantom.js';
+export {
+  SYNTH_LESION_SHAPES,
+  writeSyntheticDataset,
+  type SynthCaseReport,
+  type SynthLesionShape,
+  type SynthOptions,
+  type SynthReport,
+} from './synth.js';
