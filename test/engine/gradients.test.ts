@@ -47,8 +47,8 @@ describe.each([
   { pad: 'valid' as const, d: [3, 2], x: [2, 11, 9, 1], k: [2, 3] },
 ])('dilated conv2d gradient (pad $pad, dilations $d, x $x)', ({ pad, d, x: xShape, k }) => {
   it('equals the gradient of an undilated conv with an explicitly dilated filter', () => {
-    const x = tf.randomNormal(xShape, 0, 1, 'float32', 1) as tf.Tensor4D;
-    const w = tf.randomNormal([...k, xShape[3]!, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank>(xShape, 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal<tf.Rank>([...k, xShape[3]!, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
     const y = tf.conv2d(x, w, 1, pad, 'NHWC', d as [number, number]);
     const r = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
     const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
@@ -69,7 +69,7 @@ describe.each([
   { pad: 'same' as const, d: [4, 4, 4], x: [1, 5, 6, 5, 2] },
 ])('dilated conv3d gradient (pad $pad, dilations $d, x $x)', ({ pad, d, x: xShape }) => {
   it('equals the explicitly dilated reference and finite differences', () => {
-    const x = tf.randomNormal(xShape, 0, 1, 'float32', 4) as tf.Tensor5D;
+    const x = tf.randomNormal<tf.Rank>(xShape, 0, 1, 'float32', 4) as tf.Tensor5D;
     const w = tf.randomNormal([3, 3, 3, xShape[4]!, 3], 0, 1, 'float32', 5) as tf.Tensor5D;
     const conv = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
       tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, 1, pad, 'NDHWC', d as [number, number, number]);
@@ -132,7 +132,7 @@ describe('Conv3DBackpropInputV2 gradient (conv3dTranspose)', () => {
     { strides: 2, pad: 'same' as const, dy: [1, 2, 3, 2, 2], out: [1, 4, 6, 4, 3], k: 3 },
   ])('strides $strides, pad $pad, kernel $k', ({ strides, pad, dy: dyShape, out, k }) => {
     it('matches finite differences for both inputs', () => {
-      const dy = tf.randomNormal(dyShape, 0, 1, 'float32', 11) as tf.Tensor5D;
+      const dy = tf.randomNormal<tf.Rank>(dyShape, 0, 1, 'float32', 11) as tf.Tensor5D;
       const w = tf.randomNormal([k, k, k, out[4]!, dyShape[4]!], 0, 1, 'float32', 12) as tf.Tensor5D;
       const r = tf.randomNormal(out, 0, 1, 'float32', 13);
       const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
@@ -143,7 +143,7 @@ describe('Conv3DBackpropInputV2 gradient (conv3dTranspose)', () => {
         [0, dy, gA!],
         [1, w, gB!],
       ] as const) {
-        const data = t.dataSync();
+        const data = t.dataSync() as Float32Array;
         const gd = g.dataSync();
         for (const i of [0, 5, data.length - 1]) {
           const plus = data.slice();
