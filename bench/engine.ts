@@ -1,0 +1,177 @@
+/**
+ * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d]`:
+ * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128)
+ * and the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md on each engine, median step time, and
+ * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
+ * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
+import { note, printRows, timeMs, type BenchRow } from './_common.js';
+
+interface ModelSpec {
+  name: 'unet2d' | 'unet3d';
+  input: number[];
+  filters: number[];
+}
+
+const MODELS: ModelSpec[] = [
+  { name: 'unet2d', input: [8, 128, 128, 1], filters: [16, 32, 64, 128] },
+  { name: 'unet3d', input: [2, 48, 48, 48, 1], filters: [8, 16, 32] },
+];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** U-Net: per level 2×(3×3 conv + ReLU), max-pool 2, transposed conv 2 stride 2 up, concatenated skips, 1×1 sigmoid head. */
+export function buildUNet(spec: ModelSpec): tf.LayersModel {
+  const is3d = spec.input.length === 5;
+  const conv = (f: number, k: number, activation: 'relu' | 'sigmoid') =>
+    is3d ? tf.layers.conv3d({ filters: f, kernelSize: k, padding: 'same', activation }) : tf.layers.conv2d({ filters: f, kernelSize: k, padding: 'same', activation });
+  const pool = () => (is3d ? tf.layers.maxPooling3d({ poolSize: 2 }) : tf.layers.maxPooling2d({ poolSize: 2 }));
+  const up = (f: number) =>
+    is3d ? tf.layers.conv3dTranspose({ filters: f, kernelSize: 2, strides: 2, padding: 'same' }) : tf.layers.conv2dTranspose({ filters: f, kernelSize: 2, strides: 2, padding: 'same' });
+  const input = tf.input({ shape: spec.input.slice(1) });
+  let x: tf.SymbolicTensor = input;
+  const skips: tf.SymbolicTensor[] = [];
+  spec.filters.forEach((f, level) => {
+    x = conv(f, 3, 'relu').apply(x) as tf.SymbolicTensor;
+    x = conv(f, 3, 'relu').apply(x) as tf.SymbolicTensor;
+    if (level < spec.filters.length - 1) {
+      skips.push(x);
+      x = pool().apply(x) as tf.SymbolicTensor;
+    }
+  });
+  for (let level = spec.filters.length - 2; level >= 0; level--) {
+    const f = spec.filters[level]!;
+    x = up(f).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.concatenate().apply([skips[level]!, x]) as tf.SymbolicTensor;
+    x = conv(f, 3, 'relu').apply(x) as tf.SymbolicTensor;
+    x = conv(f, 3, 'relu').apply(x) as tf.SymbolicTensor;
+  }
+  const out = conv(1, 1, 'sigmoid').apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+/**
+ * conv3dTranspose has no gradient in TF.js 4.22 (gendice's gradients module adds it); until that is
+ * registered, the benchmark registers the textbook one so that the 3D U-Net can train.
+ */
+export function ensureConv3dTransposeGradient(): void {
+  if (tf.getGradient('Conv3DBackpropInputV2') !== undefined) return;
+  tf.registerGradient({
+    kernelName: 'Conv3DBackpropInputV2',
+    inputsToSave: ['dy', 'filter'],
+    gradFunc: (ddx, saved, attrs) => {
+      const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
+      const { strides, pad } = attrs as unknown as { strides: [number, number, number]; pad: 'same' | 'valid' };
+      const g = ddx as tf.Tensor5D;
+      return {
+        dy: () => tf.conv3d(g, filter, strides, pad),
+        filter: () =>
+          tf.engine().runKernel('Conv3DBackpropFilterV2', { x: g, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor,
+      };
+    },
+  });
+}
+
+async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
+  ensureConv3dTransposeGradient();
+  const model = buildUNet(spec);
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomUniform(spec.input);
+  const y = tf.tidy(() => tf.randomUniform([...spec.input.slice(0, -1), 1]).greater(0.9).toFloat());
+  const step = () =>
+    tf.tidy(() => {
+      const cost = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), true);
+      cost?.dataSync();
+    });
+  const ms = await timeMs(step, steps, 1);
+  x.dispose();
+  y.dispose();
+  optimizer.dispose();
+  model.dispose();
+  return ms;
+}
+
+const PYTORCH = String.raw`
+import json, sys, time, torch
+import torch.nn as nn
+torch.set_num_threads(2)
+spec = json.loads(sys.argv[1]); steps = int(sys.argv[2])
+is3d = len(spec["input"]) == 5
+Conv = nn.Conv3d if is3d else nn.Conv2d
+Up = nn.ConvTranspose3d if is3d else nn.ConvTranspose2d
+Pool = nn.MaxPool3d if is3d else nn.MaxPool2d
+class UNet(nn.Module):
+    def __init__(s, f):
+        super().__init__()
+        s.down = nn.ModuleList(); c = 1
+        for g in f:
+            s.down.append(nn.Sequential(Conv(c, g, 3, padding=1), nn.ReLU(), Conv(g, g, 3, padding=1), nn.ReLU())); c = g
+        s.ups = nn.ModuleList(); s.dec = nn.ModuleList()
+        for g in reversed(f[:-1]):
+            s.ups.append(Up(c, g, 2, stride=2)); s.dec.append(nn.Sequential(Conv(2 * g, g, 3, padding=1), nn.ReLU(), Conv(g, g, 3, padding=1), nn.ReLU())); c = g
+        s.head = Conv(c, 1, 1); s.pool = Pool(2)
+    def forward(s, x):
+        skips = []
+        for i, d in enumerate(s.down):
+            x = d(x)
+            if i < len(s.down) - 1: skips.append(x); x = s.pool(x)
+        for u, d in zip(s.ups, s.dec):
+            x = d(torch.cat([skips.pop(), u(x)], 1))
+        return torch.sigmoid(s.head(x))
+n = spec["input"]; shape = [n[0], n[-1]] + n[1:-1]
+m = UNet(spec["filters"]); opt = torch.optim.Adam(m.parameters(), 1e-3)
+x = torch.rand(shape); y = (torch.rand([n[0], 1] + n[1:-1]) > 0.9).float()
+loss = nn.BCELoss()
+def step():
+    opt.zero_grad(); l = loss(m(x), y); l.backward(); opt.step(); return l.item()
+step(); t = []
+for _ in range(steps):
+    t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
+t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__}))
+`;
+
+function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
+  if (!existsSync('/usr/bin/python3')) return undefined;
+  const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH, JSON.stringify(spec), String(steps)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    note(`bench engine: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
+    return undefined;
+  }
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms?: number; torch?: string };
+  note(`bench engine: PyTorch ${parsed.torch ?? '?'} ${spec.name}: ${parsed.ms?.toFixed(0)} ms`);
+  return parsed.ms;
+}
+
+async function main(): Promise<void> {
+  const engines = (arg('engines') ?? 'native,wasm').split(',') as EngineName[];
+  const models = (arg('models') ?? 'unet2d,unet3d').split(',');
+  const steps = Number(arg('steps') ?? 3);
+  const rows: BenchRow[] = [];
+  for (const spec of MODELS.filter((m) => models.includes(m.name))) {
+    const torchMs = pytorchStep(spec, steps);
+    if (torchMs !== undefined) rows.push({ name: spec.name, engine: 'pytorch', ms: torchMs, ratioToPytorch: 1 });
+    for (const engine of engines) {
+      try {
+        await selectEngine({ engine, quiet: true });
+      } catch (err) {
+        note(`bench engine: skipping ${engine}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      note(`bench engine: ${spec.name} on ${engineInfo().engine} ...`);
+      const ms = await tfjsStep(spec, steps);
+      rows.push({ name: spec.name, engine, ms, ratioToPytorch: torchMs !== undefined ? ms / torchMs : null });
+      resetEngine();
+    }
+  }
+  printRows('engine', rows);
+}
+
+// Runs only as a script, so that the profiling helpers can import buildUNet.
+if (process.argv[1] !== undefined && /engine\.ts$/.test(process.argv[1])) await main();

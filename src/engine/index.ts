@@ -1,0 +1,6 @@
+/** gendice's training engine: kernel sets under TF.js (oneDNN native, fast JS, wasm fallback) and their selection. */
+export { selectEngine, engineInfo, resetEngine, ENGINE_NAMES, ENGINE_ENV } from './select.js';
+export type { EngineName, EngineInfo, SelectEngineOptions } from './select.js';
+export { loadAddon, defaultAddonPath, ADDON_PATH_ENV } from './addon.js';
+export type { AddonLoad, NativeAddon } from './addon.js';
+export type { ReplacedKernel, KernelSource } from './kernelRegistry.js';

@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs';
+import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
+import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+
+type Args = Parameters<KernelFunction>[0];
+
+/** Max-pooling geometry in NDHWC with 2D pools as depth 1. */
+interface PoolGeometry {
+  batch: number;
+  channels: number;
+  inSize: [number, number, number];
+  outSize: [number, number, number];
+  filter: [number, number, number];
+  strides: [number, number, number];
+  dilations: [number, number, number];
+  pad: [number, number, number];
+}
+
+function pool2d(xShape: number[], attrs: tf.NamedAttrMap): PoolGeometry {
+  const info = tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
+  return {
+    batch: info.batchSize,
+    channels: info.inChannels,
+    inSize: [1, info.inHeight, info.inWidth],
+    outSize: [1, info.outHeight, info.outWidth],
+    filter: [1, info.filterHeight, info.filterWidth],
+    strides: [1, info.strideHeight, info.strideWidth],
+    dilations: [1, info.dilationHeight, info.dilationWidth],
+    pad: [0, info.padInfo.top, info.padInfo.left],
+  };
+}
+
+function pool3d(xShape: number[], attrs: tf.NamedAttrMap): PoolGeometry {
+  const info = tf.backend_util.computePool3DInfo(
+    xShape as [number, number, number, number, number],
+    attrs.filterSize as [number, number, number],
+    attrs.strides as [number, number, number],
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'floor' | undefined,
+  );
+  return {
+    batch: info.batchSize,
+    channels: info.inChannels,
+    inSize: [info.inDepth, info.inHeight, info.inWidth],
+    outSize: [info.outDepth, info.outHeight, info.outWidth],
+    filter: [info.filterDepth, info.filterHeight, info.filterWidth],
+    strides: [info.strideDepth, info.strideHeight, info.strideWidth],
+    dilations: [info.dilationDepth, info.dilationHeight, info.dilationWidth],
+    pad: [info.padInfo.front, info.padInfo.top, info.padInfo.left],
+  };
+}
+
+/**
+ * Visits every output position of a max pool; `visit(o, best, arg)` gets the output offset of the first
+ * channel, the per-channel maxima and the input offsets of the first maximum (TF.js's tie rule: the first
+ * strictly greater value in window order; -1 where no value beats -Infinity).
+ */
+function maxPoolScan(x: Float32Array, g: PoolGeometry, visit: (o: number, best: Float32Array, arg: Int32Array) => void): void {
+  const C = g.channels;
+  const [D, H, W] = g.inSize;
+  const [OD, OH, OW] = g.outSize;
+  const best = new Float32Array(C);
+  const arg = new Int32Array(C);
+  let o = 0;
+  for (let b = 0; b < g.batch; b++) {
+    for (let od = 0; od < OD; od++) {
+      const d0 = od * g.strides[0] - g.pad[0];
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = oh * g.strides[1] - g.pad[1];
+        for (let ow = 0; ow < OW; ow++, o += C) {
+          const w0 = ow * g.strides[2] - g.pad[2];
+          best.fill(-Infinity);
+          arg.fill(-1);
+          for (let fd = 0; fd < g.filter[0]; fd++) {
+            const d = d0 + fd * g.dilations[0];
+            if (d < 0 || d >= D) continue;
+            for (let fh = 0; fh < g.filter[1]; fh++) {
+              const h = h0 + fh * g.dilations[1];
+              if (h < 0 || h >= H) continue;
+              for (let fw = 0; fw < g.filter[2]; fw++) {
+                const w = w0 + fw * g.dilations[2];
+                if (w < 0 || w >= W) continue;
+                const base = (((b * D + d) * H + h) * W + w) * C;
+                for (let c = 0; c < C; c++) {
+                  const v = x[base + c]!;
+                  if (v > best[c]!) {
+                    best[c] = v;
+                    arg[c] = base + c;
+                  }
+                }
+              }
+            }
+          }
+          visit(o, best, arg);
+        }
+      }
+    }
+  }
+}
+
+function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry): void {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const x = args.inputs.x;
+    const attrs = args.attrs ?? {};
+    const xv = x && floatValues(backend, x);
+    if (!x || !xv || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NDHWC' && attrs.dataFormat !== 'NHWC')) {
+      return callOriginal(name, original, args);
+    }
+    const g = geometry(x.shape, attrs);
+    const shape = x.shape.length === 4 ? [g.batch, g.outSize[1], g.outSize[2], g.channels] : [g.batch, ...g.outSize, g.channels];
+    const out = new Float32Array(sizeOf(shape));
+    maxPoolScan(xv, g, (o, best) => out.set(best, o));
+    return backend.makeTensorInfo(shape, 'float32', out);
+  });
+}
+
+function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry): void {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { dy, input } = args.inputs;
+    const dyv = dy && floatValues(backend, dy);
+    const xv = input && floatValues(backend, input);
+    if (!dy || !input || !dyv || !xv) return callOriginal(name, original, args);
+    const g = geometry(input.shape, args.attrs ?? {});
+    const dx = new Float32Array(xv.length);
+    const C = g.channels;
+    maxPoolScan(xv, g, (o, _best, arg) => {
+      for (let c = 0; c < C; c++) {
+        const i = arg[c]!;
+        if (i >= 0) dx[i] = dx[i]! + dyv[o + c]!;
+      }
+    });
+    return backend.makeTensorInfo(input.shape.slice(), 'float32', dx);
+  });
+}
+
+/** Registers MaxPool, MaxPoolGrad, MaxPool3D and MaxPool3DGrad for float32 channels-last on `cpu`. */
+export function registerPooling(): void {
+  maxPoolForward('MaxPool', pool2d);
+  maxPoolForward('MaxPool3D', pool3d);
+  maxPoolGrad('MaxPoolGrad', pool2d);
+  maxPoolGrad('MaxPool3DGrad', pool3d);
+}

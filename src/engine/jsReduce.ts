@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
+import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+
+type Args = Parameters<KernelFunction>[0];
+
+/**
+ * Sums a row-major float32 array over `axes` without transposing: axes are grouped into alternating
+ * kept/reduced blocks and the input is read once, in order, accumulating in float64.
+ */
+export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonly number[]): Float64Array {
+  const reduced = new Set(axes);
+  const dims: number[] = [];
+  const isReduced: boolean[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const r = reduced.has(i);
+    const last = dims.length - 1;
+    if (last >= 0 && isReduced[last] === r) dims[last]! *= d;
+    else {
+      dims.push(d);
+      isReduced.push(r);
+    }
+  });
+  let outSize = 1;
+  dims.forEach((d, i) => {
+    if (!isReduced[i]) outSize *= d;
+  });
+  const acc = new Float64Array(outSize);
+  const m = dims.length;
+  if (m === 0) {
+    if (x.length > 0) acc[0] = x[0]!;
+    return acc;
+  }
+  const oStr = new Array<number>(m);
+  let s = 1;
+  for (let i = m - 1; i >= 0; i--) {
+    oStr[i] = isReduced[i] ? 0 : s;
+    if (!isReduced[i]) s *= dims[i]!;
+  }
+  const n = dims[m - 1]!;
+  const innerReduced = isReduced[m - 1]!;
+  const outer = x.length / n;
+  const idx = new Array<number>(m).fill(0);
+  let o = 0;
+  for (let r = 0, ix = 0; r < outer; r++, ix += n) {
+    if (innerReduced) {
+      let t = 0;
+      for (let j = 0; j < n; j++) t += x[ix + j]!;
+      acc[o] = acc[o]! + t;
+    } else {
+      for (let j = 0; j < n; j++) acc[o + j] = acc[o + j]! + x[ix + j]!;
+    }
+    for (let k = m - 2; k >= 0; k--) {
+      idx[k]!++;
+      o += oStr[k]!;
+      if (idx[k]! < dims[k]!) break;
+      o -= idx[k]! * oStr[k]!;
+      idx[k] = 0;
+    }
+  }
+  return acc;
+}
+
+/** Registers Sum for float32 on `cpu`. */
+export function registerReductions(): void {
+  replaceKernel('Sum', 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const x = args.inputs.x;
+    const xv = x && floatValues(backend, x);
+    if (!x || !xv) return callOriginal('Sum', original, args);
+    const attrs = args.attrs ?? {};
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+    let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    if (attrs.keepDims === true) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+    if (sizeOf(x.shape) === 0) return callOriginal('Sum', original, args);
+    return backend.makeTensorInfo(outShape, 'float32', Float32Array.from(sumAxes(xv, x.shape, axes)));
+  });
+}

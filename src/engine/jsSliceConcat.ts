@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
+import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+
+type Args = Parameters<KernelFunction>[0];
+
+function copyRun(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
+  if (n >= 64) {
+    dst.set(src.subarray(from, from + n), to);
+  } else {
+    for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+  }
+}
+
+/**
+ * Copies the box `begin`..`begin + size` of a row-major tensor of `shape` into `dst` (from `dstOffset`),
+ * as contiguous runs: the trailing axes that are taken whole are merged into one run.
+ */
+export function sliceInto(
+  src: Float32Array,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  dst: Float32Array,
+  dstOffset = 0,
+): void {
+  const rank = shape.length;
+  if (rank === 0) {
+    dst[dstOffset] = src[0]!;
+    return;
+  }
+  if (sizeOf(size) === 0) return;
+  const strides = new Array<number>(rank);
+  strides[rank - 1] = 1;
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1]! * shape[i + 1]!;
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k] && begin[k] === 0) k--;
+  const run = size[k]! * strides[k]!;
+  let offset = 0;
+  for (let i = 0; i < rank; i++) offset += begin[i]! * strides[i]!;
+  if (k === 0) {
+    copyRun(src, offset, dst, dstOffset, run);
+    return;
+  }
+  const idx = new Array<number>(k).fill(0);
+  let outer = 1;
+  for (let i = 0; i < k; i++) outer *= size[i]!;
+  let to = dstOffset;
+  for (let o = 0; o < outer; o++) {
+    copyRun(src, offset, dst, to, run);
+    to += run;
+    for (let a = k - 1; a >= 0; a--) {
+      idx[a]!++;
+      offset += strides[a]!;
+      if (idx[a]! < size[a]!) break;
+      offset -= idx[a]! * strides[a]!;
+      idx[a] = 0;
+    }
+  }
+}
+
+function slice(backend: CpuBackend, x: tf.TensorInfo, xv: Float32Array, begin: number[], size: number[]): tf.TensorInfo {
+  const out = new Float32Array(sizeOf(size));
+  sliceInto(xv, x.shape, begin, size, out);
+  return backend.makeTensorInfo(size, 'float32', out);
+}
+
+/** Registers Slice, SplitV and Concat for float32 tensors on `cpu` as contiguous-run copies. */
+export function registerSliceConcat(): void {
+  replaceKernel('Slice', 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const x = args.inputs.x;
+    const xv = x && floatValues(backend, x);
+    if (!x || !xv) return callOriginal('Slice', original, args);
+    const attrs = args.attrs ?? {};
+    const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]) as [number[], number[]];
+    tf.slice_util.assertParamsValid(x, begin, size);
+    return slice(backend, x, xv, begin, size);
+  });
+
+  replaceKernel('SplitV', 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const x = args.inputs.x;
+    const xv = x && floatValues(backend, x);
+    if (!x || !xv) return callOriginal('SplitV', original, args);
+    const attrs = args.attrs ?? {};
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
+    let start = 0;
+    return sizes.map((s) => {
+      const begin = new Array<number>(x.shape.length).fill(0);
+      const size = x.shape.slice();
+      begin[axis] = start;
+      size[axis] = s;
+      start += s;
+      return slice(backend, x, xv, begin, size);
+    });
+  });
+
+  replaceKernel('Concat', 'cpu', 'js', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const all = Object.values(args.inputs).filter((t): t is tf.TensorInfo => t !== undefined);
+    const attrs = args.attrs ?? {};
+    const first = all[0];
+    if (first === undefined) return callOriginal('Concat', original, args);
+    const axis = tf.util.parseAxisParam(attrs.axis as number, first.shape)[0]!;
+    const values = all.map((t) => floatValues(backend, t));
+    if (values.some((v) => v === undefined)) return callOriginal('Concat', original, args);
+    const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
+    const out = new Float32Array(sizeOf(outShape));
+    const outer = sizeOf(outShape.slice(0, axis));
+    const row = sizeOf(outShape.slice(axis));
+    let column = 0;
+    all.forEach((t, i) => {
+      const v = values[i]!;
+      const inner = sizeOf(t.shape.slice(axis));
+      if (inner > 0) {
+        for (let o = 0; o < outer; o++) copyRun(v, o * inner, out, o * row + column, inner);
+      }
+      column += inner;
+    });
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  });
+}

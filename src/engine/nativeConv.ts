@@ -1,0 +1,142 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon.js';
+import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, type ConvGeometry } from './convGeometry.js';
+import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
+import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+
+type Args = Parameters<KernelFunction>[0];
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+/** Activation codes understood by the addon's fused forward convolution. */
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, sigmoid: 4, leakyrelu: 5 };
+
+function dnnlDims(g: ConvGeometry) {
+  return {
+    src: [g.batch, g.inChannels, ...g.inSize],
+    weights: [g.outChannels, g.inChannels, ...g.filterSize],
+    dst: [g.batch, g.outChannels, ...g.outSize],
+    dilations: g.dilations.map((d) => d - 1),
+  };
+}
+
+function run(
+  addon: NativeAddon,
+  mode: 0 | 1 | 2,
+  g: ConvGeometry,
+  a: Float32Array,
+  b: Float32Array,
+  outSize: number,
+  bias: Float32Array | null = null,
+  activation = 0,
+  alpha = 0,
+): Float32Array {
+  const out = new Float32Array(outSize);
+  if (outSize === 0 || a.length === 0 || b.length === 0) return out;
+  const d = dnnlDims(g);
+  addon.conv(mode, d.src, d.weights, d.dst, g.strides, d.dilations, g.padL, g.padR, a, b, out, bias, activation, alpha);
+  return out;
+}
+
+const isNhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === 'channelsLast';
+const isNdhwc = (f: unknown): boolean => f === undefined || f === 'NDHWC' || f === 'channelsLast';
+
+/**
+ * Registers the oneDNN convolutions on the `cpu` backend: Conv2D, FusedConv2D (bias and the activations
+ * linear, relu, relu6, elu, sigmoid, leakyrelu; anything else goes to TF.js's kernel), Conv2DBackpropInput,
+ * Conv2DBackpropFilter, Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2. Any stride, padding and
+ * dilation; the backprop kernels also accept an optional `dilations` attribute (TF.js's own ignore it).
+ * Channels-first layouts and non-float32 tensors go to TF.js's kernels.
+ */
+export function registerNativeConvolutions(addon: NativeAddon): void {
+  const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { x, filter } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const xv = x && floatValues(backend, x);
+    const fv = filter && floatValues(backend, filter);
+    if (!x || !filter || !xv || !fv || !isNhwc(attrs.dataFormat)) return callOriginal('Conv2D', original, args);
+    const g = conv2dGeometry(x.shape, filter.shape, attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    const shape = outShapeOf(g);
+    return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape)));
+  };
+  replaceKernel('Conv2D', 'cpu', 'oneDNN', conv2d);
+
+  replaceKernel('FusedConv2D', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const activation = ACTIVATIONS[String(attrs.activation ?? 'linear')];
+    const xv = x && floatValues(backend, x);
+    const fv = filter && floatValues(backend, filter);
+    const bv = bias ? floatValues(backend, bias) : null;
+    if (!x || !filter || !xv || !fv || bv === undefined || preluActivationWeights || activation === undefined || !isNhwc(attrs.dataFormat)) {
+      return callOriginal('FusedConv2D', original, args);
+    }
+    const g = conv2dGeometry(x.shape, filter.shape, attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    if (bv !== null && bv.length !== g.outChannels) return callOriginal('FusedConv2D', original, args);
+    const shape = outShapeOf(g);
+    const alpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
+    return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape), bv, activation, alpha));
+  });
+
+  replaceKernel('Conv2DBackpropInput', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const dv = dy && floatValues(backend, dy);
+    const fv = filter && floatValues(backend, filter);
+    if (!dy || !filter || !dv || !fv || !isNhwc(attrs.dataFormat)) return callOriginal('Conv2DBackpropInput', original, args);
+    const inputShape = attrs.inputShape as number[];
+    const g = conv2dGeometry(inputShape, filter.shape, attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    return backend.makeTensorInfo(inShapeOf(g), 'float32', run(addon, 1, g, dv, fv, sizeOf(inputShape)));
+  });
+
+  replaceKernel('Conv2DBackpropFilter', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { x, dy } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const xv = x && floatValues(backend, x);
+    const dv = dy && floatValues(backend, dy);
+    if (!x || !dy || !xv || !dv || !isNhwc(attrs.dataFormat)) return callOriginal('Conv2DBackpropFilter', original, args);
+    const filterShape = attrs.filterShape as number[];
+    const g = conv2dGeometry(x.shape, filterShape, attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    return backend.makeTensorInfo(filterShapeOf(g), 'float32', run(addon, 2, g, xv, dv, sizeOf(filterShape)));
+  });
+
+  replaceKernel('Conv3D', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { x, filter } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const xv = x && floatValues(backend, x);
+    const fv = filter && floatValues(backend, filter);
+    if (!x || !filter || !xv || !fv || !isNdhwc(attrs.dataFormat)) return callOriginal('Conv3D', original, args);
+    const g = conv3dGeometry(x.shape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    const shape = outShapeOf(g);
+    return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape)));
+  });
+
+  replaceKernel('Conv3DBackpropInputV2', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { dy, filter } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const dv = dy && floatValues(backend, dy);
+    const fv = filter && floatValues(backend, filter);
+    if (!dy || !filter || !dv || !fv) return callOriginal('Conv3DBackpropInputV2', original, args);
+    const inputShape = attrs.inputShape as number[];
+    const g = conv3dGeometry(inputShape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    return backend.makeTensorInfo(inShapeOf(g), 'float32', run(addon, 1, g, dv, fv, sizeOf(inputShape)));
+  });
+
+  replaceKernel('Conv3DBackpropFilterV2', 'cpu', 'oneDNN', (original) => (args: Args) => {
+    const backend = args.backend as CpuBackend;
+    const { x, dy } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const xv = x && floatValues(backend, x);
+    const dv = dy && floatValues(backend, dy);
+    if (!x || !dy || !xv || !dv) return callOriginal('Conv3DBackpropFilterV2', original, args);
+    const filterShape = attrs.filterShape as number[];
+    const g = conv3dGeometry(x.shape, filterShape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    return backend.makeTensorInfo(filterShapeOf(g), 'float32', run(addon, 2, g, xv, dv, sizeOf(filterShape)));
+  });
+}

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resetEngine, type EngineName } from '../../src/engine/index.js';
+import { addonLoads, maxRelError, NO_ADDON, onEngine, randn, tensor } from './_helpers.js';
+
+// Every replaced convolution kernel against TF.js's stock cpu kernels, on the native and the wasm engine.
+afterAll(() => resetEngine());
+
+type Pad2 = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+interface Case2d { x: number[]; f: number[]; strides: number; pad: Pad2; dilation: number }
+const cases2d: Case2d[] = [
+  { x: [1, 7, 9, 3], f: [3, 3, 3, 4], strides: 1, pad: 'same', dilation: 1 },
+  { x: [2, 7, 9, 3], f: [3, 3, 3, 4], strides: 2, pad: 'same', dilation: 1 },
+  { x: [2, 8, 8, 2], f: [2, 2, 2, 3], strides: 2, pad: 'valid', dilation: 1 },
+  { x: [3, 9, 7, 2], f: [3, 2, 2, 5], strides: 3, pad: 'valid', dilation: 1 },
+  { x: [2, 9, 9, 2], f: [3, 3, 2, 3], strides: 1, pad: 'same', dilation: 2 },
+  { x: [1, 11, 10, 1], f: [3, 3, 1, 2], strides: 1, pad: 'valid', dilation: 3 },
+  { x: [2, 6, 7, 3], f: [3, 3, 3, 2], strides: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dilation: 1 },
+  { x: [2, 6, 7, 3], f: [3, 3, 3, 2], strides: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]], dilation: 1 },
+];
+
+interface Case3d { x: number[]; f: number[]; strides: number; pad: 'same' | 'valid'; dilation: number }
+const cases3d: Case3d[] = [
+  { x: [1, 5, 6, 7, 2], f: [3, 3, 3, 2, 3], strides: 1, pad: 'same', dilation: 1 },
+  { x: [2, 5, 6, 7, 2], f: [3, 2, 3, 2, 3], strides: 2, pad: 'same', dilation: 1 },
+  { x: [2, 6, 6, 6, 1], f: [2, 2, 2, 1, 4], strides: 2, pad: 'valid', dilation: 1 },
+  { x: [1, 7, 8, 9, 2], f: [3, 3, 3, 2, 2], strides: 1, pad: 'same', dilation: 2 },
+  { x: [2, 7, 7, 7, 1], f: [2, 3, 2, 1, 2], strides: 1, pad: 'valid', dilation: 2 },
+];
+
+const name2 = (c: Case2d) => `x ${c.x} f ${c.f} s${c.strides} ${Array.isArray(c.pad) ? 'explicit' : c.pad} d${c.dilation}`;
+const name3 = (c: Case3d) => `x ${c.x} f ${c.f} s${c.strides} ${c.pad} d${c.dilation}`;
+const engines: EngineName[] = ['native', 'wasm'];
+
+describe.each(engines)('2D convolution kernels on %s match stock cpu', (engine) => {
+  it.skipIf(engine === 'native' && !addonLoads).each(cases2d)(`${engine}: forward, fused, input and filter gradients, $strides $pad $dilation`, async (c) => {
+    const x = randn(c.x, 1);
+    const f = randn(c.f, 2);
+    const b = randn([c.f[3]!], 3);
+    const fn = () => {
+      const xt = tensor(x) as tf.Tensor4D;
+      const ft = tensor(f) as tf.Tensor4D;
+      const y = tf.conv2d(xt, ft, c.strides, c.pad, 'NHWC', c.dilation);
+      const fused = tf.fused.conv2d({ x: xt, filter: ft, strides: c.strides, pad: c.pad, dilations: c.dilation, bias: tensor(b), activation: 'relu' });
+      const dy = tf.tensor(randn(y.shape, 4).values, y.shape) as tf.Tensor4D;
+      const out: tf.Tensor[] = [y, fused];
+      if (c.dilation === 1) {
+        out.push(tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
+        out.push(tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
+      }
+      return out;
+    };
+    const ref = await onEngine('cpu', fn);
+    const got = await onEngine(engine, fn);
+    expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
+    expect(maxRelError(got, ref), name2(c)).toBeLessThan(1e-5);
+  });
+});
+
+describe.each(engines)('3D convolution kernels on %s match stock cpu', (engine) => {
+  it.skipIf(engine === 'native' && !addonLoads).each(cases3d)(`${engine}: forward, input and filter gradients, $strides $pad $dilation`, async (c) => {
+    const x = randn(c.x, 5);
+    const f = randn(c.f, 6);
+    const fn = () => {
+      const xt = tensor(x) as tf.Tensor5D;
+      const ft = tensor(f) as tf.Tensor5D;
+      const y = tf.conv3d(xt, ft, c.strides, c.pad, 'NDHWC', c.dilation);
+      const dy = tf.tensor(randn(y.shape, 7).values, y.shape);
+      const out: tf.Tensor[] = [y];
+      if (c.dilation === 1) {
+        out.push(tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad }) as tf.Tensor);
+        out.push(tf.engine().runKernel('Conv3DBackpropFilterV2', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad }) as tf.Tensor);
+      }
+      return out;
+    };
+    const ref = await onEngine('cpu', fn);
+    const got = await onEngine(engine, fn);
+    expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
+    expect(maxRelError(got, ref), name3(c)).toBeLessThan(1e-5);
+  });
+});
+
+// Stock backprop kernels ignore dilations, so dilated gradients are checked through the adjoint identity
+// <conv(x), dy> = <x, dataGrad(dy)> = <filter, filterGrad(x, dy)>, in float64.
+describe.each(engines)('dilated convolution gradients on %s are the adjoints of the forward pass', (engine) => {
+  const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+  it.skipIf(engine === 'native' && !addonLoads).each([
+    { x: [2, 9, 8, 2], f: [3, 3, 2, 3], pad: 'same' as const, dilation: 2 },
+    { x: [1, 11, 9, 1], f: [3, 2, 1, 2], pad: 'valid' as const, dilation: 3 },
+    { x: [1, 7, 8, 6, 2], f: [3, 3, 2, 2, 2], pad: 'same' as const, dilation: 2 },
+  ])(`${engine}: x $x dilation $dilation $pad`, async (c) => {
+    const is3d = c.x.length === 5;
+    const x = randn(c.x, 8);
+    const f = randn(c.f, 9);
+    const [y, dx, df, dy] = await onEngine(engine, () => {
+      const xt = tensor(x);
+      const ft = tensor(f);
+      const yt = is3d ? tf.conv3d(xt as tf.Tensor5D, ft as tf.Tensor5D, 1, c.pad, 'NDHWC', c.dilation) : tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, 1, c.pad, 'NHWC', c.dilation);
+      const dyt = tf.tensor(randn(yt.shape, 10).values, yt.shape);
+      const common = { strides: 1, pad: c.pad, dilations: c.dilation, dataFormat: is3d ? 'NDHWC' : 'NHWC' };
+      const dxt = tf.engine().runKernel(is3d ? 'Conv3DBackpropInputV2' : 'Conv2DBackpropInput', { dy: dyt, filter: ft }, { ...common, inputShape: c.x }) as tf.Tensor;
+      const dft = tf.engine().runKernel(is3d ? 'Conv3DBackpropFilterV2' : 'Conv2DBackpropFilter', { x: xt, dy: dyt }, { ...common, filterShape: c.f }) as tf.Tensor;
+      return [yt, dxt, dft, dyt];
+    });
+    const lhs = dot(y!, dy!);
+    expect(Math.abs(dot(x.values, dx!) - lhs) / Math.abs(lhs)).toBeLessThan(1e-5);
+    expect(Math.abs(dot(f.values, df!) - lhs) / Math.abs(lhs)).toBeLessThan(1e-5);
+  });
+});
+
+it.skipIf(addonLoads)(`native convolution cases are skipped: ${NO_ADDON}`, () => {
+  expect(addonLoads).toBe(false);
+});

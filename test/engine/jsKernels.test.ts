@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetEngine, selectEngine } from '../../src/engine/index.js';
+import { registerElementwise } from '../../src/engine/jsElementwise.js';
+import { registerPooling } from '../../src/engine/jsPooling.js';
+import { registerReductions } from '../../src/engine/jsReduce.js';
+import { registerSliceConcat } from '../../src/engine/jsSliceConcat.js';
+import { replacedKernels, restoreKernels } from '../../src/engine/kernelRegistry.js';
+import { maxRelError, randn, tensor } from './_helpers.js';
+
+// The fast JS kernels need no addon: they are registered on stock cpu here and compared with TF.js's own.
+beforeAll(async () => {
+  await selectEngine({ engine: 'cpu', quiet: true });
+});
+afterAll(() => resetEngine());
+
+function compare(f: () => tf.Tensor | tf.Tensor[]): number {
+  const values = () =>
+    tf.tidy(() => {
+      const out = f();
+      return (Array.isArray(out) ? out : [out]).map((t) => Float32Array.from(t.dataSync() as Float32Array));
+    });
+  const shapes = () => tf.tidy(() => { const out = f(); return (Array.isArray(out) ? out : [out]).map((t) => t.shape); });
+  const ref = values();
+  const refShapes = shapes();
+  registerSliceConcat();
+  registerElementwise();
+  registerReductions();
+  registerPooling();
+  try {
+    expect(replacedKernels().length).toBe(14);
+    expect(shapes()).toEqual(refShapes);
+    return maxRelError(values(), ref);
+  } finally {
+    restoreKernels();
+  }
+}
+
+const a = randn([2, 5, 6, 3], 11);
+
+describe('Slice, SplitV, Concat', () => {
+  it.each([
+    { begin: [0, 1, 2, 0], size: [2, 3, 4, 3] },
+    { begin: [1, 0, 0, 1], size: [1, 5, 6, 2] },
+    { begin: [0, 0, 0, 0], size: [-1, -1, -1, -1] },
+    { begin: [1, 2, 0, 0], size: [1, 1, 6, 3] },
+  ])('slice $begin $size', ({ begin, size }) => {
+    expect(compare(() => tf.slice(tensor(a), begin, size))).toBe(0);
+  });
+  it.each([
+    { splits: [1, 2] as number | number[], axis: 3 },
+    { splits: 2, axis: 0 },
+    { splits: [2, -1, 1], axis: 2 },
+  ])('split $splits on axis $axis', ({ splits, axis }) => {
+    expect(compare(() => tf.split(tensor(a), splits, axis))).toBe(0);
+  });
+  it.each([0, 1, 3, -1])('concat on axis %i, including an odd-sized part', (axis) => {
+    const b = randn([2, 5, 6, 3], 12);
+    const other = a.shape.slice();
+    other[axis < 0 ? 3 : axis] = 1;
+    const c = randn(other, 13);
+    expect(compare(() => tf.concat([tensor(a), tensor(b), tensor(c)], axis))).toBe(0);
+  });
+});
+
+describe('broadcasting Add, Sub, Multiply, RealDiv', () => {
+  const shapes: [number[], number[]][] = [
+    [[2, 5, 6, 3], [2, 5, 6, 3]],
+    [[2, 5, 6, 3], [3]],
+    [[3], [2, 5, 6, 3]],
+    [[2, 5, 6, 3], []],
+    [[2, 1, 6, 1], [1, 5, 1, 3]],
+    [[2, 5, 1, 3], [5, 6, 1]],
+  ];
+  it.each(shapes)('%j with %j', (sa, sb) => {
+    const x = randn(sa, 14);
+    const y = randn(sb, 15);
+    expect(
+      compare(() => [tf.add(tensor(x), tensor(y)), tf.sub(tensor(x), tensor(y)), tf.mul(tensor(x), tensor(y)), tf.div(tensor(x), tensor(y))]),
+    ).toBe(0);
+  });
+  it('relu and step, with NaN and negative zero', () => {
+    const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3]);
+    expect(compare(() => [tf.relu(v), tf.step(v), tf.step(v, 0.3), tf.relu(tensor(a))])).toBe(0);
+  });
+});
+
+describe('Sum', () => {
+  it.each([[[0, 1, 2]], [[3]], [[1, 2]], [[0, 2]], [[0, 1, 2, 3]], [[1]]])('over axes %j, with and without keepDims', (axes) => {
+    expect(compare(() => [tf.sum(tensor(a), axes), tf.sum(tensor(a), axes, true)])).toBeLessThan(1e-6);
+  });
+});
+
+describe('max pooling and its gradient', () => {
+  it.each([
+    { shape: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [1, 7, 9, 2], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [2, 7, 5, 1], size: 3, strides: 1, pad: 'valid' as const },
+  ])('2D $shape pool $size stride $strides $pad', ({ shape, size, strides, pad }) => {
+    const x = randn(shape, 16);
+    expect(
+      compare(() => {
+        const [y, g] = tf.tidy(() => {
+          const xt = tensor(x) as tf.Tensor4D;
+          const gfn = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, size, strides, pad).mul(tf.range(1, 2, 1)).sum());
+          return [tf.maxPool(xt, size, strides, pad), gfn(xt)];
+        });
+        return [y!, g!];
+      }),
+    ).toBeLessThan(1e-6);
+  });
+  it.each([
+    { shape: [2, 6, 6, 6, 2], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [1, 5, 7, 6, 1], size: 3, strides: 2, pad: 'same' as const },
+  ])('3D $shape pool $size stride $strides $pad', ({ shape, size, strides, pad }) => {
+    const x = randn(shape, 17);
+    expect(
+      compare(() => {
+        const xt = tensor(x) as tf.Tensor5D;
+        const gfn = tf.grad((t: tf.Tensor) => tf.maxPool3d(t as tf.Tensor5D, size, strides, pad).square().sum());
+        return [tf.maxPool3d(xt, size, strides, pad), gfn(xt)];
+      }),
+    ).toBeLessThan(1e-6);
+  });
+  it('ties go to the first maximum in window order, as in TF.js', () => {
+    const x = { shape: [1, 4, 4, 1], values: new Float32Array(16).fill(1) };
+    expect(compare(() => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').sum())(tensor(x)))).toBe(0);
+  });
+});
