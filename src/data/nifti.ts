@@ -420,6 +420,7 @@ function parseUnchecked(
   if (bytes.length === 0) fail('sizeof_hdr', 'file is empty');
   const gz = isGzip(bytes);
   const head = gz ? inflateHead(bytes, 544, fail) : bytes;
+  if (gz && head.length < 348) fail('gzip', `stream holds only ${head.length} decompressed bytes, less than a NIfTI header`);
   const parsed = parseHeader(head, fail, maxBytes);
   const { info, dataBytes } = parsed;
   const expected = info.voxOffset + dataBytes;
