@@ -1,0 +1,18 @@
+/** gendice networks: the paper's four networks and a 3D U-Net, their custom layers and model files. */
+export type { CommonNetworkOptions, NetworkGeometry, Normalisation, OutputActivation, SpatialDims } from './common.js';
+export { unet2d, unet2dGeometry, type UNet2DOptions } from './unet2d.js';
+export { unet3d, unet3dGeometry, type UNet3DOptions } from './unet3d.js';
+export { twoPathCnn, twoPathCnnGeometry, type TwoPathCnnOptions } from './twoPathCnn.js';
+export { deepMedic, deepMedicGeometry, type DeepMedicOptions } from './deepMedic.js';
+export { highResNet, highResNetGeometry, type HighResNetOptions } from './highResNet.js';
+export {
+  getNetwork,
+  getNetworkGeometry,
+  isNetworkName,
+  networkInfo,
+  networkNames,
+  type NetworkName,
+  type NetworkOptionsMap,
+} from './registry.js';
+export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './modelFiles.js';
+export * from './layers/index.js';

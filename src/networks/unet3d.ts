@@ -1,0 +1,33 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { NetworkGeometry } from './common.js';
+import { buildUNet, type UNetOptions, uNetGeometry } from './unet.js';
+
+export type UNet3DOptions = UNetOptions;
+
+const DEFAULTS = { depth: 3, baseFilters: 16, normalisation: 'batch' as const };
+
+/**
+ * 3D U-Net (Çiçek, Abdulkadir, Lienkamp, Brox & Ronneberger, MICCAI 2016): the U-Net with 3×3×3
+ * convolutions, 2×2×2 max-pooling and 2×2×2 transposed convolutions, batch normalisation before
+ * each ReLU.
+ *
+ * ```
+ * input ─ [conv3³-BN-ReLU]×2 ───────────────────────── concat ─ [conv3³-BN-ReLU]×2 ─ conv1³ ─ output
+ *           └ maxpool2³ ─ [..]×2 ─── concat ─ [..]×2 ─ up2³ ┘
+ *                           └ maxpool2³ ─ … ─ up2³ ┘          (depth levels, filters doubling)
+ * ```
+ * Defaults: depth 3 (filters 16-32-64-128; the original doubled within each level, 32-64 … 256-512),
+ * 'same' padding, batch normalisation (gendice's `BatchNormalizationND`, as TF.js's layer rejects
+ * rank 5), transposed convolutions up (trainable thanks to gendice's `Conv3DBackpropInputV2`
+ * gradient), softmax output.
+ * Input sizes: each spatial size a multiple of 2^depth (8 by default).
+ * Receptive field (default): 88 voxels. Parameters (default, 1 input channel, 2 classes): 1,405,218.
+ */
+export function unet3d(options: UNet3DOptions = {}): tf.LayersModel {
+  return buildUNet('unet3d', 3, options, DEFAULTS);
+}
+
+/** Receptive field, size rule and output shape of `unet3d` with these options. */
+export function unet3dGeometry(options: UNet3DOptions = {}): NetworkGeometry {
+  return uNetGeometry('unet3d', 3, options, DEFAULTS);
+}
