@@ -76,6 +76,8 @@ export interface MaskPair {
   emptyPolicy: EmptyPolicy;
   prediction: HardMasks;
   reference: HardMasks;
+  /** For two byte label maps: per image, counts of (prediction label << 8 | reference label). */
+  jointHistograms?: Int32Array[];
 }
 
 const COMMON_KEYS = ['numClasses', 'includeBackground', 'binarize', 'threshold', 'emptyPolicy'] as const;
@@ -137,6 +139,12 @@ function isIntegerTyped(data: ArrayLike<number>): boolean {
 
 /** Largest label of a label map; throws on NaN, negative or non-integer values. */
 function scanLabels(metric: string, name: string, data: ArrayLike<number>): number {
+  if (data instanceof Uint8Array) {
+    // The common case for large label maps: no sign, NaN or fraction to check, only the maximum.
+    let m = 0;
+    for (let i = 0; i < data.length; i++) if (data[i]! > m) m = data[i]!;
+    return m;
+  }
   let max = 0;
   const integerTyped = isIntegerTyped(data);
   for (let i = 0; i < data.length; i++) {
@@ -286,8 +294,25 @@ export function normalizePair(metric: string, prediction: MaskInput, reference: 
   if (oneHotChannels !== undefined && numClasses !== undefined && numClasses !== oneHotChannels) {
     throw new Error(`${metric}: numClasses is ${numClasses} but the one-hot input has ${oneHotChannels} channels`);
   }
-  const maxPred = predMasks.kind === 'labels' ? scanLabels(metric, 'prediction', predMasks.data) : 0;
-  const maxRef = refMasks.kind === 'labels' ? scanLabels(metric, 'reference', refMasks.data) : 0;
+  let maxPred = 0;
+  let maxRef = 0;
+  let joint: Int32Array[] | undefined;
+  if (predMasks.kind === 'labels' && refMasks.kind === 'labels' && predMasks.data instanceof Uint8Array && refMasks.data instanceof Uint8Array) {
+    // Byte label maps (the large-volume case): one pass builds a joint histogram per image, which both
+    // validates the labels and later gives every confusion count.
+    joint = jointByteHistograms(predMasks.data, refMasks.data, batch, voxels);
+    for (const h of joint) {
+      for (let i = 0; i < 65536; i++) {
+        if (h[i] !== 0) {
+          maxPred = Math.max(maxPred, i >> 8);
+          maxRef = Math.max(maxRef, i & 255);
+        }
+      }
+    }
+  } else {
+    if (predMasks.kind === 'labels') maxPred = scanLabels(metric, 'prediction', predMasks.data);
+    if (refMasks.kind === 'labels') maxRef = scanLabels(metric, 'reference', refMasks.data);
+  }
   numClasses ??= oneHotChannels ?? Math.max(2, maxPred + 1, maxRef + 1);
   if (maxRef >= numClasses) throw new Error(`${metric}: reference holds the label ${maxRef}, beyond numClasses ${numClasses} (labels 0..${numClasses - 1})`);
   if (maxPred >= numClasses) throw new Error(`${metric}: prediction holds the label ${maxPred}, beyond numClasses ${numClasses} (labels 0..${numClasses - 1})`);
@@ -298,7 +323,18 @@ export function normalizePair(metric: string, prediction: MaskInput, reference: 
 
   const pair: MaskPair = { metric, shape: pred.shape, batch, spatial, voxels, numClasses, classes, binarization, emptyPolicy, prediction: predMasks, reference: refMasks };
   if (binarization === 'threshold') pair.threshold = threshold;
+  if (joint !== undefined) pair.jointHistograms = joint;
   return pair;
+}
+
+function jointByteHistograms(p: Uint8Array, r: Uint8Array, batch: number, voxels: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const h = new Int32Array(65536);
+    for (let i = b * voxels, end = i + voxels; i < end; i++) h[(p[i]! << 8) | r[i]!]!++;
+    out.push(h);
+  }
+  return out;
 }
 
 /** Writes the mask of class `c` of image `b` into `out` (length = voxels); returns its voxel count. */
@@ -340,25 +376,30 @@ export function confusionCounts(pair: MaskPair): ConfusionCounts[][] {
     const tp = new Float64Array(numClasses);
     const nP = new Float64Array(numClasses);
     const nR = new Float64Array(numClasses);
-    if (P.kind === 'labels' && R.kind === 'labels') {
+    const hist = pair.jointHistograms?.[b];
+    if (hist !== undefined) {
+      for (let a = 0; a < numClasses; a++) {
+        for (let c = 0; c < numClasses; c++) {
+          const n = hist[(a << 8) | c]!;
+          nP[a] = nP[a]! + n;
+          nR[c] = nR[c]! + n;
+          if (a === c) tp[a] = n;
+        }
+      }
+    } else if (P.kind === 'labels' && R.kind === 'labels') {
       const p = P.data;
       const r = R.data;
       const base = b * voxels;
-      // Integer counters are much faster than float64 increments on large volumes.
-      const tpI = new Int32Array(numClasses);
-      const pI = new Int32Array(numClasses);
-      const rI = new Int32Array(numClasses);
-      for (let i = base, end = base + voxels; i < end; i++) {
-        const a = p[i]!;
-        const c = r[i]!;
-        pI[a]!++;
-        rI[c]!++;
-        if (a === c) tpI[a]!++;
-      }
-      for (let c = 0; c < numClasses; c++) {
-        tp[c] = tpI[c]!;
-        nP[c] = pI[c]!;
-        nR[c] = rI[c]!;
+      // One increment per voxel into a joint (prediction, reference) histogram; labels are validated.
+      const joint = new Int32Array(numClasses * numClasses);
+      for (let i = base, end = base + voxels; i < end; i++) joint[p[i]! * numClasses + r[i]!]!++;
+      for (let a = 0; a < numClasses; a++) {
+        for (let c = 0; c < numClasses; c++) {
+          const n = joint[a * numClasses + c]!;
+          nP[a] = nP[a]! + n;
+          nR[c] = nR[c]! + n;
+          if (a === c) tp[a] = n;
+        }
       }
     } else {
       const mp = new Uint8Array(voxels);

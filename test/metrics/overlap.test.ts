@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { dice, generalizedDiceScore, jaccard } from '../../src/metrics/index.js';
+import { Random } from '../../src/common/index.js';
+import { confusionMetrics, dice, generalizedDiceScore, jaccard } from '../../src/metrics/index.js';
 import type { EmptyPolicy } from '../../src/metrics/index.js';
 
 const labels2d = (values: number[], h: number, w: number, b = 1) => ({ data: values, shape: [b, h, w, 1] });
@@ -49,6 +50,20 @@ describe('dice and jaccard: hand-computed', () => {
     const r = labels2d([1, 0, 0, 0, 1, 1, 1, 1], 2, 2, 2);
     const d = dice(p, r, { includeBackground: false });
     expect(d.values.map((row) => row[0])).toEqual([2 / 3, 2 / 5]);
+  });
+
+  it('gives identical counts for byte label maps (joint-histogram path) and plain arrays', () => {
+    const rng = new Random(11);
+    const n = 2 * 9 * 7 * 5;
+    const p = Uint8Array.from({ length: n }, () => rng.int(0, 3));
+    const r = Uint8Array.from({ length: n }, () => rng.int(0, 3));
+    const shape = [2, 9, 7, 5, 1];
+    const bytes = confusionMetrics({ data: p, shape }, { data: r, shape });
+    const plain = confusionMetrics({ data: Array.from(p), shape }, { data: Array.from(r), shape });
+    expect(bytes.counts).toEqual(plain.counts);
+    expect(bytes.classes).toEqual([0, 1, 2, 3]);
+    expect(dice({ data: p, shape }, { data: r, shape }).values).toEqual(dice({ data: Int32Array.from(p), shape }, { data: Float32Array.from(r), shape }).values);
+    expect(() => dice({ data: p, shape }, { data: r, shape }, { numClasses: 3 })).toThrow('dice: reference holds the label 3, beyond numClasses 3 (labels 0..2)');
   });
 
   it('scores one voxel of foreground in a 64³ volume', () => {
