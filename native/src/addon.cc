@@ -142,11 +142,22 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
       dnnl::convolution_backward_data(pd).execute(
           strm, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, diffSrc}});
     } else if (mode == 2) {
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, srcMd, wAnyMd, dstMd, strides,
-                                                 dilations, padL, padR);
+      // Activations stay channels-last: oneDNN 2.6 then uses JIT kernels in 2D and gemm in 3D; channel-blocked
+      // 3D activations were measured to fall to its reference kernel, 'any' to gemm on NCDHW plus reorders.
+      const memory::desc srcAnyMd = srcMd;
+      const memory::desc dstAnyMd = dstMd;
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, srcAnyMd, wAnyMd, dstAnyMd,
+                                                 strides, dilations, padL, padR);
       dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwdPd);
-      memory src(srcMd, eng, floatData(info[8], product(srcDims), "src"));
-      memory diffDst(dstMd, eng, floatData(info[9], product(dstDims), "diffDst"));
+      auto as = [&](const memory::desc &want, const memory::desc &have, float *data) {
+        memory user(have, eng, data);
+        if (want == have) return user;
+        memory other(want, eng);
+        dnnl::reorder(user, other).execute(strm, user, other);
+        return other;
+      };
+      memory src = as(pd.src_desc(), srcMd, floatData(info[8], product(srcDims), "src"));
+      memory diffDst = as(pd.diff_dst_desc(), dstMd, floatData(info[9], product(dstDims), "diffDst"));
       memory userDiffW(wUserMd, eng, floatData(info[10], product(wDims), "diffWeights"));
       const bool direct = pd.diff_weights_desc() == wUserMd;
       memory diffW = direct ? userDiffW : memory(pd.diff_weights_desc(), eng);
