@@ -233,14 +233,15 @@ export function generatePhantom(options: PhantomOptions): Phantom {
       const klass = nextClass();
       const p = randomPoint();
       let dir = g.dims.map((_, a) => (a < rank ? rng.normal() : 0));
-      for (let s = 0; s <= length; s += 0.5) {
+      const step = Math.max(0.5, rho / 2);
+      for (let s = 0; s <= length; s += step) {
         splat(g, field, classOf, p, g.dims.map((_, a) => (a < rank ? rho : 1)), klass);
         // A smooth random walk that turns gently and bounces off the volume border.
         dir = dir.map((d, a) => (a < rank ? d + 0.15 * rng.normal() : 0));
         const norm = Math.hypot(...dir) || 1;
         dir = dir.map((d) => d / norm);
         for (let a = 0; a < rank; a++) {
-          p[a] = p[a]! + 0.5 * dir[a]!;
+          p[a] = p[a]! + step * dir[a]!;
           if (p[a]! < 1 || p[a]! > g.dims[a]! - 2) {
             dir[a] = -dir[a]!;
             p[a] = Math.min(g.dims[a]! - 2, Math.max(1, p[a]!));
