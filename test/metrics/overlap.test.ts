@@ -164,8 +164,25 @@ describe('input validation names the metric and the values', () => {
     ['NaN probability', () => dice({ data: [0.1, NaN, 0.2, 0.3], shape: [1, 2, 2, 1] }, ok), 'dice: prediction holds NaN at index 1'],
     ['binarize typo', () => dice(ok, ok, { binarize: 'argmx' as never }), "dice: binarize 'argmx' is not valid; did you mean 'argmax'?"],
     ['unknown option', () => dice(ok, ok, { spacing: [1, 1] } as never), "dice: unknown option 'spacing'"],
+    ['non-integer prediction labels with binarize none', () => dice(labels2d([0, 1.5, 1, 0], 2, 2), ok, { binarize: 'none' }), 'dice: prediction holds the non-integer label 1.5 at index 1'],
+    ['threshold with more than two classes', () => dice(labels2d([0.1, 0.9, 0.2, 0.3], 2, 2), ok, { numClasses: 3 }), 'dice: a thresholded single-channel prediction has 2 classes, but numClasses is 3'],
+    ['argmax of one channel', () => dice(ok, ok, { binarize: 'argmax' }), "dice: binarize 'argmax' needs C > 1 channels, got prediction [1,2,2,1]"],
     ['bad numClasses', () => dice(ok, ok, { numClasses: 1.5 }), 'dice: numClasses must be a positive integer, got 1.5'],
   ])('%s', (_name, fn, message) => {
     expect(fn).toThrow(message);
+  });
+});
+
+describe('tensor inputs', () => {
+  it('reads tensors once without leaking any', () => {
+    const p = tf.tensor4d([0, 1, 1, 0], [1, 2, 2, 1], 'int32');
+    const r = tf.tensor4d([0, 1, 0, 0], [1, 2, 2, 1], 'int32');
+    dice(p, r);
+    const before = tf.memory().numTensors;
+    expect(dice(p, r, { includeBackground: false }).values).toEqual([[2 / 3]]);
+    expect(generalizedDiceScore(p, r).values[0]![0]).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+    r.dispose();
   });
 });
