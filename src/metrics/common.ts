@@ -434,7 +434,7 @@ export function baseResult(pair: MaskPair, values: number[][], classes: number[]
  * The q-th percentile (0..100) of `values`, interpolating linearly between order statistics
  * (numpy.percentile's default). Sorts `values` in place. NaN for an empty array.
  */
-export function percentile(values: Float64Array, q: number): number {
+export function linearPercentile(values: Float64Array, q: number): number {
   const n = values.length;
   if (n === 0) return NaN;
   values.sort();

@@ -1,4 +1,4 @@
-import { baseResult, percentile as percentileOf } from './common.js';
+import { baseResult, linearPercentile as percentileOf } from './common.js';
 import type { MaskInput, MetricResult } from './common.js';
 import { mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
 import type { BoundaryMetricOptions } from './surfaceDistances.js';

@@ -1,6 +1,6 @@
 /** gendice metrics: overlap and boundary metrics on hard masks, explicit empty-case policies, streaming, evaluation. */
 export type { ArrayWithShape, Binarization, BinarizeMode, ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './common.js';
-export { EMPTY_POLICIES, BINARIZE_MODES, percentile } from './common.js';
+export { EMPTY_POLICIES, BINARIZE_MODES, linearPercentile } from './common.js';
 export { dice, diceFromCounts } from './dice.js';
 export type { DiceOptions } from './dice.js';
 export { jaccard, jaccardFromCounts } from './jaccard.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../src/common/index.js';
-import { averageSurfaceDistance, hausdorffDistance, percentile, surfaceDice, surfaceDistances } from '../../src/metrics/index.js';
+import { averageSurfaceDistance, hausdorffDistance, linearPercentile, surfaceDice, surfaceDistances } from '../../src/metrics/index.js';
 import type { EmptyPolicy } from '../../src/metrics/index.js';
 import { bruteDirected, brutePercentile, randomMask } from './reference.js';
 
@@ -105,11 +105,11 @@ describe('boundary metrics against an all-pairs brute force on random masks', ()
     }
   });
 
-  it('percentile interpolates like numpy.percentile', () => {
-    expect(percentile(new Float64Array([4, 1, 3, 2]), 50)).toBe(2.5);
-    expect(percentile(new Float64Array([10, 0]), 95)).toBeCloseTo(9.5, 12);
-    expect(percentile(new Float64Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 95)).toBeCloseTo(10.5, 12);
-    expect(percentile(new Float64Array([]), 95)).toBeNaN();
+  it('linearPercentile interpolates like numpy.percentile', () => {
+    expect(linearPercentile(new Float64Array([4, 1, 3, 2]), 50)).toBe(2.5);
+    expect(linearPercentile(new Float64Array([10, 0]), 95)).toBeCloseTo(9.5, 12);
+    expect(linearPercentile(new Float64Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 95)).toBeCloseTo(10.5, 12);
+    expect(linearPercentile(new Float64Array([]), 95)).toBeNaN();
   });
 });
 
