@@ -171,10 +171,11 @@ export class LayerFactory {
     part: string,
     filters: number,
     kernelSize: number,
-    opts: { dilation?: number; padding?: 'same' | 'valid'; useBias?: boolean; strides?: number } = {},
+    opts: { dilation?: number; padding?: 'same' | 'valid'; useBias?: boolean; strides?: number; activation?: 'relu' } = {},
   ): tf.SymbolicTensor {
     const args = {
       filters,
+      activation: opts.activation ?? ('linear' as const),
       kernelSize,
       padding: opts.padding ?? 'same',
       dilationRate: opts.dilation ?? 1,
@@ -187,8 +188,9 @@ export class LayerFactory {
     return layer.apply(x) as tf.SymbolicTensor;
   }
 
-  /** Convolution, normalisation, ReLU. */
+  /** Convolution, normalisation, ReLU (the ReLU inside the convolution layer when there is no normalisation). */
   convNormRelu(x: tf.SymbolicTensor, part: string, filters: number, kernelSize: number, opts: { dilation?: number; padding?: 'same' | 'valid' } = {}): tf.SymbolicTensor {
+    if (this.common.normalisation === 'none') return this.conv(x, part, filters, kernelSize, { ...opts, activation: 'relu' });
     return this.relu(this.norm(this.conv(x, part, filters, kernelSize, opts), `${part}_norm`), `${part}_relu`);
   }
 
