@@ -321,9 +321,12 @@ export class PatchSampler {
           if (k0 > 0) images.fill(this.padValue, dstRow * C, (dstRow + k0) * C);
           if (k1 < pz) images.fill(this.padValue, (dstRow + k1) * C, (dstRow + pz) * C);
         }
-        images.set(c.image.subarray((srcRow + k0) * C, (srcRow + k1) * C), (dstRow + k0) * C);
+        // Runs are short (pz·C values): a plain loop beats allocating a subarray view per row.
+        const img = c.image;
+        const lab = c.label;
+        for (let s = (srcRow + k0) * C, d = (dstRow + k0) * C, end = (srcRow + k1) * C; s < end; s++, d++) images[d] = img[s]!;
         for (let k = k0; k < k1; k++) {
-          const v = c.label[srcRow + k]!;
+          const v = lab[srcRow + k]!;
           labels[dstRow + k] = v;
           if (v !== 0) fg++;
         }
