@@ -83,6 +83,7 @@ function sizeRule(r: Resolved): SizeRule {
  * pooling as the down-sampling.
  * Input sizes: each spatial size a multiple of f and at least 2L·f + f (51 by default).
  * Defaults: batch normalisation (as the original), dropout (if any) before each FC layer.
+ * Receptive field (default): 51 voxels. Parameters (default, 1 input channel, 2 classes): 658,782.
  */
 export function deepMedic(options: DeepMedicOptions = {}): tf.LayersModel {
   const r = resolve(options);

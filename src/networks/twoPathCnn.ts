@@ -89,7 +89,7 @@ function sizeRule(r: Resolved): SizeRule {
  * yields the centre prediction and a larger input a dense map.
  * Input sizes: any size ≥ the receptive field (13 by default; 33 with `classifierKernel: 21`).
  * No normalisation by default (as the original); dropout (if any) before the classifier.
- * Parameters (default, 1 input channel, 2 classes): 73,378 … see docs/networks.md for the pinned count.
+ * Receptive field (default): 13 pixels. Parameters (default, 1 input channel, 2 classes): 135,106.
  */
 export function twoPathCnn(options: TwoPathCnnOptions = {}): tf.LayersModel {
   const r = resolve(options);

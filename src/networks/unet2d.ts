@@ -19,7 +19,7 @@ const DEFAULTS = { depth: 4, baseFilters: 16, normalisation: 'none' as const };
  * the original), 2×2 transposed convolutions up, dropout (if any) at the bottleneck, softmax output.
  * Input sizes: each spatial size a multiple of 2^depth (16 by default), else
  * `unet2d: input size 100 is not divisible by 2^4 = 16`.
- * Receptive field (default): 185 pixels. Parameters (default, 1 input channel, 2 classes): 1,941,794.
+ * Receptive field (default): 200 pixels. Parameters (default, 1 input channel, 2 classes): 1,940,834.
  */
 export function unet2d(options: UNet2DOptions = {}): tf.LayersModel {
   return buildUNet('unet2d', 2, options, DEFAULTS);

@@ -21,7 +21,7 @@ const DEFAULTS = { depth: 3, baseFilters: 16, normalisation: 'batch' as const };
  * rank 5), transposed convolutions up (trainable thanks to gendice's `Conv3DBackpropInputV2`
  * gradient), softmax output.
  * Input sizes: each spatial size a multiple of 2^depth (8 by default).
- * Receptive field (default): 88 voxels. Parameters (default, 1 input channel, 2 classes): 1,405,218.
+ * Receptive field (default): 96 voxels. Parameters (default, 1 input channel, 2 classes): 1,402,578.
  */
 export function unet3d(options: UNet3DOptions = {}): tf.LayersModel {
   return buildUNet('unet3d', 3, options, DEFAULTS);
