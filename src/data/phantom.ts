@@ -86,7 +86,7 @@ function smoothNoise(rng: Random, g: Grid, cells: number): Float32Array {
 
 /** Writes max(field, exp(-Σ((x-c)/σ)²/2)) within 3σ of `centre`, recording the class of the winning bump. */
 function splat(g: Grid, field: Float32Array, classOf: Uint8Array, centre: number[], sigma: number[], klass: number): void {
-  const [X, Y, Z] = g.dims;
+  const [X, Y] = g.dims;
   const lo = centre.map((c, a) => Math.max(0, Math.floor(c - 3 * sigma[a]!)));
   const hi = centre.map((c, a) => Math.min(g.dims[a]! - 1, Math.ceil(c + 3 * sigma[a]!)));
   if (g.rank === 2) {
@@ -108,7 +108,6 @@ function splat(g: Grid, field: Float32Array, classOf: Uint8Array, centre: number
       }
     }
   }
-  void Z;
 }
 
 /** 1-voxel partial-volume blur ([¼, ½, ¼] per axis) of a mask. */
