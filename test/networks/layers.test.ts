@@ -91,11 +91,11 @@ describe('InstanceNormalization', () => {
 });
 
 describe('Maxout, CroppingND, ChannelPadding', () => {
-  it('Maxout takes the maximum of consecutive channel groups', () => {
+  it('Maxout takes the maximum over the k contiguous channel blocks', () => {
     const x = tf.tensor4d([1, 5, 3, 2, -1, -4, 0, 7], [1, 1, 2, 4]);
     const y = new Maxout({ pieces: 2 }).apply(x) as tf.Tensor;
     expect(y.shape).toEqual([1, 1, 2, 2]);
-    expect(values(y)).toEqual([5, 3, -1, 7]);
+    expect(values(y)).toEqual([3, 5, 0, 7]);
     expect(() => new Maxout({ pieces: 3 }).apply(x)).toThrow('Maxout: the channel count 4 is not a multiple of pieces = 3');
   });
 

@@ -7,8 +7,11 @@ export interface MaxoutArgs extends LayerArgs {
 }
 
 /**
- * Max-out over channels (Goodfellow et al. 2013), as in Havaei et al.'s TwoPathCNN: output channel c
- * is the maximum of input channels c·k … c·k + k − 1 (k = `pieces`). Any rank, channels last.
+ * Max-out over channels (Goodfellow et al. 2013), as in Havaei et al.'s TwoPathCNN: with k = `pieces`
+ * and C = input channels / k output channels, output channel c is the maximum of input channels
+ * c, c + C, …, c + (k − 1)·C (k contiguous blocks; which channels form a group does not matter to the
+ * preceding convolution). Written as a split and elementwise `maximum`s, whose gradients (concat, masks) are cheap,
+ * rather than a reduction whose gradient broadcasts an equality mask. Any rank, channels last.
  */
 export class Maxout extends tf.layers.Layer {
   static className = 'Maxout';
@@ -36,7 +39,10 @@ export class Maxout extends tf.layers.Layer {
         throw new Error(`Maxout: the channel count ${c} is not a multiple of pieces = ${this.pieces}`);
       }
       if (this.pieces === 1) return tf.clone(x);
-      return tf.max(tf.reshape(x, [...x.shape.slice(0, -1), c / this.pieces, this.pieces]), -1);
+      const pieces = tf.split(x, this.pieces, -1);
+      let y = pieces[0]!;
+      for (let i = 1; i < this.pieces; i++) y = tf.maximum(y, pieces[i]!);
+      return y;
     });
   }
 
