@@ -232,12 +232,6 @@ export function prepareInputs(
   return { probs, logits, target, activation: resolved, numClasses, batchSize, voxels };
 }
 
-/** Drops channel 0 of a `[B, S, C]` tensor. */
-export function withoutBackground(t: tf.Tensor3D): tf.Tensor3D {
-  const [b, s, c] = t.shape;
-  return tf.slice(t, [0, 0, 1], [b, s, c - 1]);
-}
-
 /** Applies `reduction` to per-image (or per-image-and-class) loss values. */
 export function reduce(values: tf.Tensor, reduction: Reduction): tf.Tensor {
   if (reduction === 'mean') return tf.mean(values);

@@ -7,7 +7,6 @@ import {
   prepareInputs,
   reduce,
   sharedOptionNames,
-  withoutBackground,
 } from './common.js';
 import { softConfusion } from './overlapStatistics.js';
 
@@ -51,7 +50,7 @@ export function resolveDiceOptions(check: OptionChecker): ResolvedDiceOptions {
 
 /**
  * Per-image-and-class Dice loss `[B, C']` (`[1, C']` with batch) from `[B, S, C]` probabilities
- * and targets; background already removed when requested.
+ * and targets; channels before `firstChannel` (the background, when 1) are left out.
  */
 export function diceLossPerClass(
   fn: string,
@@ -59,8 +58,9 @@ export function diceLossPerClass(
   r: tf.Tensor3D,
   opts: ResolvedDiceOptions,
   batch: boolean,
+  firstChannel: number,
 ): tf.Tensor2D {
-  const { tp, fp, fn: fnSum } = softConfusion(p, r, { softLabel: opts.softLabel, squared: opts.squaredPred, batch });
+  const { tp, fp, fn: fnSum } = softConfusion(p, r, { softLabel: opts.softLabel, squared: opts.squaredPred, batch, firstChannel });
   const numerator = tf.add(tf.mul(2, tp), opts.smoothNr);
   const sumErrors = tf.add(fp, fnSum);
   const denominator = opts.jaccard
@@ -98,9 +98,7 @@ export function diceLoss(options: DiceLossOptions = {}): LossFunction {
   return makeLoss('dice', { ...shared, ...opts }, (yTrue, yPred) =>
     tf.tidy(() => {
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
-      const p = shared.includeBackground ? input.probs : withoutBackground(input.probs);
-      const r = shared.includeBackground ? input.target : withoutBackground(input.target);
-      let f: tf.Tensor = diceLossPerClass(fn, p, r, opts, shared.batch);
+      let f: tf.Tensor = diceLossPerClass(fn, input.probs, input.target, opts, shared.batch, shared.includeBackground ? 0 : 1);
       if (shared.batch) f = tf.reshape(f, [f.shape[1]!]);
       return reduce(f, shared.reduction);
     }),

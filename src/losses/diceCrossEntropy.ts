@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type LossFunction, OptionChecker, makeLoss, prepareInputs, reduce, withoutBackground } from './common.js';
+import { type LossFunction, OptionChecker, makeLoss, prepareInputs, reduce } from './common.js';
 import { crossEntropyPerImage } from './crossEntropy.js';
 import { type DiceLossOptions, diceLossPerClass, diceOptionNames, resolveDiceOptions } from './dice.js';
 
@@ -30,9 +30,7 @@ export function diceCrossEntropyLoss(options: DiceCrossEntropyLossOptions = {}):
   return makeLoss('dice-ce', { ...shared, ...dice, lambdaDice, lambdaCe }, (yTrue, yPred) =>
     tf.tidy(() => {
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
-      const p = shared.includeBackground ? input.probs : withoutBackground(input.probs);
-      const r = shared.includeBackground ? input.target : withoutBackground(input.target);
-      let diceTerm: tf.Tensor = tf.mean(diceLossPerClass(fn, p, r, dice, shared.batch), 1);
+      let diceTerm: tf.Tensor = tf.mean(diceLossPerClass(fn, input.probs, input.target, dice, shared.batch, shared.includeBackground ? 0 : 1), 1);
       if (shared.batch) diceTerm = tf.reshape(diceTerm, []);
       const ce = crossEntropyPerImage(input, {
         fromLogits: input.activation !== 'none',

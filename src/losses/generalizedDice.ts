@@ -7,7 +7,6 @@ import {
   prepareInputs,
   reduce,
   sharedOptionNames,
-  withoutBackground,
 } from './common.js';
 import { overlapStatistics } from './overlapStatistics.js';
 
@@ -84,13 +83,9 @@ export function generalizedDiceLoss(options: GeneralizedDiceLossOptions = {}): L
   return makeLoss('gdl', resolved, (yTrue, yPred) =>
     tf.tidy(() => {
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
-      let p = input.probs;
-      let r = input.target;
-      if (!shared.includeBackground) {
-        p = withoutBackground(p);
-        r = withoutBackground(r);
-      }
-      const s = overlapStatistics(p, r, softLabel ? ['tp', 'sumR', 'sumAbsP', 'sumAbsR', 'absDiff'] : ['tp', 'sumP', 'sumR']);
+      const s = overlapStatistics(input.probs, input.target, softLabel ? ['tp', 'sumR', 'sumAbsP', 'sumAbsR', 'absDiff'] : ['tp', 'sumP', 'sumR'], {
+        firstChannel: shared.includeBackground ? 0 : 1,
+      });
       let tp: tf.Tensor2D;
       let denominator: tf.Tensor2D;
       if (softLabel) {

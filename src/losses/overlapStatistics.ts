@@ -38,7 +38,8 @@ const fusedBackends = new Set(['cpu', 'wasm']);
 
 /**
  * Computes the requested sums of `p` and `r` (both `[B, S, C]`) over S, as `[B, C]` tensors.
- * Gradients flow to `p` only (the reference is a constant). With 'auto' (default) the fused
+ * Gradients flow to `p` only (the reference is a constant). `firstChannel` keeps channels
+ * `firstChannel..C-1` of the result (1 drops the background). With 'auto' (default) the fused
  * single-pass implementation runs on the `cpu` and `wasm` backends and the composed one elsewhere;
  * both give the same values and gradients.
  */
@@ -46,13 +47,24 @@ export function overlapStatistics<K extends OverlapStatistic>(
   p: tf.Tensor3D,
   r: tf.Tensor3D,
   stats: readonly K[],
-  implementation: OverlapImplementation = 'auto',
+  options: { implementation?: OverlapImplementation; firstChannel?: number } = {},
 ): Record<K, tf.Tensor2D> {
+  const implementation = options.implementation ?? 'auto';
+  const first = options.firstChannel ?? 0;
   if (p.rank !== 3 || r.rank !== 3 || p.shape.some((d, i) => d !== r.shape[i])) {
     throw new Error(`overlapStatistics: p and r must both be [B, S, C], got [${p.shape.join(', ')}] and [${r.shape.join(', ')}]`);
   }
+  const [B, , C] = p.shape;
+  if (!Number.isInteger(first) || first < 0 || first >= C) {
+    throw new Error(`overlapStatistics: firstChannel must be in 0..${C - 1}, got ${first}`);
+  }
   const useFused = implementation === 'fused' || (implementation === 'auto' && fusedBackends.has(tf.getBackend()));
-  return useFused ? fusedStatistics(p, r, stats) : composedStatistics(p, r, stats);
+  const all = useFused ? fusedStatistics(p, r, stats) : composedStatistics(p, r, stats);
+  if (first === 0) return all;
+  // Channels are dropped from the small [B, C] sums, never from the large inputs.
+  const out = {} as Record<K, tf.Tensor2D>;
+  for (const s of stats) out[s] = tf.slice(all[s], [0, first], [B, C - first]);
+  return out;
 }
 
 function composedStatistics<K extends OverlapStatistic>(p: tf.Tensor3D, r: tf.Tensor3D, stats: readonly K[]): Record<K, tf.Tensor2D> {
@@ -220,22 +232,23 @@ export interface SoftConfusion {
 export function softConfusion(
   p: tf.Tensor3D,
   r: tf.Tensor3D,
-  opts: { softLabel: boolean; squared: boolean; batch: boolean },
+  opts: { softLabel: boolean; squared: boolean; batch: boolean; firstChannel?: number },
 ): SoftConfusion {
+  const channels = { firstChannel: opts.firstChannel ?? 0 };
   const pool = (t: tf.Tensor2D): tf.Tensor2D => (opts.batch ? tf.sum(t, 0, true) : t);
   if (opts.squared) {
-    const s = overlapStatistics(p, r, ['tp', 'sumP2', 'sumR2']);
+    const s = overlapStatistics(p, r, ['tp', 'sumP2', 'sumR2'], channels);
     const tp = pool(s.tp);
     return { tp, fp: tf.sub(pool(s.sumP2), tp), fn: tf.sub(pool(s.sumR2), tp) };
   }
   if (opts.softLabel) {
-    const s = overlapStatistics(p, r, ['sumAbsP', 'sumAbsR', 'absDiff']);
+    const s = overlapStatistics(p, r, ['sumAbsP', 'sumAbsR', 'absDiff'], channels);
     const sp = pool(s.sumAbsP);
     const sr = pool(s.sumAbsR);
     const tp = tf.div(tf.sub(tf.add(sp, sr), pool(s.absDiff)), 2) as tf.Tensor2D;
     return { tp, fp: tf.sub(sp, tp), fn: tf.sub(sr, tp) };
   }
-  const s = overlapStatistics(p, r, ['tp', 'sumP', 'sumR']);
+  const s = overlapStatistics(p, r, ['tp', 'sumP', 'sumR'], channels);
   const tp = pool(s.tp);
   return { tp, fp: tf.sub(pool(s.sumP), tp), fn: tf.sub(pool(s.sumR), tp) };
 }

@@ -7,10 +7,8 @@ import {
   prepareInputs,
   reduce,
   sharedOptionNames,
-  withoutBackground,
 } from './common.js';
 import { overlapStatistics } from './overlapStatistics.js';
-import { foregroundChannel } from './twoClassDice.js';
 
 export interface SensitivitySpecificityLossOptions extends SharedLossOptions {
   /** Weight of the sensitivity (foreground) term. Default 0.05, as the paper. */
@@ -48,16 +46,8 @@ export function sensitivitySpecificityLoss(options: SensitivitySpecificityLossOp
       if (form === 'binary' && input.numClasses > 2) {
         throw new Error(`${fn}: form 'binary' needs one or two channels, got ${input.numClasses} in yPred [${yPred.shape.join(', ')}]; use form 'sum'`);
       }
-      let p = input.probs;
-      let r = input.target;
-      if (form === 'binary') {
-        p = foregroundChannel(p);
-        r = foregroundChannel(r);
-      } else if (!shared.includeBackground) {
-        p = withoutBackground(p);
-        r = withoutBackground(r);
-      }
-      const s = overlapStatistics(p, r, ['sumR', 'sqDiff', 'sqDiffR']);
+      const firstChannel = form === 'binary' ? input.numClasses - 1 : shared.includeBackground ? 0 : 1;
+      const s = overlapStatistics(input.probs, input.target, ['sumR', 'sqDiff', 'sqDiffR'], { firstChannel });
       let sumR: tf.Tensor = s.sumR;
       let sqDiffR: tf.Tensor = s.sqDiffR;
       let sqDiff: tf.Tensor = s.sqDiff;

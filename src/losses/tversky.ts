@@ -7,7 +7,6 @@ import {
   prepareInputs,
   reduce,
   sharedOptionNames,
-  withoutBackground,
 } from './common.js';
 import { softConfusion } from './overlapStatistics.js';
 
@@ -50,9 +49,12 @@ export function tverskyLoss(options: TverskyLossOptions = {}): LossFunction {
   return makeLoss('tversky', { ...shared, alpha, beta, smoothNr, smoothDr, softLabel }, (yTrue, yPred) =>
     tf.tidy(() => {
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
-      const p = shared.includeBackground ? input.probs : withoutBackground(input.probs);
-      const r = shared.includeBackground ? input.target : withoutBackground(input.target);
-      const { tp, fp, fn: fnSum } = softConfusion(p, r, { softLabel, squared: false, batch: shared.batch });
+      const { tp, fp, fn: fnSum } = softConfusion(input.probs, input.target, {
+        softLabel,
+        squared: false,
+        batch: shared.batch,
+        firstChannel: shared.includeBackground ? 0 : 1,
+      });
       const denominator = tf.add(tf.add(tf.add(tp, tf.mul(alpha, fp)), tf.mul(beta, fnSum)), smoothDr);
       let f: tf.Tensor = tf.sub(1, tf.div(tf.add(tp, smoothNr), denominator));
       if (shared.batch) f = tf.reshape(f, [f.shape[1]!]);

@@ -7,12 +7,6 @@ export interface TwoClassDiceLossOptions extends Omit<SharedLossOptions, 'includ
   epsilon?: number;
 }
 
-/** The foreground channel of a `[B, S, C]` tensor with C = 1 or 2. */
-export function foregroundChannel(t: tf.Tensor3D): tf.Tensor3D {
-  const [b, s, c] = t.shape;
-  return c === 1 ? t : tf.slice(t, [0, 0, c - 1], [b, s, 1]);
-}
-
 /**
  * The paper's two-class Dice loss DL2 (Sudre et al. 2017, eq. 2, after Milletari et al.), per image:
  *
@@ -34,7 +28,7 @@ export function twoClassDiceLoss(options: TwoClassDiceLossOptions = {}): LossFun
       if (input.numClasses > 2) {
         throw new Error(`${fn}: DL2 is defined for one (sigmoid) or two (softmax) channels, got ${input.numClasses} channels in yPred [${yPred.shape.join(', ')}]; use diceLoss or generalizedDiceLoss`);
       }
-      const s = overlapStatistics(foregroundChannel(input.probs), foregroundChannel(input.target), ['tp', 'sumP', 'sumR']);
+      const s = overlapStatistics(input.probs, input.target, ['tp', 'sumP', 'sumR'], { firstChannel: input.numClasses - 1 });
       let tp: tf.Tensor = s.tp;
       let sumPR: tf.Tensor = tf.add(s.sumP, s.sumR);
       let n = input.voxels;
