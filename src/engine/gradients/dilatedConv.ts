@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { replacedKernels } from '../kernelRegistry.js';
 import { conv2dBackpropFilter, conv3dBackpropFilter } from './kernels.js';
 
 /**
@@ -15,6 +16,10 @@ import { conv2dBackpropFilter, conv3dBackpropFilter } from './kernels.js';
  * gradient back. The work is that of an undilated convolution plus two memory-bound rearrangements;
  * nothing is computed on inserted zeros. Everything is expressed in TF.js ops, so it runs on whatever
  * kernels the active backend has registered.
+ *
+ * When gendice's engine has replaced the backprop kernels of the active backend (oneDNN on cpu,
+ * composed XNNPACK on wasm), those kernels take a `dilations` attribute and compute the dilated
+ * gradients directly; the decomposition is then skipped (it is the path for stock backends).
  *
  * Undilated convolutions keep the gradient that was registered before (TF.js's own, or an engine's).
  */
@@ -66,33 +71,61 @@ export function dilatedConvGradients(
   const pads = phasePaddings(geometry);
   const block = geometry.dilations;
   const spatialRank = geometry.inSize.length;
-  const phased = (): { xs: Tensor; dys: Tensor } => ({
-    xs: tf.spaceToBatchND(x, block, pads.x),
-    dys: tf.spaceToBatchND(dy, block, pads.dy),
-  });
+  // The engine runs each input's gradient in its own tidy scope, so nothing is shared between them;
+  // the input gradient needs only the phase-split dy (the split input's shape is computed).
+  const batch = x.shape[0]! * block.reduce((a, b) => a * b, 1);
+  const phasedInShape = [batch, ...pads.x.map(([a, b], i) => (geometry.inSize[i]! + a + b) / block[i]!), x.shape[x.rank - 1]!];
   return {
     dx: () =>
       tf.tidy(() => {
-        const { xs, dys } = phased();
+        const dys = tf.spaceToBatchND(dy, block, pads.dy);
         const dxs =
           spatialRank === 2
-            ? tf.conv2dTranspose(dys as tf.Tensor4D, filter as tf.Tensor4D, xs.shape as [number, number, number, number], 1, 'valid')
-            : tf.conv3dTranspose(
-                dys as tf.Tensor5D,
-                filter as tf.Tensor5D,
-                xs.shape as [number, number, number, number, number],
-                1,
-                'valid',
-              );
+            ? tf.conv2dTranspose(dys as tf.Tensor4D, filter as tf.Tensor4D, phasedInShape as [number, number, number, number], 1, 'valid')
+            : tf.conv3dTranspose(dys as tf.Tensor5D, filter as tf.Tensor5D, phasedInShape as [number, number, number, number, number], 1, 'valid');
         return tf.batchToSpaceND(dxs, block, pads.x);
       }),
     dFilter: () =>
       tf.tidy(() => {
-        const { xs, dys } = phased();
+        const xs = tf.spaceToBatchND(x, block, pads.x);
+        const dys = tf.spaceToBatchND(dy, block, pads.dy);
         return spatialRank === 2
           ? conv2dBackpropFilter(xs, dys, filter.shape, 1, 'valid')
           : conv3dBackpropFilter(xs, dys, filter.shape, 1, 'valid');
       }),
+  };
+}
+
+/** Whether the active backend's backprop kernels were replaced by gendice's engine (which honours `dilations`). */
+export function engineBackpropTakesDilations(spatialRank: 2 | 3): boolean {
+  const backend = tf.getBackend();
+  const names =
+    spatialRank === 2 ? ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] : ['Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2'];
+  const replaced = replacedKernels();
+  return names.every((n) => replaced.some((r) => r.kernelName === n && r.backendName === backend));
+}
+
+/** The dilated gradients straight from engine kernels that take a `dilations` attribute. */
+function engineDilatedGradients(
+  x: Tensor,
+  dy: Tensor,
+  filter: Tensor,
+  dilations: number[],
+  pad: unknown,
+  dimRoundingMode: unknown,
+): { dx: () => Tensor; dFilter: () => Tensor } {
+  const engine = tf.engine();
+  if (x.rank === 4) {
+    const common = { strides: 1, pad, dataFormat: 'NHWC', dilations, ...(dimRoundingMode === undefined ? {} : { dimRoundingMode }) } as unknown as NamedAttrMap;
+    return {
+      dx: () => engine.runKernel('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: x.shape }) as Tensor,
+      dFilter: () => engine.runKernel('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: filter.shape }) as Tensor,
+    };
+  }
+  const common = { strides: 1, pad, dilations } as unknown as NamedAttrMap;
+  return {
+    dx: () => engine.runKernel('Conv3DBackpropInputV2', { dy, filter }, { ...common, inputShape: x.shape }) as Tensor,
+    dFilter: () => engine.runKernel('Conv3DBackpropFilterV2', { x, dy }, { ...common, filterShape: filter.shape }) as Tensor,
   };
 }
 
@@ -124,6 +157,16 @@ export function dilatedConv2DGradConfig(previous: GradConfig | undefined): GradC
       const dy0 = dyIn as Tensor;
       const x = channelsFirst ? tf.transpose(x0, [0, 2, 3, 1]) : x0;
       const dy = channelsFirst ? tf.transpose(dy0, [0, 2, 3, 1]) : dy0;
+      if (engineBackpropTakesDilations(2)) {
+        const grads = engineDilatedGradients(x, dy, filter, dilations, attrs['pad'], attrs['dimRoundingMode']);
+        return {
+          x: () => {
+            const dx = grads.dx();
+            return channelsFirst ? tf.transpose(dx, [0, 3, 1, 2]) : dx;
+          },
+          filter: grads.dFilter,
+        };
+      }
       const info = tf.backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number],
         filter.shape as [number, number, number, number],
@@ -166,6 +209,10 @@ export function dilatedConv3DGradConfig(previous: GradConfig | undefined): GradC
         throw new Error(`Conv3D gradient: dilations ${dilations} need strides 1, got strides ${strides}`);
       }
       const [x, filter] = saved as [Tensor, Tensor];
+      if (engineBackpropTakesDilations(3)) {
+        const grads = engineDilatedGradients(x, dyIn as Tensor, filter, dilations, attrs['pad'], undefined);
+        return { x: grads.dx, filter: grads.dFilter };
+      }
       const info = tf.backend_util.computeConv3DInfo(
         x.shape as [number, number, number, number, number],
         filter.shape as [number, number, number, number, number],
