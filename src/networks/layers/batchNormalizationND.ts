@@ -16,9 +16,8 @@ export interface BatchNormalizationNDArgs extends LayerArgs {
  * Same semantics and weights as Keras's layer with `axis: -1`, `center` and `scale` on: in training
  * (`training: true`, as `fit` and `trainOnBatch` pass) it normalises with the batch mean and
  * (biased) variance and updates `moving_mean`/`moving_variance` with `momentum`; otherwise it uses
- * the moving statistics. Inputs of rank > 4 are viewed as rank 4 [N, D·H, W, C] (per-channel
- * statistics do not depend on how the other axes are grouped), so the stock `FusedBatchNorm` kernel
- * and gradient serve.
+ * the moving statistics. Written with sums and broadcasting arithmetic (no `FusedBatchNorm`, whose
+ * TF.js gradient is rank 4 only and tiles), so it works for any rank on every backend.
  */
 export class BatchNormalizationND extends tf.layers.Layer {
   static className = 'BatchNormalizationND';
@@ -56,16 +55,13 @@ export class BatchNormalizationND extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = single(inputs, 'BatchNormalizationND');
       const { gamma, beta, movingMean, movingVariance } = this.weightsOrThrow();
-      const view = x.rank > 4 ? tf.reshape(x, asRank4(x.shape)) : x;
-      if (kwargs['training'] !== true) {
-        return tf.reshape(
-          tf.batchNorm(view, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.epsilon),
-          x.shape,
-        );
-      }
-      const axes = [...Array(view.rank - 1).keys()];
-      const { mean, variance } = tf.moments(view, axes);
-      const y = tf.batchNorm(view, mean, variance, beta.read(), gamma.read(), this.epsilon);
+      if (kwargs['training'] !== true) return affine(x, movingMean.read(), movingVariance.read(), gamma.read(), beta.read(), this.epsilon);
+      const axes = [...Array(x.rank - 1).keys()];
+      const count = x.size / x.shape[x.rank - 1]!;
+      // Sums rather than tf.moments: Sum and broadcasting arithmetic are what engines make fast.
+      const mean = tf.div(tf.sum(x, axes), count);
+      const variance = tf.div(tf.sum(tf.square(tf.sub(x, mean)), axes), count);
+      const y = affine(x, mean, variance, gamma.read(), beta.read(), this.epsilon);
       tf.tidy(() => {
         const decay = 1 - this.momentum;
         const m = movingMean.read();
@@ -73,7 +69,7 @@ export class BatchNormalizationND extends tf.layers.Layer {
         movingMean.write(tf.sub(m, tf.mul(tf.sub(m, mean), decay)));
         movingVariance.write(tf.sub(v, tf.mul(tf.sub(v, variance), decay)));
       });
-      return tf.reshape(y, x.shape);
+      return y;
     });
   }
 
@@ -92,13 +88,14 @@ export class BatchNormalizationND extends tf.layers.Layer {
   }
 }
 
-/** [N, s1, ..., sk, C] with k > 2 viewed as [N, s1·…·s(k-1), sk, C]. */
-function asRank4(shape: number[]): [number, number, number, number] {
-  const n = shape[0]!;
-  const c = shape[shape.length - 1]!;
-  const last = shape[shape.length - 2]!;
-  const middle = shape.slice(1, shape.length - 2).reduce((a, b) => a * b, 1);
-  return [n, middle, last, c];
+/**
+ * γ·(x − mean)/√(variance + ε) + β as x·scale + shift with per-channel scale and shift: two full-size
+ * broadcasting operations, whose gradients reduce with Sum (any rank, every backend).
+ */
+function affine(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+  const shift = tf.sub(beta, tf.mul(mean, scale));
+  return tf.add(tf.mul(x, scale), shift);
 }
 
 tf.serialization.registerClass(BatchNormalizationND);

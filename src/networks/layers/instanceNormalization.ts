@@ -40,7 +40,9 @@ export class InstanceNormalization extends tf.layers.Layer {
       const x = single(inputs, 'InstanceNormalization');
       if (!this.gamma || !this.beta) throw new Error('InstanceNormalization: called before build');
       const axes = [...Array(x.rank - 2).keys()].map((a) => a + 1);
-      const { mean, variance } = tf.moments(x, axes, true);
+      const count = x.shape.slice(1, -1).reduce((a, b) => a * b, 1);
+      const mean = tf.div(tf.sum(x, axes, true), count);
+      const variance = tf.div(tf.sum(tf.square(tf.sub(x, mean)), axes, true), count);
       const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
       return tf.add(tf.mul(normed, this.gamma.read()), this.beta.read());
     });
