@@ -42,6 +42,12 @@ describe('model directory files', () => {
     expect(bytes).toBe(model.countParams() * 4);
   });
 
+  it('a loaded model still refuses unsupported sizes with the network\'s message', async () => {
+    const loaded = await loadModel(saved);
+    expect(() => loaded.predict(tf.zeros([1, 4, 5, 1]))).toThrow('unet2d: input size 5 is not divisible by 2^1 = 2');
+    loaded.dispose();
+  });
+
   it('overwrites an existing model atomically, leaving no temporary files', async () => {
     await saveModel(model, saved);
     expect(readdirSync(saved).sort()).toEqual([MODEL_JSON, WEIGHTS_BIN]);
