@@ -1,5 +1,10 @@
 import { Command } from 'commander';
 import { version } from '../version.js';
+import { registerDemoCommand } from './demo.js';
+import { registerEngineCommand } from './engine.js';
+import { registerPredictCommands } from './predict.js';
+import { registerSynthCommand } from './synth.js';
+import { registerTrainCommands } from './train.js';
 
 /**
  * Builds the `gendice` command. Each subcommand lives in its own file under src/cli/ and is
@@ -13,5 +18,10 @@ export function buildProgram(): Command {
     .version(version, '-V, --version')
     .showHelpAfterError()
     .showSuggestionAfterError();
+  registerDemoCommand(program);
+  registerTrainCommands(program);
+  registerPredictCommands(program);
+  registerSynthCommand(program);
+  registerEngineCommand(program);
   return program;
 }

@@ -1,17 +1,24 @@
-/** Levenshtein distance between two short strings (names of options, losses, networks, flags). */
+/**
+ * Optimal-string-alignment distance between two short strings (names of options, losses, networks,
+ * flags): insertions, deletions, substitutions and swaps of neighbours each cost 1, so that the
+ * common typos 'gld' for 'gdl' or 'hd59' for 'hd95' are one edit away.
+ */
 export function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d = new Array<number>(rows * cols).fill(0);
+  const at = (i: number, j: number): number => d[i * cols + j]!;
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      d[i * cols + j] = v;
     }
   }
-  return prev[b.length]!;
+  return at(a.length, b.length);
 }
 
 /**

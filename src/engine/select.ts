@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
 import { didYouMean } from '../common/index.js';
 import { ADDON_PATH_ENV, loadAddon, type AddonLoad } from './addon.js';
 import { registerElementwise } from './jsElementwise.js';
@@ -99,6 +98,9 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
   }
 
   if (engine === 'wasm') {
+    // Imported only when chosen: importing it registers 'wasm' as TF.js's highest-priority backend,
+    // which would break synchronous TF.js use in programs that merely import gendice.
+    await import('@tensorflow/tfjs-backend-wasm');
     // Register before the backend initialises so that the kernels' setup functions run with it.
     registerWasmConvolutions();
     if (!(await tf.setBackend('wasm'))) throw new Error('selectEngine: the wasm backend failed to initialise');

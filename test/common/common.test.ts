@@ -4,7 +4,9 @@ import { closestName, didYouMean, editDistance, Random } from '../../src/common/
 describe('editDistance / didYouMean', () => {
   it.each([
     ['gdl', 'gdl', 0],
-    ['gld', 'gdl', 2],
+    ['gld', 'gdl', 1],
+    ['hd59', 'hd95', 1],
+    ['kitten', 'sitting', 3],
     ['dice', 'dicee', 1],
     ['', 'abc', 3],
   ])('editDistance(%s, %s) = %i', (a, b, d) => expect(editDistance(a, b)).toBe(d));

@@ -1,0 +1,73 @@
+/** Shared command-line output: results on stdout (one JSON document with --json), progress on stderr. */
+
+/** Prints a command's result: one JSON document with `json`, else the human-readable text. */
+export function printResult(json: boolean | undefined, result: unknown, text: string): void {
+  if (json) process.stdout.write(`${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Writes a log line to stderr. */
+export function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * A progress bar on stderr with rate and ETA. On a terminal it redraws one line; otherwise (CI,
+ * pipes) it prints a line at most every 10 % or 30 s. No colours are used, so NO_COLOR holds.
+ */
+export class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private lastPrinted = 0;
+  private lastFraction = -1;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly startAt = 0,
+  ) {}
+
+  update(done: number, detail = ''): void {
+    const now = performance.now();
+    const fraction = this.total > 0 ? done / this.total : 1;
+    const rate = (done - this.startAt) / ((now - this.started) / 1000);
+    const eta = rate > 0 ? (this.total - done) / rate : Number.NaN;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const bar = `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
+    const rateText = rate >= 1 || rate === 0 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`;
+    const line = `${this.label} ${done}/${this.total} ${bar} ${Math.floor(fraction * 100)}% ${rateText} ETA ${duration(eta)}${detail ? ` ${detail}` : ''}`;
+    if (this.tty) {
+      process.stderr.write(`\r${line}\u001b[K`);
+      if (done >= this.total) process.stderr.write('\n');
+    } else if (done >= this.total || fraction - this.lastFraction >= 0.1 || now - this.lastPrinted > 30_000) {
+      process.stderr.write(`${line}\n`);
+      this.lastPrinted = now;
+      this.lastFraction = fraction;
+    }
+  }
+}
+
+/** Parses a positive integer flag value or throws naming the flag. */
+export function positiveInteger(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+/** Parses a number in [lo, hi) or throws naming the flag. */
+export function numberIn(flag: string, lo: number, hi: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < lo || n >= hi) throw new Error(`${flag} must be a number in [${lo}, ${hi}), got '${value}'`);
+    return n;
+  };
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { basename, join } from 'node:path';
+import { readTrainingConfig } from '../training/config.js';
+import { resume, train, type TrainingProgress, type TrainingResult } from '../training/trainer.js';
+import { configDirectory } from '../training/trainingData.js';
+import { log, printResult, ProgressBar } from './output.js';
+
+function summary(r: TrainingResult): string {
+  return [
+    `trained ${r.iterations} iterations on the ${r.engine} engine in ${r.seconds.toFixed(1)} s`,
+    `score (median Dice of the last ${r.scoreIterations} iterations): ${r.score.toFixed(4)}`,
+    `validation Dice: ${Number.isFinite(r.validationDice) ? r.validationDice.toFixed(4) : 'n/a (no validation cases)'}`,
+    `sampled patches' foreground fraction: mean ${(r.foregroundFraction.mean * 100).toFixed(3)}%, median ${(r.foregroundFraction.median * 100).toFixed(3)}%`,
+    `model: ${r.modelDir}`,
+    `log: ${join(r.outDir, 'log.jsonl')}`,
+  ].join('\n');
+}
+
+function progress(): { onProgress: (p: TrainingProgress) => void; onEvent: (m: string) => void } {
+  let bar: ProgressBar | undefined;
+  return {
+    onProgress: (p) => {
+      bar ??= new ProgressBar('train', p.iterations, p.iteration - 1);
+      bar.update(p.iteration, `loss ${p.loss.toFixed(4)} dice ${Number.isFinite(p.dice) ? p.dice.toFixed(3) : '-'}`);
+    },
+    onEvent: (m) => log(m),
+  };
+}
+
+/** Registers `gendice train --config FILE` and `gendice resume DIR`. */
+export function registerTrainCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train a network as a JSON or YAML configuration says; checkpoints are resumable')
+    .requiredOption('--config <file>', 'training configuration (.json, .yaml or .yml)')
+    .option('--out <dir>', 'output folder (default: runs/<config name>)')
+    .option('--json', 'print the result as one JSON document')
+    .action(async (flags: { config: string; out?: string; json?: boolean }) => {
+      const config = readTrainingConfig(flags.config);
+      const outDir = flags.out ?? join('runs', basename(flags.config).replace(/\.(json|ya?ml)$/i, ''));
+      const result = await train(config, { outDir, configDir: configDirectory(flags.config), ...progress() });
+      printResult(flags.json, result, summary(result));
+    });
+  program
+    .command('resume')
+    .description('continue a training run from its newest checkpoint')
+    .argument('<dir>', 'the output folder of a gendice train run')
+    .option('--json', 'print the result as one JSON document')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      const result = await resume(dir, progress());
+      printResult(flags.json, result, summary(result));
+    });
+}

@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs';
+
+export type Blending = 'gaussian' | 'constant';
+export type OutputActivation = 'softmax' | 'sigmoid' | 'none';
+
+export interface SlidingWindowOptions {
+  /** Spatial size of the network input window, 2 or 3 numbers (the image's rank). */
+  windowSize: readonly number[];
+  /** Fraction of the output window shared by neighbouring windows, in [0, 1). Default 0.25. */
+  overlap?: number;
+  /** 'gaussian' (default: centre voxels count more, as MONAI and nnU-Net) or 'constant'. */
+  blending?: Blending;
+  /** Gaussian σ as a fraction of the output window side. Default 0.125. */
+  sigmaScale?: number;
+  /** Windows per forward pass. Default 4. */
+  batchSize?: number;
+  /**
+   * Spatial output shape of the network for an input window, for networks whose output is smaller
+   * than their input (DeepMedic, TwoPathCNN): the output is taken as centred in the window. Default: same size.
+   */
+  outputShapeFor?: (windowSize: readonly number[]) => number[];
+  /** Applied to each window's output before blending. Default 'softmax' (C > 1) or 'sigmoid' (C = 1). */
+  activation?: OutputActivation;
+  /** Value of the image outside its bounds. Default 0 (the mean of a z-scored image). */
+  padValue?: number;
+}
+
+/** Anything that maps an input batch `[n, ...window, C]` to an output `[n, ...out, K]`. */
+export type Predictor = tf.LayersModel | ((x: tf.Tensor) => tf.Tensor);
+
+export interface SlidingWindowResult {
+  /** Blended outputs, row-major `[...spatialShape, K]`. */
+  output: Float32Array;
+  /** Output channels K. */
+  channels: number;
+  /** Number of windows evaluated. */
+  windows: number;
+}
+
+/** Window starts along one axis: covering [0, extent) in steps of `stride`, the last flush with the end. */
+export function windowStarts(extent: number, window: number, stride: number): number[] {
+  if (extent <= window) return [0];
+  const starts: number[] = [];
+  for (let s = 0; s + window < extent; s += stride) starts.push(s);
+  starts.push(extent - window);
+  return [...new Set(starts)];
+}
+
+function importanceMap(out: readonly number[], blending: Blending, sigmaScale: number): Float64Array {
+  const [ox, oy, oz] = [out[0]!, out[1]!, out[2] ?? 1];
+  const w = new Float64Array(ox * oy * oz);
+  if (blending === 'constant') return w.fill(1);
+  const axis = (n: number): Float64Array => {
+    const sigma = Math.max(sigmaScale * n, 1e-6);
+    const c = (n - 1) / 2;
+    return Float64Array.from({ length: n }, (_, i) => Math.exp(-((i - c) ** 2) / (2 * sigma * sigma)));
+  };
+  const gx = axis(ox);
+  const gy = axis(oy);
+  const gz = out.length === 3 ? axis(oz) : Float64Array.of(1);
+  let max = 0;
+  for (let i = 0; i < ox; i++) for (let j = 0; j < oy; j++) for (let k = 0; k < oz; k++) max = Math.max(max, gx[i]! * gy[j]! * gz[k]!);
+  let idx = 0;
+  // Floored so that border voxels covered by one window only still get a finite, non-zero weight.
+  for (let i = 0; i < ox; i++) for (let j = 0; j < oy; j++) for (let k = 0; k < oz; k++) w[idx++] = Math.max((gx[i]! * gy[j]! * gz[k]!) / max, 1e-6);
+  return w;
+}
+
+/**
+ * Sliding-window inference over a whole image `[...spatialShape, C]` (row-major, channels last):
+ * windows of `windowSize` tile the image with the given overlap, each window's output (after the
+ * activation) is weighted by the importance map and accumulated, and the sum is divided by the
+ * accumulated weights. Images smaller than the window are padded. For networks whose output is
+ * smaller than their input, the image is padded by the margin so that every voxel is the centre
+ * of some output, and windows tile the output space.
+ */
+export function slidingWindowInference(
+  predictor: Predictor,
+  image: Float32Array,
+  spatialShape: readonly number[],
+  options: SlidingWindowOptions,
+): SlidingWindowResult {
+  const fn = 'slidingWindowInference';
+  const rank = spatialShape.length;
+  if (rank !== 2 && rank !== 3) throw new Error(`${fn}: spatialShape must have 2 or 3 entries, got [${spatialShape.join(', ')}]`);
+  const win = [...options.windowSize];
+  if (win.length !== rank || !win.every((w) => Number.isInteger(w) && w > 0)) {
+    throw new Error(`${fn}: windowSize must be ${rank} positive integers for a ${rank}D image, got [${win.join(', ')}]`);
+  }
+  const voxels = spatialShape.reduce((a, v) => a * v, 1);
+  if (!spatialShape.every((d) => Number.isInteger(d) && d > 0) || image.length % voxels !== 0 || image.length === 0) {
+    throw new Error(`${fn}: image length ${image.length} does not fit spatialShape [${spatialShape.join(', ')}] times channels`);
+  }
+  const C = image.length / voxels;
+  const overlap = options.overlap ?? 0.25;
+  if (!(overlap >= 0 && overlap < 1)) throw new Error(`${fn}: overlap must be in [0, 1), got ${overlap}`);
+  const batchSize = options.batchSize ?? 4;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${fn}: batchSize must be a positive integer, got ${batchSize}`);
+  const out = options.outputShapeFor ? options.outputShapeFor(win) : win;
+  if (out.length !== rank || out.some((o, i) => !(o > 0 && o <= win[i]!))) {
+    throw new Error(`${fn}: outputShapeFor(windowSize [${win.join(', ')}]) gave [${out.join(', ')}]; expected ${rank} sizes in 1..window`);
+  }
+  const lo = win.map((w, i) => Math.floor((w - out[i]!) / 2));
+  // Work in 3D internally (a 2D image is a 3D one with one slice).
+  const D = [spatialShape[0]!, spatialShape[1]!, spatialShape[2] ?? 1];
+  const W = [win[0]!, win[1]!, win[2] ?? 1];
+  const O = [out[0]!, out[1]!, out[2] ?? 1];
+  const L = [lo[0]!, lo[1]!, lo[2] ?? 0];
+  // The output grid covers at least one output window.
+  const E = D.map((d, i) => Math.max(d, O[i]!));
+  const starts = E.map((e, i) => windowStarts(e, O[i]!, Math.max(1, Math.floor(O[i]! * (1 - overlap)))));
+  const positions: number[][] = [];
+  for (const sx of starts[0]!) for (const sy of starts[1]!) for (const sz of starts[2]!) positions.push([sx, sy, sz]);
+
+  const weights = importanceMap(out, options.blending ?? 'gaussian', options.sigmaScale ?? 0.125);
+  const padValue = options.padValue ?? 0;
+  const winVoxels = W[0]! * W[1]! * W[2]!;
+  const outVoxels = O[0]! * O[1]! * O[2]!;
+  let K = 0;
+  let acc = new Float64Array(0);
+  const wsum = new Float64Array(E[0]! * E[1]! * E[2]!);
+
+  for (let first = 0; first < positions.length; first += batchSize) {
+    const group = positions.slice(first, first + batchSize);
+    const input = new Float32Array(group.length * winVoxels * C);
+    group.forEach(([sx, sy, sz], n) => {
+      let dst = n * winVoxels * C;
+      for (let i = 0; i < W[0]!; i++) {
+        const x = sx! - L[0]! + i;
+        for (let j = 0; j < W[1]!; j++) {
+          const y = sy! - L[1]! + j;
+          for (let k = 0; k < W[2]!; k++, dst += C) {
+            const z = sz! - L[2]! + k;
+            if (x < 0 || y < 0 || z < 0 || x >= D[0]! || y >= D[1]! || z >= D[2]!) {
+              input.fill(padValue, dst, dst + C);
+            } else {
+              const src = ((x * D[1]! + y) * D[2]! + z) * C;
+              for (let c = 0; c < C; c++) input[dst + c] = image[src + c]!;
+            }
+          }
+        }
+      }
+    });
+    const values = tf.tidy(() => {
+      const x = tf.tensor(input, [group.length, ...win, C]);
+      let y = predictor instanceof tf.LayersModel ? (predictor.predict(x) as tf.Tensor) : predictor(x);
+      const k = y.shape[y.rank - 1]!;
+      const spatialOut = y.shape.slice(1, -1);
+      if (spatialOut.length !== rank || spatialOut.some((s, i) => s !== out[i])) {
+        throw new Error(`${fn}: the network returned spatial shape [${spatialOut.join(', ')}] for a window [${win.join(', ')}], expected [${out.join(', ')}] (set outputShapeFor)`);
+      }
+      const activation = options.activation ?? (k > 1 ? 'softmax' : 'sigmoid');
+      if (activation === 'softmax') y = tf.softmax(y);
+      else if (activation === 'sigmoid') y = tf.sigmoid(y);
+      return { data: y.dataSync() as Float32Array, k };
+    });
+    if (K === 0) {
+      K = values.k;
+      acc = new Float64Array(wsum.length * K);
+    }
+    group.forEach(([sx, sy, sz], n) => {
+      let src = n * outVoxels * K;
+      let w = 0;
+      for (let i = 0; i < O[0]!; i++)
+        for (let j = 0; j < O[1]!; j++)
+          for (let k = 0; k < O[2]!; k++, w++) {
+            const cell = ((sx! + i) * E[1]! + (sy! + j)) * E[2]! + (sz! + k);
+            const weight = weights[w]!;
+            wsum[cell] = wsum[cell]! + weight;
+            for (let c = 0; c < K; c++, src++) acc[cell * K + c] = acc[cell * K + c]! + weight * values.data[src]!;
+          }
+    });
+  }
+
+  const result = new Float32Array(voxels * K);
+  let dst = 0;
+  for (let x = 0; x < D[0]!; x++)
+    for (let y = 0; y < D[1]!; y++)
+      for (let z = 0; z < D[2]!; z++) {
+        const cell = (x * E[1]! + y) * E[2]! + z;
+        for (let c = 0; c < K; c++) result[dst++] = acc[cell * K + c]! / wsum[cell]!;
+      }
+  return { output: result, channels: K, windows: positions.length };
+}
+
+/** Per-voxel labels of a `[..., K]` probability map: argmax (K > 1) or probability >= threshold (K = 1). */
+export function probabilitiesToLabels(probabilities: Float32Array, channels: number, threshold = 0.5): Int32Array {
+  const n = probabilities.length / channels;
+  const labels = new Int32Array(n);
+  for (let v = 0; v < n; v++) {
+    if (channels === 1) {
+      labels[v] = probabilities[v]! >= threshold ? 1 : 0;
+      continue;
+    }
+    let best = 0;
+    for (let c = 1; c < channels; c++) if (probabilities[v * channels + c]! > probabilities[v * channels + best]!) best = c;
+    labels[v] = best;
+  }
+  return labels;
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { lossNames } from '../losses/registry.js';
+import { networkNames } from '../networks/registry.js';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+const options = z.record(z.string(), z.unknown()).default({});
+
+const schedule = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('constant') }).strict(),
+  /** lr · gamma^floor(iteration / stepSize). */
+  z.object({ type: z.literal('step'), stepSize: positiveInt, gamma: z.number().positive().max(1).default(0.1) }).strict(),
+  /** lr · (1 - iteration / iterations)^power. */
+  z.object({ type: z.literal('poly'), power: z.number().positive().default(0.9) }).strict(),
+]);
+
+const syntheticData = z
+  .object({
+    dims: z.union([z.literal(2), z.literal(3)]),
+    cases: positiveInt.default(8),
+    size: positiveInt.optional(),
+    foregroundFraction: z.number().min(1e-4).max(0.5),
+    classes: positiveInt.default(1),
+    channels: positiveInt.default(1),
+    lesionShape: z.enum(['blobs', 'elongated', 'punctate', 'mixed']).default('mixed'),
+  })
+  .strict();
+
+/** The schema of a training configuration (JSON or YAML). Unknown keys are errors. */
+export const trainingConfigSchema = z
+  .object({
+    /** Seed of weight initialisation, data split and patch sampling. */
+    seed: z.number().int().min(0).default(0),
+    network: z.object({ name: z.enum(networkNames as [string, ...string[]]), options }).strict(),
+    loss: z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict(),
+    optimizer: z
+      .object({
+        name: z.enum(['adam', 'sgd']).default('adam'),
+        learningRate: z.number().positive(),
+        /** SGD momentum. */
+        momentum: z.number().min(0).max(1).default(0.9),
+        schedule: schedule.default({ type: 'constant' }),
+      })
+      .strict(),
+    /** Number of optimisation steps (the paper counts iterations, not epochs). */
+    iterations: positiveInt,
+    batchSize: positiveInt,
+    /** Patch extents in volume axis order: 2 numbers (2D) or 3 (3D). */
+    patchSize: z.array(positiveInt).min(2).max(3),
+    /** 'foreground' (default): only patches holding foreground, the paper's rule. */
+    sampling: z.enum(['uniform', 'foreground', 'balanced']).default('foreground'),
+    data: z.union([
+      z
+        .object({
+          /** A Medical Segmentation Decathlon folder (with dataset.json), relative to the config file. */
+          dataset: z.string().min(1),
+          validationFraction: fraction.default(0.1),
+          testFraction: fraction.default(0),
+        })
+        .strict(),
+      z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
+    ]),
+    /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
+    normalization: z.enum(['zscore', 'none']).default('zscore'),
+    validation: z
+      .object({
+        /** Validate every k iterations (0: only at the end). */
+        every: z.number().int().min(0).default(0),
+        /** Sliding-window overlap in [0, 1). */
+        overlap: z.number().min(0).lt(1).default(0.25),
+      })
+      .strict()
+      .default({ every: 0, overlap: 0.25 }),
+    checkpoint: z
+      .object({
+        /** Write a checkpoint every k iterations (and always at the end). */
+        every: positiveInt.default(100),
+        /** Checkpoints kept on disk (the newest ones). */
+        keep: positiveInt.default(2),
+      })
+      .strict()
+      .default({ every: 100, keep: 2 }),
+    /** The paper's score: median training Dice over the last `scoreWindow` iterations. */
+    scoreWindow: positiveInt.default(200),
+  })
+  .strict();
+
+export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
+/** What a user writes: every field with a default may be left out. */
+export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
+
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+/**
+ * Validates a configuration object. Errors list every wrong field as `path: problem (got value)`,
+ * prefixed by `source` (a file name or 'config').
+ */
+export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingConfig {
+  const result = trainingConfigSchema.safeParse(raw);
+  if (result.success) {
+    const config = result.data;
+    if (config.network.options.inputShape !== undefined) {
+      throw new Error(`${source}: network.options.inputShape is set by gendice from patchSize; remove it`);
+    }
+    return config;
+  }
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    const got = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(raw, issue.path))})`;
+    return `  ${path}: ${issue.message}${got}`;
+  });
+  throw new Error(`${source}: invalid training configuration\n${lines.join('\n')}`);
+}
+
+/** Reads and validates a JSON or YAML (.yml, .yaml) configuration file. */
+export function readTrainingConfig(path: string): TrainingConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${path}: cannot read the configuration (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = /\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return parseTrainingConfig(raw, path);
+}

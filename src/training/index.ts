@@ -1,0 +1,11 @@
+export { train, resume, TrainingDivergedError } from './trainer.js';
+export type { TrainOptions, TrainingProgress, TrainingResult } from './trainer.js';
+export { trainingConfigSchema, parseTrainingConfig, readTrainingConfig } from './config.js';
+export type { TrainingConfig, TrainingConfigInput } from './config.js';
+export { saveCheckpoint, loadCheckpoint, latestCheckpointDir, CHECKPOINTS_DIR } from './checkpoint.js';
+export type { CheckpointState, LoadedCheckpoint } from './checkpoint.js';
+export { TrainLog, paperScore, median } from './trainLog.js';
+export type { LogRecord } from './trainLog.js';
+export { loadTrainingData, configDirectory } from './trainingData.js';
+export type { TrainingCase, TrainingData } from './trainingData.js';
+export { createOptimizer, learningRateAt } from './optimizer.js';

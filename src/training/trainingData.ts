@@ -1,0 +1,79 @@
+import { dirname, resolve } from 'node:path';
+import { loadCase, loadDecathlon, splitCases } from '../data/dataset.js';
+import { zScore } from '../data/normalization.js';
+import type { SamplerCase } from '../data/patchSampler.js';
+import { generatePhantom, LESION_SHAPES } from '../data/phantom.js';
+import type { Volume } from '../data/volume.js';
+import type { TrainingConfig } from './config.js';
+
+/** A case ready for training or validation: normalised image and label map. */
+export interface TrainingCase extends SamplerCase {
+  id: string;
+}
+
+export interface TrainingData {
+  train: TrainingCase[];
+  validation: TrainingCase[];
+  test: TrainingCase[];
+  /** Classes including background. */
+  classes: number;
+  /** Image channels. */
+  channels: number;
+  /** Where the data came from, for logs and reports. */
+  source: string;
+}
+
+function normalize(image: Volume, how: TrainingConfig['normalization']): Volume {
+  return how === 'zscore' ? zScore(image) : image;
+}
+
+/**
+ * Loads the cases a configuration names: a Decathlon folder (resolved against `configDir`), or
+ * synthetic phantoms generated in memory from the seed. Split deterministically from the seed.
+ */
+export async function loadTrainingData(config: TrainingConfig, configDir = process.cwd()): Promise<TrainingData> {
+  const split = { validation: config.data.validationFraction, test: config.data.testFraction, seed: config.seed };
+  if ('synthetic' in config.data) {
+    const s = config.data.synthetic;
+    const all: TrainingCase[] = [];
+    for (let i = 0; i < s.cases; i++) {
+      const shape = s.lesionShape === 'mixed' ? LESION_SHAPES[i % LESION_SHAPES.length]! : s.lesionShape;
+      const phantom = generatePhantom({
+        dims: s.dims,
+        foregroundFraction: s.foregroundFraction,
+        lesionShape: shape,
+        classes: s.classes,
+        channels: s.channels,
+        seed: (config.seed * 7919 + i * 104729) >>> 0,
+        ...(s.size !== undefined ? { size: s.size } : {}),
+      });
+      all.push({ id: `phantom_${String(i).padStart(3, '0')}`, image: normalize(phantom.image, config.normalization), label: phantom.label });
+    }
+    const parts = splitCases(all, split);
+    return { ...parts, classes: s.classes + 1, channels: s.channels, source: `synthetic ${s.dims}D phantoms, foreground ${s.foregroundFraction}` };
+  }
+  const root = resolve(configDir, config.data.dataset);
+  const description = loadDecathlon(root);
+  const parts = splitCases(description.training, split);
+  const labelValues = [...description.labels.keys()];
+  const load = async (entries: typeof description.training): Promise<TrainingCase[]> => {
+    const out: TrainingCase[] = [];
+    for (const entry of entries) {
+      const c = await loadCase(entry, labelValues.length ? { labels: labelValues } : {});
+      if (c.label === undefined) throw new Error(`loadTrainingData: case '${entry.id}' of ${root} has no label`);
+      out.push({ id: entry.id, image: normalize(c.image, config.normalization), label: c.label });
+    }
+    return out;
+  };
+  const train = await load(parts.train);
+  if (train.length === 0) throw new Error(`loadTrainingData: ${root} leaves no training case after the split (validation ${split.validation}, test ${split.test})`);
+  const validation = await load(parts.validation);
+  const test = await load(parts.test);
+  const classes = labelValues.length ? Math.max(...labelValues) + 1 : 2;
+  return { train, validation, test, classes, channels: train[0]!.image.channels, source: root };
+}
+
+/** The folder a config file lives in (relative data paths are resolved against it). */
+export function configDirectory(configPath: string): string {
+  return dirname(resolve(configPath));
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { learningRateAt, parseTrainingConfig, readTrainingConfig } from '../../src/training/index.js';
+
+const minimal = {
+  network: { name: 'unet2d' },
+  loss: { name: 'gdl' },
+  optimizer: { learningRate: 1e-3 },
+  iterations: 10,
+  batchSize: 2,
+  patchSize: [32, 32],
+  data: { synthetic: { dims: 2, foregroundFraction: 0.01 } },
+};
+
+describe('training configuration', () => {
+  it('fills the documented defaults', () => {
+    const c = parseTrainingConfig(minimal);
+    expect(c.seed).toBe(0);
+    expect(c.optimizer).toEqual({ name: 'adam', learningRate: 1e-3, momentum: 0.9, schedule: { type: 'constant' } });
+    expect(c.sampling).toBe('foreground');
+    expect(c.checkpoint).toEqual({ every: 100, keep: 2 });
+    expect(c.scoreWindow).toBe(200);
+    expect(c.normalization).toBe('zscore');
+  });
+
+  it.each([
+    [{ ...minimal, optimizer: { learningRate: -1 } }, /optimizer\.learningRate: .*(>0|positive|greater).* \(got -1\)/i],
+    [{ ...minimal, loss: { name: 'gld' } }, /loss\.name: .* \(got "gld"\)/],
+    [{ ...minimal, network: { name: 'unet' } }, /network\.name: .* \(got "unet"\)/],
+    [{ ...minimal, patchSize: [32] }, /patchSize: .* \(got \[32\]\)/],
+    [{ ...minimal, iterations: 2.5 }, /iterations: .*int.* \(got 2\.5\)/i],
+    [{ ...minimal, batchsize: 2 }, /\(root\): .*batchsize/],
+    [{ ...minimal, optimizer: { learningRate: 1e-3, schedule: { type: 'cosine' } } }, /optimizer\.schedule\.type: /],
+  ])('%#: an invalid field is named with its path and value', (raw, message) => {
+    expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(message);
+    expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(/^my\.json: invalid training configuration/);
+  });
+
+  it('refuses an inputShape, which gendice derives from patchSize', () => {
+    expect(() => parseTrainingConfig({ ...minimal, network: { name: 'unet2d', options: { inputShape: [32, 32] } } })).toThrow(/network\.options\.inputShape is set by gendice/);
+  });
+
+  it('learning-rate schedules', () => {
+    const step = parseTrainingConfig({ ...minimal, optimizer: { learningRate: 1, schedule: { type: 'step', stepSize: 3, gamma: 0.5 } } }).optimizer;
+    expect([0, 2, 3, 6, 9].map((i) => learningRateAt(step, i, 10))).toEqual([1, 1, 0.5, 0.25, 0.125]);
+    const poly = parseTrainingConfig({ ...minimal, optimizer: { learningRate: 1, schedule: { type: 'poly', power: 1 } } }).optimizer;
+    expect(learningRateAt(poly, 5, 10)).toBeCloseTo(0.5, 12);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'gendice-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads YAML and JSON files, and names the file in errors', () => {
+    const yaml = join(dir, 'c.yaml');
+    writeFileSync(yaml, 'network: {name: unet2d}\nloss: {name: dice}\noptimizer: {learningRate: 0.001}\niterations: 5\nbatchSize: 1\npatchSize: [16, 16]\ndata: {synthetic: {dims: 2, foregroundFraction: 0.05}}\n');
+    expect(readTrainingConfig(yaml).loss.name).toBe('dice');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"iterations": ');
+    expect(() => readTrainingConfig(bad)).toThrow(/bad\.json: not valid JSON/);
+    expect(() => readTrainingConfig(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read the configuration/);
+  });
+});

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/networks/index.js';
+import { latestCheckpointDir, TrainLog, train, TrainingDivergedError, type TrainingConfigInput } from '../../src/training/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gendice-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+export function tinyConfig(overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
+  return {
+    seed: 3,
+    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4 } },
+    loss: { name: 'gdl' },
+    optimizer: { learningRate: 1e-2 },
+    iterations: 8,
+    batchSize: 2,
+    patchSize: [16, 16],
+    data: { synthetic: { dims: 2, cases: 4, size: 24, foregroundFraction: 0.03, lesionShape: 'blobs' } },
+    checkpoint: { every: 4, keep: 2 },
+    scoreWindow: 4,
+    ...overrides,
+  };
+}
+
+async function weightsOf(dir: string): Promise<Float32Array[]> {
+  const model = await loadModel(dir);
+  const w = model.getWeights().map((t) => t.dataSync() as Float32Array);
+  model.dispose();
+  return w;
+}
+
+describe('train', () => {
+  it('writes config, log, checkpoints, model and the paper score; is deterministic for a seed', async () => {
+    const a = await train(tinyConfig(), { outDir: join(root, 'a') });
+    const b = await train(tinyConfig(), { outDir: join(root, 'b') });
+    for (const f of ['config.json', 'log.jsonl', 'result.json', 'model/model.json', 'model/weights.bin', 'model/gendice.json']) expect(existsSync(join(a.outDir, f))).toBe(true);
+    expect(latestCheckpointDir(a.outDir)).toMatch(/iter-0000008$/);
+    const records = new TrainLog(join(a.outDir, 'log.jsonl')).read();
+    expect(records.filter((r) => r.type === 'train').map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(records.some((r) => r.type === 'validation')).toBe(true);
+    expect(a.scoreIterations).toBe(4);
+    expect(a.foregroundFraction.mean).toBeGreaterThan(0);
+    const result = JSON.parse(readFileSync(join(a.outDir, 'result.json'), 'utf8')) as { iterations: number };
+    expect(result.iterations).toBe(8);
+    // Same seed, same engine: the same weights and the same losses.
+    const [wa, wb] = [await weightsOf(a.modelDir), await weightsOf(b.modelDir)];
+    wa.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(wb[i]!)));
+    expect(a.lastLoss).toBe(b.lastLoss);
+  });
+
+  it('refuses to overwrite a run that has checkpoints', async () => {
+    await expect(train(tinyConfig(), { outDir: join(root, 'a') })).rejects.toThrow(/already holds a training run with checkpoints; use resume/);
+  });
+
+  it('stops on a non-finite loss or gradient, naming the iteration and learning rate, and keeps the last good checkpoint', async () => {
+    const outDir = join(root, 'nan');
+    const config = tinyConfig({ loss: { name: 'wce' }, optimizer: { name: 'sgd', learningRate: 1e30, momentum: 0 }, iterations: 50, checkpoint: { every: 1, keep: 2 } });
+    const before = tf.memory().numTensors;
+    let error: unknown;
+    try {
+      await train(config, { outDir });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TrainingDivergedError);
+    const e = error as TrainingDivergedError;
+    expect(e.message).toMatch(/^train: non-finite (loss|gradient|network output) at iteration \d+ \(loss .*, learning rate 1e\+30\); training stopped\. The last good checkpoint is .*iter-\d+\./);
+    expect(e.iteration).toBeGreaterThan(1);
+    expect(e.checkpoint).toBe(latestCheckpointDir(outDir));
+    expect(e.checkpoint).toMatch(new RegExp(`iter-${String(e.iteration - 1).padStart(7, '0')}$`));
+    // The kept checkpoint is loadable and finite.
+    const weights = await weightsOf(e.checkpoint!);
+    expect(weights.every((w) => w.every(Number.isFinite))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects network options that contradict the data', async () => {
+    await expect(train(tinyConfig({ network: { name: 'unet2d', options: { classes: 5 } } }), { outDir: join(root, 'bad') })).rejects.toThrow(
+      /network\.options\.classes is 5 but the data have 2/,
+    );
+  });
+});
