@@ -134,3 +134,18 @@ describe('custom layers save and load', () => {
     expect((loaded.layers[7] as UpSampling3D).size).toEqual([2, 2, 2]);
   });
 });
+
+describe('Maxout gradient', () => {
+  it('equals the gradient of tf.maximum (ties to the first block)', () => {
+    const x = tf.tensor4d([1, 5, 3, 5, -1, -4, 0, 7], [1, 1, 2, 4]);
+    const r = tf.tensor4d([1, 2, 3, 4], [1, 1, 2, 2]);
+    const layer = new Maxout({ pieces: 2 });
+    const [ours] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(layer.apply(a) as tf.Tensor, r)))([x]);
+    const [ref] = tf.grads((a: tf.Tensor) => {
+      const [p, q] = tf.split(a, 2, -1);
+      return tf.sum(tf.mul(tf.maximum(p!, q!), r));
+    })([x]);
+    expect(values(ours!)).toEqual(values(ref!));
+    expect(values(ours!)).toEqual([0, 2, 1, 0, 0, 0, 3, 4]);
+  });
+});

@@ -41,7 +41,7 @@ export class Maxout extends tf.layers.Layer {
       if (this.pieces === 1) return tf.clone(x);
       const pieces = tf.split(x, this.pieces, -1);
       let y = pieces[0]!;
-      for (let i = 1; i < this.pieces; i++) y = tf.maximum(y, pieces[i]!);
+      for (let i = 1; i < this.pieces; i++) y = maximumPair(y, pieces[i]!);
       return y;
     });
   }
@@ -50,5 +50,21 @@ export class Maxout extends tf.layers.Layer {
     return { ...super.getConfig(), pieces: this.pieces };
   }
 }
+
+/**
+ * `tf.maximum` with the same gradient as TF.js's (ties go to the first argument) from one mask:
+ * da = dy·[a ≥ b], db = dy − da, instead of two comparisons and two products.
+ */
+const maximumPair = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.maximum(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const da = tf.mul(dy, tf.cast(tf.greaterEqual(saved[0]!, saved[1]!), 'float32'));
+      return [da, tf.sub(dy, da)];
+    },
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
 tf.serialization.registerClass(Maxout);
