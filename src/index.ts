@@ -8,3 +8,4 @@ export * from './data/index.js';
 export * from './engine/index.js';
 export * from './inference/index.js';
 export * from './training/index.js';
+export * from './study/index.js';

@@ -3,6 +3,7 @@ import { version } from '../version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
 import { registerPredictCommands } from './predict.js';
+import { registerStudyCommand } from './study.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommands } from './train.js';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerPredictCommands(program);
   registerSynthCommand(program);
+  registerStudyCommand(program);
   registerEngineCommand(program);
   return program;
 }

@@ -32,8 +32,10 @@ const syntheticData = z
 /** The schema of a training configuration (JSON or YAML). Unknown keys are errors. */
 export const trainingConfigSchema = z
   .object({
-    /** Seed of weight initialisation, data split and patch sampling. */
+    /** Seed of weight initialisation and patch sampling (and of the data, unless `dataSeed` is set). */
     seed: z.number().int().min(0).default(0),
+    /** Seed of the synthetic data and of the train/validation/test split. Default: `seed`. */
+    dataSeed: z.number().int().min(0).optional(),
     network: z.object({ name: z.enum(networkNames as [string, ...string[]]), options }).strict(),
     loss: z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict(),
     optimizer: z

@@ -50,6 +50,8 @@ export interface TrainingResult {
   lastLoss: number;
   /** Mean foreground Dice on the validation cases at the end (NaN without validation cases). */
   validationDice: number;
+  /** Mean foreground Dice of each held-out test case at the end (empty without test cases). */
+  testDice: number[];
   /** Measured foreground fraction of the sampled training patches. */
   foregroundFraction: { mean: number; median: number };
   modelDir: string;
@@ -228,7 +230,13 @@ function batchDice(output: Float32Array, labels: Int32Array | Float32Array | Uin
 }
 
 /** Mean foreground Dice over validation cases, by sliding-window inference at the patch size. */
-function validate(model: tf.LayersModel, cases: TrainingCase[], config: TrainingConfig, geometry: NetworkGeometry, classes: number): { dice: number; perClass: number[] } {
+function validate(
+  model: tf.LayersModel,
+  cases: TrainingCase[],
+  config: TrainingConfig,
+  geometry: NetworkGeometry,
+  classes: number,
+): { dice: number; perClass: number[]; perCase: number[] } {
   const perCase: number[][] = [];
   for (const c of cases) {
     const result = slidingWindowInference(model, volumeToChannelsLast(c.image), c.image.shape, {
@@ -246,8 +254,11 @@ function validate(model: tf.LayersModel, cases: TrainingCase[], config: Training
     const v = perCase.map((row) => row[k]!).filter(Number.isFinite);
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
   });
-  const finite = perClass.filter(Number.isFinite);
-  return { dice: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : Number.NaN, perClass };
+  const mean = (v: number[]): number => {
+    const f = v.filter(Number.isFinite);
+    return f.length ? f.reduce((a, b) => a + b, 0) / f.length : Number.NaN;
+  };
+  return { dice: mean(perClass), perClass, perCase: perCase.map(mean) };
 }
 
 async function runTraining(run: Run): Promise<TrainingResult> {
@@ -313,6 +324,7 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       validationDice = v.dice;
       log.append({ type: 'validation', iteration: config.iterations, dice: v.dice, dicePerClass: v.perClass, cases: data.validation.length });
     }
+    const testDice = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes).perCase : [];
     const modelDir = join(outDir, 'model');
     await saveModel(model, modelDir);
     writeModelCard(modelDir, modelCard(config, data));
@@ -325,6 +337,7 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       scoreIterations,
       lastLoss,
       validationDice,
+      testDice,
       foregroundFraction: { mean: stats.mean, median: stats.median },
       modelDir,
       engine: run.engine,

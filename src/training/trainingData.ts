@@ -32,7 +32,8 @@ function normalize(image: Volume, how: TrainingConfig['normalization']): Volume 
  * synthetic phantoms generated in memory from the seed. Split deterministically from the seed.
  */
 export async function loadTrainingData(config: TrainingConfig, configDir = process.cwd()): Promise<TrainingData> {
-  const split = { validation: config.data.validationFraction, test: config.data.testFraction, seed: config.seed };
+  const dataSeed = config.dataSeed ?? config.seed;
+  const split = { validation: config.data.validationFraction, test: config.data.testFraction, seed: dataSeed };
   if ('synthetic' in config.data) {
     const s = config.data.synthetic;
     const all: TrainingCase[] = [];
@@ -44,7 +45,7 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
         lesionShape: shape,
         classes: s.classes,
         channels: s.channels,
-        seed: (config.seed * 7919 + i * 104729) >>> 0,
+        seed: (dataSeed * 7919 + i * 104729) >>> 0,
         ...(s.size !== undefined ? { size: s.size } : {}),
       });
       all.push({ id: `phantom_${String(i).padStart(3, '0')}`, image: normalize(phantom.image, config.normalization), label: phantom.label });

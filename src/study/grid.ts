@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { lossNames } from '../losses/registry.js';
+import { networkNames } from '../networks/registry.js';
+import type { TrainingConfigInput } from '../training/config.js';
+import type { TrialParameters } from './types.js';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+const options = z.record(z.string(), z.unknown()).default({});
+
+/** A study: the grid of losses × learning rates × (patch, batch) pairs × networks × seeds. */
+export const studyConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    /** The data every trial trains on (synthetic phantoms or a Decathlon folder), split by `splitSeed`. */
+    data: z.union([
+      z
+        .object({
+          synthetic: z
+            .object({
+              dims: z.union([z.literal(2), z.literal(3)]),
+              cases: positiveInt,
+              size: positiveInt.optional(),
+              foregroundFraction: z.number().min(1e-4).max(0.5),
+              classes: positiveInt.default(1),
+              channels: positiveInt.default(1),
+              lesionShape: z.enum(['blobs', 'elongated', 'punctate', 'mixed']).default('mixed'),
+            })
+            .strict(),
+          validationFraction: fraction.default(0.1),
+          testFraction: fraction.default(0.1),
+        })
+        .strict(),
+      z.object({ dataset: z.string().min(1), validationFraction: fraction.default(0.1), testFraction: fraction.default(0.1) }).strict(),
+    ]),
+    networks: z
+      .array(
+        z
+          .object({
+            name: z.enum(networkNames as [string, ...string[]]),
+            options,
+            /** Patch sizes with their batch sizes: bigger patches, more imbalance, smaller batches. */
+            patches: z.array(z.object({ patchSize: z.array(positiveInt).min(2).max(3), batchSize: positiveInt }).strict()).min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+    losses: z.array(z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict()).min(1),
+    learningRates: z.array(z.number().positive()).min(1),
+    seeds: z.array(z.number().int().min(0)).min(1),
+    /** Iterations of every trial (the paper: 1000 in 2D, 3000 in 3D). */
+    iterations: positiveInt,
+    /** The paper's score window: median Dice over the last N iterations (200 in the paper). */
+    scoreWindow: positiveInt.default(200),
+    /** Seed of the data split (fixed across trials, so that every trial sees the same cases). */
+    splitSeed: z.number().int().min(0).default(0),
+    optimizer: z.enum(['adam', 'sgd']).default('adam'),
+  })
+  .strict();
+
+export type StudyConfig = z.infer<typeof studyConfigSchema>;
+export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+
+/** Validates a study configuration; errors list `path: problem (got value)`. */
+export function parseStudyConfig(raw: unknown, source = 'study config'): StudyConfig {
+  const r = studyConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+  throw new Error(`${source}: invalid study configuration\n${lines.join('\n')}`);
+}
+
+export function readStudyConfig(path: string): StudyConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${path}: cannot read the study configuration (${err instanceof Error ? err.message : String(err)})`);
+  }
+  try {
+    return parseStudyConfig(/\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text), path);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new Error(`${path}: not valid JSON (${err.message})`);
+    throw err;
+  }
+}
+
+function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 6);
+}
+
+/**
+ * A trial's id: readable parameters plus a hash of everything, stable across runs, so that a study
+ * folder can be resumed and a changed configuration never reuses an old result.
+ */
+export function trialId(p: TrialParameters): string {
+  const lr = p.learningRate.toExponential().replace('+', '');
+  return `${p.network}-${p.loss}-lr${lr}-p${p.patchSize.join('x')}-b${p.batchSize}-s${p.seed}-${shortHash(p)}`;
+}
+
+/** Every trial of the grid, in order: network, patch size, loss, learning rate, seed. */
+export function expandGrid(config: StudyConfig): Array<{ id: string; parameters: TrialParameters }> {
+  const out: Array<{ id: string; parameters: TrialParameters }> = [];
+  for (const network of config.networks)
+    for (const patch of network.patches)
+      for (const loss of config.losses)
+        for (const learningRate of config.learningRates)
+          for (const seed of config.seeds) {
+            const parameters: TrialParameters = {
+              network: network.name,
+              networkOptions: network.options,
+              loss: loss.name,
+              lossOptions: loss.options,
+              learningRate,
+              patchSize: patch.patchSize,
+              batchSize: patch.batchSize,
+              seed,
+              iterations: config.iterations,
+            };
+            out.push({ id: trialId(parameters), parameters });
+          }
+  const ids = new Set(out.map((t) => t.id));
+  if (ids.size !== out.length) throw new Error(`expandGrid: study '${config.name}' defines the same trial twice (duplicate values in a list)`);
+  return out;
+}
+
+/** The training configuration of one trial. */
+export function trialTrainingConfig(study: StudyConfig, p: TrialParameters): TrainingConfigInput {
+  const data =
+    'synthetic' in study.data
+      ? { synthetic: study.data.synthetic, validationFraction: study.data.validationFraction, testFraction: study.data.testFraction }
+      : { dataset: study.data.dataset, validationFraction: study.data.validationFraction, testFraction: study.data.testFraction };
+  return {
+    seed: p.seed,
+    dataSeed: study.splitSeed,
+    network: { name: p.network, options: p.networkOptions },
+    loss: { name: p.loss, options: p.lossOptions },
+    optimizer: { name: study.optimizer, learningRate: p.learningRate },
+    iterations: p.iterations,
+    batchSize: p.batchSize,
+    patchSize: p.patchSize,
+    sampling: 'foreground',
+    data,
+    checkpoint: { every: Math.max(25, Math.ceil(p.iterations / 5)), keep: 1 },
+    scoreWindow: Math.min(study.scoreWindow, p.iterations),
+  };
+}

@@ -1,0 +1,106 @@
+import { didYouMean } from '../common/didYouMean.js';
+import { parseStudyConfig, type StudyConfig, type StudyConfigInput } from './grid.js';
+
+const paperLosses = [{ name: 'wce' }, { name: 'dl2' }, { name: 'ss' }, { name: 'gdl' }];
+
+/**
+ * Built-in studies.
+ * - `quick`: a reduced 2D grid (U-Net, the paper's four losses, two learning rates, two patch sizes,
+ *   one seed, 150 iterations) that runs in minutes on 2 cores: a smoke test of the whole protocol and
+ *   the report, not evidence for the findings.
+ * - `paper-2d`: the paper's 2D protocol on synthetic phantoms: U-Net and TwoPathCNN, the four losses,
+ *   learning rates 1e-3, 1e-4, 1e-5, three patch sizes per network with batch sizes that shrink as
+ *   patches grow (foreground-only sampling, so bigger patches are more unbalanced), 1000 iterations,
+ *   score = median Dice of the last 200 iterations, three seeds for intervals.
+ * - `paper-3d`: the 3D protocol: DeepMedic and HighResNet on 3D phantoms whose lesions are 0.2% of
+ *   the volume (patch fractions reach the paper's ~0.02%), 3000 iterations, the largest setting one
+ *   85³ patch per step.
+ */
+const presets: Record<string, StudyConfigInput> = {
+  quick: {
+    name: 'quick',
+    data: { synthetic: { dims: 2, cases: 10, size: 96, foregroundFraction: 0.005, lesionShape: 'blobs' }, validationFraction: 0.2, testFraction: 0.2 },
+    networks: [
+      {
+        name: 'unet2d',
+        options: { depth: 2, baseFilters: 8 },
+        patches: [
+          { patchSize: [32, 32], batchSize: 8 },
+          { patchSize: [64, 64], batchSize: 2 },
+        ],
+      },
+    ],
+    losses: paperLosses,
+    learningRates: [1e-2, 1e-3],
+    seeds: [1],
+    iterations: 150,
+    scoreWindow: 50,
+  },
+  'paper-2d': {
+    name: 'paper-2d',
+    data: { synthetic: { dims: 2, cases: 40, size: 192, foregroundFraction: 0.01, lesionShape: 'mixed' }, validationFraction: 0.1, testFraction: 0.1 },
+    networks: [
+      {
+        name: 'unet2d',
+        options: { depth: 4, baseFilters: 16 },
+        patches: [
+          { patchSize: [64, 64], batchSize: 16 },
+          { patchSize: [112, 112], batchSize: 5 },
+          { patchSize: [160, 160], batchSize: 2 },
+        ],
+      },
+      {
+        name: 'twoPathCnn',
+        options: {},
+        patches: [
+          { patchSize: [45, 45], batchSize: 16 },
+          { patchSize: [93, 93], batchSize: 4 },
+          { patchSize: [141, 141], batchSize: 2 },
+        ],
+      },
+    ],
+    losses: paperLosses,
+    learningRates: [1e-3, 1e-4, 1e-5],
+    seeds: [1, 2, 3],
+    iterations: 1000,
+    scoreWindow: 200,
+  },
+  'paper-3d': {
+    name: 'paper-3d',
+    data: { synthetic: { dims: 3, cases: 40, size: 96, foregroundFraction: 0.002, lesionShape: 'punctate' }, validationFraction: 0.1, testFraction: 0.1 },
+    networks: [
+      {
+        name: 'deepMedic',
+        options: {},
+        patches: [
+          { patchSize: [51, 51, 51], batchSize: 4 },
+          { patchSize: [69, 69, 69], batchSize: 2 },
+          { patchSize: [87, 87, 87], batchSize: 1 },
+        ],
+      },
+      {
+        name: 'highResNet',
+        options: {},
+        patches: [
+          { patchSize: [45, 45, 45], batchSize: 4 },
+          { patchSize: [65, 65, 65], batchSize: 2 },
+          { patchSize: [85, 85, 85], batchSize: 1 },
+        ],
+      },
+    ],
+    losses: paperLosses,
+    learningRates: [1e-3, 1e-4, 1e-5],
+    seeds: [1, 2, 3],
+    iterations: 3000,
+    scoreWindow: 200,
+  },
+};
+
+export const presetNames = Object.keys(presets);
+
+/** A built-in study by name; an unknown name throws with the closest one. */
+export function getPreset(name: string): StudyConfig {
+  const p = presets[name];
+  if (p === undefined) throw new Error(`study: unknown preset '${name}'${didYouMean(name, presetNames)}`);
+  return parseStudyConfig(p, `preset ${name}`);
+}

@@ -1,0 +1,70 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { latestCheckpointDir } from '../training/checkpoint.js';
+import { resume, train, TrainingDivergedError, type TrainingResult } from '../training/trainer.js';
+import { TrainLog, type LogRecord } from '../training/trainLog.js';
+import { trialTrainingConfig, type StudyConfig } from './grid.js';
+import { trialDir, writeTrialRecord } from './store.js';
+import type { CurvePoint, TrialParameters, TrialRecord } from './types.js';
+
+/** At most `points` curve points: every k-th iteration's loss and Dice, always including the last. */
+export function downsampleCurve(records: readonly LogRecord[], points = 200): CurvePoint[] {
+  const train = records.filter((r): r is Extract<LogRecord, { type: 'train' }> => r.type === 'train');
+  const step = Math.max(1, Math.ceil(train.length / points));
+  const out: CurvePoint[] = [];
+  for (let i = step - 1; i < train.length; i += step) out.push({ iteration: train[i]!.iteration, loss: train[i]!.loss, dice: train[i]!.dice });
+  const last = train[train.length - 1];
+  if (last && out[out.length - 1]?.iteration !== last.iteration) out.push({ iteration: last.iteration, loss: last.loss, dice: last.dice });
+  return out;
+}
+
+/**
+ * Runs one trial of a study in this thread: trains (or resumes an interrupted trial from its
+ * checkpoint), then writes its record. A diverged trial (non-finite loss) is recorded with status
+ * 'diverged' and score 0: the network stopped producing usable segmentations. Any other error is
+ * recorded as 'failed' with a null score.
+ */
+export async function runTrial(studyDir: string, study: StudyConfig, id: string, parameters: TrialParameters): Promise<TrialRecord> {
+  const outDir = trialDir(studyDir, id);
+  const started = performance.now();
+  const base = { ...parameters, id, scoreWindow: Math.min(study.scoreWindow, parameters.iterations) };
+  let record: TrialRecord;
+  try {
+    let result: TrainingResult;
+    if (latestCheckpointDir(outDir) !== undefined) {
+      result = await resume(outDir, {});
+    } else {
+      if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
+      result = await train(trialTrainingConfig(study, parameters), { outDir });
+    }
+    record = {
+      ...base,
+      status: 'done',
+      score: Number.isFinite(result.score) ? result.score : 0,
+      foregroundFraction: result.foregroundFraction,
+      validationDice: Number.isFinite(result.validationDice) ? result.validationDice : null,
+      testDice: result.testDice.length ? result.testDice : null,
+      curve: downsampleCurve(new TrainLog(join(outDir, 'log.jsonl')).read()),
+      seconds: (performance.now() - started) / 1000,
+      engine: result.engine,
+      finishedAt: new Date().toISOString(),
+    };
+  } catch (err) {
+    const diverged = err instanceof TrainingDivergedError;
+    record = {
+      ...base,
+      status: diverged ? 'diverged' : 'failed',
+      score: diverged ? 0 : null,
+      foregroundFraction: null,
+      validationDice: null,
+      testDice: null,
+      curve: existsSync(join(outDir, 'log.jsonl')) ? downsampleCurve(new TrainLog(join(outDir, 'log.jsonl')).read()) : [],
+      seconds: (performance.now() - started) / 1000,
+      engine: '',
+      error: err instanceof Error ? err.message : String(err),
+      finishedAt: new Date().toISOString(),
+    };
+  }
+  writeTrialRecord(studyDir, record);
+  return record;
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { expandGrid, getPreset, parseStudyConfig, presetNames, trialId, trialTrainingConfig } from '../../src/study/index.js';
+import { parseTrainingConfig } from '../../src/training/index.js';
+
+const base = {
+  name: 't',
+  data: { synthetic: { dims: 2, cases: 4, size: 32, foregroundFraction: 0.03 } },
+  networks: [
+    { name: 'unet2d', options: { depth: 2 }, patches: [{ patchSize: [16, 16], batchSize: 4 }, { patchSize: [32, 32], batchSize: 1 }] },
+    { name: 'twoPathCnn', patches: [{ patchSize: [33, 33], batchSize: 2 }] },
+  ],
+  losses: [{ name: 'wce' }, { name: 'gdl', options: { weightType: 'simple' } }],
+  learningRates: [1e-3, 1e-4, 1e-5],
+  seeds: [1, 2],
+  iterations: 20,
+};
+
+describe('study grid', () => {
+  it('expands networks × patches × losses × learning rates × seeds in a stable order', () => {
+    const grid = expandGrid(parseStudyConfig(base));
+    expect(grid).toHaveLength((2 + 1) * 2 * 3 * 2);
+    expect(grid[0]!.parameters).toMatchObject({ network: 'unet2d', patchSize: [16, 16], batchSize: 4, loss: 'wce', learningRate: 1e-3, seed: 1 });
+    expect(grid[1]!.parameters).toMatchObject({ seed: 2, learningRate: 1e-3 });
+    expect(grid[2]!.parameters).toMatchObject({ seed: 1, learningRate: 1e-4 });
+    expect(grid[grid.length - 1]!.parameters).toMatchObject({ network: 'twoPathCnn', loss: 'gdl', lossOptions: { weightType: 'simple' }, learningRate: 1e-5, seed: 2 });
+    expect(new Set(grid.map((t) => t.id)).size).toBe(grid.length);
+    expect(grid[0]!.id).toMatch(/^unet2d-wce-lr1e-3-p16x16-b4-s1-[0-9a-f]{6}$/);
+  });
+
+  it('trial ids are stable and change when any parameter changes', () => {
+    const p = expandGrid(parseStudyConfig(base))[0]!.parameters;
+    expect(trialId(p)).toBe(trialId({ ...p }));
+    expect(trialId({ ...p, iterations: 21 })).not.toBe(trialId(p));
+    expect(trialId({ ...p, networkOptions: { depth: 3 } })).not.toBe(trialId(p));
+  });
+
+  it('each trial becomes a valid training configuration with the shared data seed', () => {
+    const study = parseStudyConfig({ ...base, splitSeed: 9 });
+    for (const t of expandGrid(study)) {
+      const c = parseTrainingConfig(trialTrainingConfig(study, t.parameters));
+      expect(c.dataSeed).toBe(9);
+      expect(c.seed).toBe(t.parameters.seed);
+      expect(c.sampling).toBe('foreground');
+      expect(c.patchSize).toEqual(t.parameters.patchSize);
+    }
+  });
+
+  it('rejects bad studies naming the field', () => {
+    expect(() => parseStudyConfig({ ...base, learningRates: [] })).toThrow(/learningRates: /);
+    expect(() => parseStudyConfig({ ...base, losses: [{ name: 'gld' }] })).toThrow(/losses\.0\.name: /);
+    expect(() => expandGrid(parseStudyConfig({ ...base, seeds: [1, 1] }))).toThrow(/expandGrid: study 't' defines the same trial twice/);
+  });
+
+  it('presets are valid; the paper presets follow the paper protocol', () => {
+    expect(presetNames).toEqual(['quick', 'paper-2d', 'paper-3d']);
+    for (const name of presetNames) expect(expandGrid(getPreset(name)).length).toBeGreaterThan(0);
+    const p2 = getPreset('paper-2d');
+    expect(p2.learningRates).toEqual([1e-3, 1e-4, 1e-5]);
+    expect(p2.losses.map((l) => l.name)).toEqual(['wce', 'dl2', 'ss', 'gdl']);
+    expect(p2.networks.map((n) => n.name)).toEqual(['unet2d', 'twoPathCnn']);
+    expect(p2.networks.every((n) => n.patches.length === 3)).toBe(true);
+    expect(p2.iterations).toBe(1000);
+    expect(p2.scoreWindow).toBe(200);
+    const p3 = getPreset('paper-3d');
+    expect(p3.networks.map((n) => n.name)).toEqual(['deepMedic', 'highResNet']);
+    expect(p3.iterations).toBe(3000);
+    expect(() => getPreset('paper2d')).toThrow(/study: unknown preset 'paper2d'; did you mean 'paper-2d'\?/);
+  });
+});
