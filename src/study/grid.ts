@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
 import { lossNames } from '../losses/registry.js';
 import { networkNames } from '../networks/registry.js';
 import type { TrainingConfigInput } from '../training/config.js';
@@ -67,25 +65,12 @@ export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 
 /** Validates a study configuration; errors list `path: problem (got value)`. */
 export function parseStudyConfig(raw: unknown, source = 'study config'): StudyConfig {
-  const r = studyConfigSchema.safeParse(raw);
-  if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
-  throw new Error(`${source}: invalid study configuration\n${lines.join('\n')}`);
+  return parseWithSchema(studyConfigSchema, raw, source, 'study configuration');
 }
 
+/** Reads and validates a JSON or YAML study configuration file. */
 export function readStudyConfig(path: string): StudyConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`${path}: cannot read the study configuration (${err instanceof Error ? err.message : String(err)})`);
-  }
-  try {
-    return parseStudyConfig(/\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text), path);
-  } catch (err) {
-    if (err instanceof SyntaxError) throw new Error(`${path}: not valid JSON (${err.message})`);
-    throw err;
-  }
+  return parseStudyConfig(readJsonOrYaml(path), path);
 }
 
 function shortHash(value: unknown): string {

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
 import { lossNames } from '../losses/registry.js';
 import { networkNames } from '../networks/registry.js';
 
@@ -94,54 +92,19 @@ export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
 /** What a user writes: every field with a default may be left out. */
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
-function describeValue(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
 /**
  * Validates a configuration object. Errors list every wrong field as `path: problem (got value)`,
  * prefixed by `source` (a file name or 'config').
  */
 export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingConfig {
-  const result = trainingConfigSchema.safeParse(raw);
-  if (result.success) {
-    const config = result.data;
-    if (config.network.options.inputShape !== undefined) {
-      throw new Error(`${source}: network.options.inputShape is set by gendice from patchSize; remove it`);
-    }
-    return config;
+  const config = parseWithSchema(trainingConfigSchema, raw, source, 'training configuration');
+  if (config.network.options.inputShape !== undefined) {
+    throw new Error(`${source}: network.options.inputShape is set by gendice from patchSize; remove it`);
   }
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-    const got = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(raw, issue.path))})`;
-    return `  ${path}: ${issue.message}${got}`;
-  });
-  throw new Error(`${source}: invalid training configuration\n${lines.join('\n')}`);
+  return config;
 }
 
 /** Reads and validates a JSON or YAML (.yml, .yaml) configuration file. */
 export function readTrainingConfig(path: string): TrainingConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`${path}: cannot read the configuration (${err instanceof Error ? err.message : String(err)})`);
-  }
-  let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${err instanceof Error ? err.message : String(err)})`);
-  }
-  return parseTrainingConfig(raw, path);
+  return parseTrainingConfig(readJsonOrYaml(path), path);
 }
