@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { writeReport } from '../study/report/writeReport.js';
+import type { StudyResults } from '../study/types.js';
+import { log, printResult } from './output.js';
+
+interface ReportFlags {
+  json?: boolean;
+  singleSeed?: 'inconclusive' | 'point-estimate';
+}
+
+/** How the command reads a study folder; tests pass their own, the default is the results store's `readStudy`. */
+export type StudyReader = (dir: string) => StudyResults | Promise<StudyResults>;
+
+async function defaultReader(dir: string): Promise<StudyResults> {
+  // Loaded on use so that the report command does not load the study runner's modules for --help.
+  const { readStudy } = await import('../study/store.js');
+  return readStudy(dir);
+}
+
+function parseSingleSeed(value: string): 'inconclusive' | 'point-estimate' {
+  if (value === 'inconclusive' || value === 'point-estimate') return value;
+  throw new Error(`--single-seed must be 'inconclusive' or 'point-estimate', got '${value}'`);
+}
+
+/**
+ * Registers `gendice report DIR [--json]`: reads the study folder, computes the paper's six findings
+ * and writes DIR/report/index.html with its SVG and PNG figures. Prints the paths and the findings
+ * (`--json`: one document `{ html, figures, findings }`); logs go to stderr; failures exit non-zero
+ * (the error propagates to main).
+ */
+export function registerReportCommand(program: Command, read: StudyReader = defaultReader): Command {
+  return program
+    .command('report')
+    .description('write the HTML report of a study folder (findings, heatmaps, test box plots, learning curves) to DIR/report/')
+    .argument('<dir>', 'the study folder (written by gendice study)')
+    .option('--single-seed <policy>', "with one seed (no interval): 'inconclusive' or 'point-estimate'", parseSingleSeed, 'inconclusive')
+    .option('--json', 'print one JSON document {html, figures, findings} on stdout')
+    .action(async (dir: string, flags: ReportFlags) => {
+      const results = await read(dir);
+      const pending = results.trials.filter((t) => t.record === undefined).length;
+      log(`gendice report: ${results.trials.length} trials in '${results.name}'${pending > 0 ? ` (${pending} not run yet, shown as pending)` : ''}; rendering figures...`);
+      const report = await writeReport(dir, results, { findings: { singleSeed: flags.singleSeed ?? 'inconclusive' } });
+      const lines = [
+        `report: ${report.html}`,
+        `figures: ${report.figures.length} files`,
+        ...report.findings.map((f) => `finding ${f.id} [${f.holds}]: ${f.statement}\n  ${f.measured}`),
+      ];
+      printResult(flags.json, { html: report.html, figures: report.figures, findings: report.findings }, lines.join('\n'));
+    });
+}
