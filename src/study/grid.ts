@@ -86,14 +86,17 @@ export function trialId(p: TrialParameters): string {
   return `${p.network}-${p.loss}-lr${lr}-p${p.patchSize.join('x')}-b${p.batchSize}-s${p.seed}-${shortHash(p)}`;
 }
 
-/** Every trial of the grid, in order: network, patch size, loss, learning rate, seed. */
+/**
+ * Every trial of the grid, in order: seed, network, patch size, loss, learning rate. Seeds come
+ * first so that a study cut short holds whole grids for its first seeds.
+ */
 export function expandGrid(config: StudyConfig): Array<{ id: string; parameters: TrialParameters }> {
   const out: Array<{ id: string; parameters: TrialParameters }> = [];
-  for (const network of config.networks)
-    for (const patch of network.patches)
-      for (const loss of config.losses)
-        for (const learningRate of config.learningRates)
-          for (const seed of config.seeds) {
+  for (const seed of config.seeds)
+    for (const network of config.networks)
+      for (const patch of network.patches)
+        for (const loss of config.losses)
+          for (const learningRate of config.learningRates) {
             const parameters: TrialParameters = {
               network: network.name,
               networkOptions: network.options,

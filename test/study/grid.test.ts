@@ -16,12 +16,13 @@ const base = {
 };
 
 describe('study grid', () => {
-  it('expands networks × patches × losses × learning rates × seeds in a stable order', () => {
+  it('expands seeds × networks × patches × losses × learning rates in a stable order', () => {
     const grid = expandGrid(parseStudyConfig(base));
     expect(grid).toHaveLength((2 + 1) * 2 * 3 * 2);
     expect(grid[0]!.parameters).toMatchObject({ network: 'unet2d', patchSize: [16, 16], batchSize: 4, loss: 'wce', learningRate: 1e-3, seed: 1 });
-    expect(grid[1]!.parameters).toMatchObject({ seed: 2, learningRate: 1e-3 });
-    expect(grid[2]!.parameters).toMatchObject({ seed: 1, learningRate: 1e-4 });
+    expect(grid[1]!.parameters).toMatchObject({ seed: 1, learningRate: 1e-4 });
+    expect(grid[3]!.parameters).toMatchObject({ seed: 1, loss: 'gdl', learningRate: 1e-3 });
+    expect(grid[grid.length / 2]!.parameters).toMatchObject({ seed: 2, network: 'unet2d', loss: 'wce', learningRate: 1e-3 });
     expect(grid[grid.length - 1]!.parameters).toMatchObject({ network: 'twoPathCnn', loss: 'gdl', lossOptions: { weightType: 'simple' }, learningRate: 1e-5, seed: 2 });
     expect(new Set(grid.map((t) => t.id)).size).toBe(grid.length);
     expect(grid[0]!.id).toMatch(/^unet2d-wce-lr1e-3-p16x16-b4-s1-[0-9a-f]{6}$/);
