@@ -134,7 +134,7 @@ describe('writeReport', () => {
     const html = readFileSync(report.html, 'utf8');
     expect(html.match(/<tr class="finding"/g)).toHaveLength(6);
     expect(html.match(/<tr class="trial"/g)).toHaveLength(study.trials.length);
-    expect(html.match(/<figure id="fig-[^"]+" class="figure">/g)).toHaveLength(5);
+    expect(html.match(/<figure id="fig-[^"]+" class="figure" aria-label="[^"]+">/g)).toHaveLength(5);
     expect(html.match(/<svg/g)).toHaveLength(5);
     expect(html).not.toMatch(/<script|<link|src="|url\(http|@import/);
     expect(html).not.toMatch(/href="https?:/);

@@ -83,7 +83,8 @@ function figureSection(f: PageFigure): string {
   if (f.svg === null) {
     return `<figure id="fig-${escapeHtml(f.name)}" class="figure-missing"><h3>${escapeHtml(f.title)}</h3><p class="missing">Not drawn: ${escapeHtml(f.missing ?? 'no data')}.</p></figure>`;
   }
-  return `<figure id="fig-${escapeHtml(f.name)}" class="figure"><h3>${escapeHtml(f.title)}</h3>${f.svg}<figcaption>${escapeHtml(f.caption)}${links ? ` Files: ${links}.` : ''}</figcaption></figure>`;
+  // The SVG carries the title itself (the files must read alone), so no heading repeats it.
+  return `<figure id="fig-${escapeHtml(f.name)}" class="figure" aria-label="${escapeHtml(f.title)}">${f.svg}<figcaption>${escapeHtml(f.caption)}${links ? ` Files: ${links}.` : ''}</figcaption></figure>`;
 }
 
 /**
