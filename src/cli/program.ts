@@ -3,6 +3,7 @@ import { version } from '../version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
 import { registerPredictCommands } from './predict.js';
+import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommands } from './train.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerPredictCommands(program);
   registerSynthCommand(program);
   registerStudyCommand(program);
+  registerReportCommand(program);
   registerEngineCommand(program);
   return program;
 }
