@@ -1,0 +1,97 @@
+/**
+ * `npm run --silent bench -- inference [--json] [--window 96] [--engine native|wasm|cpu]`: sliding-window
+ * inference of a 3D U-Net (3 levels from 8 filters, no normalisation, random weights) over a
+ * 240×240×155 single-channel volume (a BraTS-sized image): window 96³, overlap 0.25, Gaussian
+ * blending, 2 windows per batch. When Debian's python3-torch is installed, the same network and the
+ * same window grid run in PyTorch (2 threads) in the same run, and the ratio is reported.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { engineInfo, selectEngine, type EngineName } from '../src/engine/index.js';
+import { slidingWindowInference, windowStarts } from '../src/inference/index.js';
+import { unet3d } from '../src/networks/index.js';
+import { Random } from '../src/common/random.js';
+import { note, printRows, type BenchRow } from './_common.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const shape = [240, 240, 155];
+const window = Number(arg('window') ?? 96);
+const overlap = 0.25;
+const engine = arg('engine') as EngineName | undefined;
+await selectEngine(engine ? { engine } : {});
+
+const rng = new Random(1);
+const image = Float32Array.from({ length: shape[0]! * shape[1]! * shape[2]! }, () => rng.normal());
+const model = unet3d({ depth: 3, baseFilters: 8, normalisation: 'none', outputActivation: 'none', classes: 2, seed: 1 });
+const windows = shape.reduce((n, d) => n * windowStarts(d, window, Math.floor(window * (1 - overlap))).length, 1);
+note(`inference: ${windows} windows of ${window}³ over ${shape.join('×')} on ${engineInfo().engine}`);
+// Warm-up on one window (kernel setup, oneDNN primitive cache).
+slidingWindowInference(model, new Float32Array(window ** 3), [window, window, window], { windowSize: [window, window, window] });
+const t0 = performance.now();
+const result = slidingWindowInference(model, image, shape, { windowSize: [window, window, window], overlap, blending: 'gaussian', batchSize: 2 });
+const seconds = (performance.now() - t0) / 1000;
+const rows: BenchRow[] = [{ name: `unet3d ${shape.join('x')}`, engine: engineInfo().engine ?? 'cpu', seconds, windows: result.windows, voxelsPerSecond: image.length / seconds, ratioToPytorch: null }];
+
+const python = '/usr/bin/python3';
+const torchScript = String.raw`
+import sys, time, math, torch, torch.nn as nn
+torch.set_num_threads(2)
+D, W, ov = (240, 240, 155), int(sys.argv[1]), 0.25
+def block(i, o): return nn.Sequential(nn.Conv3d(i, o, 3, padding=1), nn.ReLU(), nn.Conv3d(o, o, 3, padding=1), nn.ReLU())
+class UNet(nn.Module):
+    def __init__(s, f=8, depth=3):
+        super().__init__()
+        s.enc = nn.ModuleList([block(1 if l == 0 else f * 2 ** (l - 1), f * 2 ** l) for l in range(depth)])
+        s.bott = block(f * 2 ** (depth - 1), f * 2 ** depth)
+        s.up = nn.ModuleList([nn.ConvTranspose3d(f * 2 ** (l + 1), f * 2 ** l, 2, stride=2) for l in range(depth)])
+        s.dec = nn.ModuleList([block(f * 2 ** (l + 1), f * 2 ** l) for l in range(depth)])
+        s.head = nn.Conv3d(f, 2, 1)
+    def forward(s, x):
+        skips = []
+        for e in s.enc:
+            x = e(x); skips.append(x); x = nn.functional.max_pool3d(x, 2)
+        x = s.bott(x)
+        for l in reversed(range(len(s.enc))):
+            x = s.dec[l](torch.cat([skips[l], s.up[l](x)], 1))
+        return s.head(x)
+def starts(e, w, st):
+    if e <= w: return [0]
+    r = list(range(0, e - w, st)) + [e - w]
+    return sorted(set(r))
+net = UNet().eval()
+img = torch.randn(1, 1, *D)
+g = [torch.exp(-((torch.arange(W) - (W - 1) / 2) ** 2) / (2 * (0.125 * W) ** 2)) for _ in range(3)]
+imp = (g[0][:, None, None] * g[1][None, :, None] * g[2][None, None, :]); imp = (imp / imp.max()).clamp(min=1e-6)
+st = max(1, int(W * (1 - ov)))
+pos = [(a, b, c) for a in starts(D[0], W, st) for b in starts(D[1], W, st) for c in starts(D[2], W, st)]
+with torch.no_grad():
+    net(torch.zeros(1, 1, W, W, W))
+    t0 = time.time()
+    acc = torch.zeros(2, *D); wsum = torch.zeros(*D)
+    for i in range(0, len(pos), 2):
+        grp = pos[i:i + 2]
+        x = torch.cat([img[:, :, a:a + W, b:b + W, c:c + W] for a, b, c in grp])
+        y = torch.softmax(net(x), 1)
+        for k, (a, b, c) in enumerate(grp):
+            acc[:, a:a + W, b:b + W, c:c + W] += y[k] * imp
+            wsum[a:a + W, b:b + W, c:c + W] += imp
+    out = acc / wsum
+    print(time.time() - t0, len(pos))
+`;
+if (existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) {
+  note('inference: running the PyTorch peer');
+  const r = spawnSync(python, ['-c', torchScript, String(window)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
+  if (r.status === 0) {
+    const [torchSeconds, torchWindows] = r.stdout.trim().split(/\s+/).map(Number);
+    rows.push({ name: `unet3d ${shape.join('x')}`, engine: 'pytorch', seconds: torchSeconds!, windows: torchWindows!, voxelsPerSecond: image.length / torchSeconds!, ratioToPytorch: 1 });
+    rows[0]!.ratioToPytorch = seconds / torchSeconds!;
+  } else {
+    note(`inference: the PyTorch peer failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  }
+} else {
+  note('inference: python3-torch not installed (apt-get install python3-torch): no PyTorch peer');
+}
+printRows('inference', rows);
