@@ -4,3 +4,4 @@ export type { EngineName, EngineInfo, SelectEngineOptions } from './select.js';
 export { loadAddon, defaultAddonPath, ADDON_PATH_ENV } from './addon.js';
 export type { AddonLoad, NativeAddon } from './addon.js';
 export type { ReplacedKernel, KernelSource } from './kernelRegistry.js';
+export { installMissingGradients, type GradientInstallReport } from './gradients/index.js';
