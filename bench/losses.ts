@@ -5,10 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLoss, lossNames } from '../src/losses/index.js';
+import { selectEngine } from '../src/engine/index.js';
 import { type BenchRow, note, printRows, timeMs } from './_common.js';
 
-tf.enableProdMode();
-await tf.ready();
+await selectEngine();
 const repeatsArg = process.argv.indexOf('--repeats');
 const repeats = repeatsArg > 0 ? Number(process.argv[repeatsArg + 1]) : 3;
 
