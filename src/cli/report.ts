@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { studyMarkdown } from '../study/report/markdown.js';
 import { writeReport } from '../study/report/writeReport.js';
 import type { StudyResults } from '../study/types.js';
 import { log, printResult } from './output.js';
 
 interface ReportFlags {
   json?: boolean;
+  markdown?: boolean;
   singleSeed?: 'inconclusive' | 'point-estimate';
 }
 
@@ -35,6 +37,7 @@ export function registerReportCommand(program: Command, read: StudyReader = defa
     .argument('<dir>', 'the study folder (written by gendice study)')
     .option('--single-seed <policy>', "with one seed (no interval): 'inconclusive' or 'point-estimate'", parseSingleSeed, 'inconclusive')
     .option('--json', 'print one JSON document {html, figures, findings} on stdout')
+    .option('--markdown', 'print the results as Markdown tables (score grid, test Dice, findings) on stdout')
     .action(async (dir: string, flags: ReportFlags) => {
       const results = await read(dir);
       const pending = results.trials.filter((t) => t.record === undefined).length;
@@ -45,6 +48,10 @@ export function registerReportCommand(program: Command, read: StudyReader = defa
         `figures: ${report.figures.length} files`,
         ...report.findings.map((f) => `finding ${f.id} [${f.holds}]: ${f.statement}\n  ${f.measured}`),
       ];
+      if (flags.markdown && !flags.json) {
+        process.stdout.write(studyMarkdown(results, report.findings));
+        return;
+      }
       printResult(flags.json, { html: report.html, figures: report.figures, findings: report.findings }, lines.join('\n'));
     });
 }
