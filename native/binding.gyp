@@ -8,7 +8,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
-      "libraries": ["-ldnnl"]
+      "libraries": ["-ldnnl", "-lgomp"]
     }
   ]
 }

@@ -29,7 +29,37 @@ export interface NativeAddon {
     alpha?: number,
   ): void;
   dnnlVersion(): string;
+  /** Memory-bound kernels (absent from addons built before them; the JS kernels are used then). */
+  binary?: NativeMemoryKernels['binary'];
+  unary?: NativeMemoryKernels['unary'];
+  sum?: NativeMemoryKernels['sum'];
 }
+
+/** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */
+export interface NativeMemoryKernels {
+  /** out = a op b (0 add, 1 sub, 2 mul, 3 div) over blocks of axes with element strides (0 = broadcast). */
+  binary(op: number, out: Float32Array, a: Float32Array, b: Float32Array, dims: number[], aStr: number[], bStr: number[]): void;
+  /** op 0 relu, 1 step with `alpha` (NaN passes through both). */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** Sum over alternating kept/reduced blocks of axes (reduced: 1/0 per block), accumulated in double. */
+  sum(x: Float32Array, out: Float32Array, dims: number[], reduced: number[]): void;
+}
+
+/** The addon's memory-bound kernels when it has them all, else undefined. */
+export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKernels | undefined {
+  if (addon === undefined) return undefined;
+  const { binary, unary, sum } = addon;
+  if (typeof binary !== 'function' || typeof unary !== 'function' || typeof sum !== 'function') return undefined;
+  return { binary, unary, sum };
+}
+
+/**
+ * The OpenMP wait policy set before the addon (and with it libdnnl's libgomp) is loaded, unless the
+ * user set one. libgomp's default spins after each parallel region: on a 2-core machine the spinning
+ * thread takes the core from Node's JS thread, and when another process is running, oneDNN's barriers
+ * wait for descheduled spinners (a 3D U-Net step measured 10.5 s spinning vs 1.4 s passive under load).
+ */
+export const OMP_WAIT_POLICY_DEFAULT = 'passive';
 
 /** The result of trying to load the addon: the module, or why it could not be loaded. */
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; path: string; reason: string };
@@ -63,6 +93,7 @@ export function loadAddon(path?: string): AddonLoad {
     result = { ok: false, path: file, reason: `addon not found at ${file} (build it with 'npm run build:native')` };
   } else {
     try {
+      if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = OMP_WAIT_POLICY_DEFAULT;
       const require = createRequire(import.meta.url);
       const mod = require(file) as Partial<NativeAddon>;
       if (typeof mod.conv !== 'function' || typeof mod.dnnlVersion !== 'function') {

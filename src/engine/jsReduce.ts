@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { NativeMemoryKernels } from './addon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
 
@@ -9,6 +10,11 @@ type Args = Parameters<KernelFunction>[0];
  * kept/reduced blocks and the input is read once, in order, accumulating in float64.
  */
 export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonly number[]): Float64Array {
+  return sumAxesWith(x, shape, axes, undefined) as Float64Array;
+}
+
+/** sumAxes, in the addon's loop when `native` is given (same order, float64 accumulation, float32 result). */
+function sumAxesWith(x: Float32Array, shape: readonly number[], axes: readonly number[], native: NativeMemoryKernels | undefined): Float64Array | Float32Array {
   const reduced = new Set(axes);
   const dims: number[] = [];
   const isReduced: boolean[] = [];
@@ -26,8 +32,13 @@ export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonl
   dims.forEach((d, i) => {
     if (!isReduced[i]) outSize *= d;
   });
-  const acc = new Float64Array(outSize);
   const m = dims.length;
+  if (native !== undefined && m > 0) {
+    const out = new Float32Array(outSize);
+    native.sum(x, out, dims, isReduced.map((r) => (r ? 1 : 0)));
+    return out;
+  }
+  const acc = new Float64Array(outSize);
   if (m === 0) {
     if (x.length > 0) acc[0] = x[0]!;
     return acc;
@@ -62,8 +73,8 @@ export function sumAxes(x: Float32Array, shape: readonly number[], axes: readonl
   return acc;
 }
 
-/** Registers Sum for float32 on `cpu`. */
-export function registerReductions(): void {
+/** Registers Sum for float32 on `cpu` (its loop in the addon when `native` is given). */
+export function registerReductions(native?: NativeMemoryKernels): void {
   replaceKernel('Sum', 'cpu', 'js', (original) => (args: Args) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
@@ -74,6 +85,7 @@ export function registerReductions(): void {
     let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
     if (attrs.keepDims === true) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
     if (sizeOf(x.shape) === 0) return callOriginal('Sum', original, args);
-    return backend.makeTensorInfo(outShape, 'float32', Float32Array.from(sumAxes(xv, x.shape, axes)));
+    const sum = sumAxesWith(xv, x.shape, axes, native);
+    return backend.makeTensorInfo(outShape, 'float32', sum instanceof Float32Array ? sum : Float32Array.from(sum));
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/index.js';
-import { ADDON_PATH_ENV, loadAddon, type AddonLoad } from './addon.js';
+import { ADDON_PATH_ENV, loadAddon, memoryKernels, type AddonLoad } from './addon.js';
 import { registerElementwise } from './jsElementwise.js';
 import { registerPooling } from './jsPooling.js';
 import { registerReductions } from './jsReduce.js';
@@ -109,8 +109,8 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
     if (engine === 'native' && addon !== undefined && addon.ok) {
       registerNativeConvolutions(addon.addon);
       registerSliceConcat();
-      registerElementwise();
-      registerReductions();
+      registerElementwise(memoryKernels(addon.addon));
+      registerReductions(memoryKernels(addon.addon));
       registerPooling();
     }
   }

@@ -26,6 +26,8 @@ const cases3d: Case3d[] = [
   { x: [2, 6, 6, 6, 1], f: [2, 2, 2, 1, 4], strides: 2, pad: 'valid', dilation: 1 },
   { x: [1, 7, 8, 9, 2], f: [3, 3, 3, 2, 2], strides: 1, pad: 'same', dilation: 2 },
   { x: [2, 7, 7, 7, 1], f: [2, 3, 2, 1, 2], strides: 1, pad: 'valid', dilation: 2 },
+  // One input channel, stride 1, same: the U-Net's first layer, whose weight gradient the addon runs on one thread.
+  { x: [2, 9, 8, 7, 1], f: [3, 3, 3, 1, 4], strides: 1, pad: 'same', dilation: 1 },
 ];
 
 const name2 = (c: Case2d) => `x ${c.x} f ${c.f} s${c.strides} ${Array.isArray(c.pad) ? 'explicit' : c.pad} d${c.dilation}`;

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/engine/addon.js';
 import { resetEngine, selectEngine } from '../../src/engine/index.js';
 import { registerElementwise } from '../../src/engine/jsElementwise.js';
 import { registerPooling } from '../../src/engine/jsPooling.js';
 import { registerReductions } from '../../src/engine/jsReduce.js';
 import { registerSliceConcat } from '../../src/engine/jsSliceConcat.js';
 import { replacedKernels, restoreKernels } from '../../src/engine/kernelRegistry.js';
-import { maxRelError, randn, tensor } from './_helpers.js';
+import { addonLoads, maxRelError, NO_ADDON, randn, tensor } from './_helpers.js';
 
 // The fast JS kernels need no addon: they are registered on stock cpu here and compared with TF.js's own.
 beforeAll(async () => {
@@ -14,7 +15,10 @@ beforeAll(async () => {
 });
 afterAll(() => resetEngine());
 
-function compare(f: () => tf.Tensor | tf.Tensor[]): number {
+const addon = loadAddon();
+const nativeLoops: NativeMemoryKernels | undefined = addon.ok ? memoryKernels(addon.addon) : undefined;
+
+function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels): number {
   const values = () =>
     tf.tidy(() => {
       const out = f();
@@ -24,8 +28,8 @@ function compare(f: () => tf.Tensor | tf.Tensor[]): number {
   const ref = values();
   const refShapes = shapes();
   registerSliceConcat();
-  registerElementwise();
-  registerReductions();
+  registerElementwise(native);
+  registerReductions(native);
   registerPooling();
   try {
     expect(replacedKernels().length).toBe(14);
@@ -126,4 +130,41 @@ describe('max pooling and its gradient', () => {
     const x = { shape: [1, 4, 4, 1], values: new Float32Array(16).fill(1) };
     expect(compare(() => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').sum())(tensor(x)))).toBe(0);
   });
+});
+
+// The same kernels with their inner loops in the addon (the native engine's configuration).
+describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, RealDiv, Relu, Step, Sum', () => {
+  const shapes: [number[], number[]][] = [
+    [[2, 5, 6, 3], [2, 5, 6, 3]],
+    [[2, 5, 6, 3], [3]],
+    [[3], [2, 5, 6, 3]],
+    [[2, 5, 6, 3], []],
+    [[], [2, 5, 6, 3]],
+    [[2, 1, 6, 1], [1, 5, 1, 3]],
+    [[2, 5, 1, 3], [5, 6, 1]],
+    [[4, 9, 7, 16], [1, 1, 1, 16]],
+    [[1], [1]],
+  ];
+  it.each(shapes)('%j with %j', (sa, sb) => {
+    const x = randn(sa, 24);
+    const y = randn(sb, 25);
+    expect(
+      compare(() => [tf.add(tensor(x), tensor(y)), tf.sub(tensor(x), tensor(y)), tf.mul(tensor(x), tensor(y)), tf.div(tensor(x), tensor(y))], nativeLoops),
+    ).toBe(0);
+  });
+  it('relu and step, with NaN, large values and negative zero', () => {
+    const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, -1e30, 1e30]);
+    expect(compare(() => [tf.relu(v), tf.step(v), tf.step(v, 0.3), tf.relu(tensor(a)), tf.step(tensor(a), -0.5)], nativeLoops)).toBe(0);
+  });
+  it.each([[[0, 1, 2]], [[3]], [[1, 2]], [[0, 2]], [[0, 1, 2, 3]], [[1]], [[0]]])('sum over axes %j, with and without keepDims', (axes) => {
+    expect(compare(() => [tf.sum(tensor(a), axes), tf.sum(tensor(a), axes, true)], nativeLoops)).toBeLessThan(1e-6);
+  });
+  it('sum of a tensor with unit axes and of a scalar', () => {
+    const u = randn([3, 1, 4, 1], 26);
+    expect(compare(() => [tf.sum(tensor(u), [0, 2]), tf.sum(tensor(u), [1]), tf.sum(tf.scalar(2.5)), tf.sum(tensor(u))], nativeLoops)).toBeLessThan(1e-6);
+  });
+});
+
+it.skipIf(addonLoads)(`addon loops are skipped: ${NO_ADDON}`, () => {
+  expect(nativeLoops).toBeUndefined();
 });
