@@ -3,11 +3,13 @@
  * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128)
  * and the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md on each engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
- * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes.
+ * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes. PyTorch runs with
+ * the engine's OMP_WAIT_POLICY (passive unless set).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
@@ -139,7 +141,10 @@ t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__}))
 
 function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
   if (!existsSync('/usr/bin/python3')) return undefined;
-  const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH, JSON.stringify(spec), String(steps)], { encoding: 'utf8' });
+  // The same OpenMP wait policy as the native engine (passive unless set; see src/engine/addon.ts): with
+  // libgomp's default spinning, both slow down badly whenever anything else runs on the machine.
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
+  const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH, JSON.stringify(spec), String(steps)], { encoding: 'utf8', env });
   if (r.status !== 0) {
     note(`bench engine: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
     return undefined;

@@ -4,6 +4,8 @@
 #include <napi.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -373,6 +375,84 @@ Napi::Value Sum(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// maxPool(mode, x, geom, a, b): max pooling over NDHWC (2D as depth 1), jsPooling.ts maxPoolScan's loop.
+//   geom = [batch, channels, D, H, W, OD, OH, OW, fD, fH, fW, sD, sH, sW, dD, dH, dW, padD, padH, padW]
+//   mode 0 forward:  a = out (batch*OD*OH*OW*C), b unused
+//   mode 1 gradient: a = dy (as out), b = dx (as x, zero-filled by the caller), dx[first max] += dy
+// TF.js's tie rule: the first strictly greater value in window order; no value > -inf gives -inf / no gradient.
+Napi::Value MaxPool(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  try {
+    if (info.Length() < 4) throw std::runtime_error("maxPool: expected at least 4 arguments");
+    const int mode = info[0].As<Napi::Number>().Int32Value();
+    Napi::Float32Array x = f32(info[1], "x");
+    const auto g = readInts(info[2], "geometry");
+    if (g.size() != 20) throw std::runtime_error("maxPool: geometry needs 20 numbers");
+    Napi::Float32Array a = f32(info[3], mode == 0 ? "out" : "dy");
+    const int64_t B = g[0], C = g[1], D = g[2], H = g[3], W = g[4], OD = g[5], OH = g[6], OW = g[7];
+    const int64_t fD = g[8], fH = g[9], fW = g[10], sD = g[11], sH = g[12], sW = g[13], dD = g[14], dH = g[15],
+                  dW = g[16], pD = g[17], pH = g[18], pW = g[19];
+    if (static_cast<int64_t>(x.ElementLength()) != B * D * H * W * C ||
+        static_cast<int64_t>(a.ElementLength()) != B * OD * OH * OW * C)
+      throw std::runtime_error("maxPool: sizes do not match the geometry");
+    float *dx = nullptr;
+    if (mode == 1) {
+      if (info.Length() < 5) throw std::runtime_error("maxPool: the gradient needs dx");
+      Napi::Float32Array d = f32(info[4], "dx");
+      if (d.ElementLength() != x.ElementLength()) throw std::runtime_error("maxPool: dx and x differ in size");
+      dx = d.Data();
+    } else if (mode != 0) {
+      throw std::runtime_error("maxPool: unknown mode");
+    }
+    const float *xs = x.Data();
+    float *as = a.Data();
+    std::vector<float> best(C);
+    std::vector<int64_t> arg(C);
+    int64_t o = 0;
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t od = 0; od < OD; od++) {
+        const int64_t d0 = od * sD - pD;
+        for (int64_t oh = 0; oh < OH; oh++) {
+          const int64_t h0 = oh * sH - pH;
+          for (int64_t ow = 0; ow < OW; ow++, o += C) {
+            const int64_t w0 = ow * sW - pW;
+            std::fill(best.begin(), best.end(), -INFINITY);
+            std::fill(arg.begin(), arg.end(), -1);
+            for (int64_t fd = 0; fd < fD; fd++) {
+              const int64_t d = d0 + fd * dD;
+              if (d < 0 || d >= D) continue;
+              for (int64_t fh = 0; fh < fH; fh++) {
+                const int64_t h = h0 + fh * dH;
+                if (h < 0 || h >= H) continue;
+                for (int64_t fw = 0; fw < fW; fw++) {
+                  const int64_t w = w0 + fw * dW;
+                  if (w < 0 || w >= W) continue;
+                  const int64_t base = (((b * D + d) * H + h) * W + w) * C;
+                  for (int64_t c = 0; c < C; c++) {
+                    const float v = xs[base + c];
+                    if (v > best[c]) {
+                      best[c] = v;
+                      arg[c] = base + c;
+                    }
+                  }
+                }
+              }
+            }
+            if (mode == 0) {
+              for (int64_t c = 0; c < C; c++) as[o + c] = best[c];
+            } else {
+              for (int64_t c = 0; c < C; c++)
+                if (arg[c] >= 0) dx[arg[c]] += as[o + c];
+            }
+          }
+        }
+      }
+  } catch (const std::exception &e) {
+    Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
 Napi::Value Version(const Napi::CallbackInfo &info) {
   const dnnl_version_t *v = dnnl_version();
   return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
@@ -385,6 +465,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   return exports;
 }
 

@@ -33,6 +33,7 @@ export interface NativeAddon {
   binary?: NativeMemoryKernels['binary'];
   unary?: NativeMemoryKernels['unary'];
   sum?: NativeMemoryKernels['sum'];
+  maxPool?: NativeMemoryKernels['maxPool'];
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */
@@ -43,14 +44,19 @@ export interface NativeMemoryKernels {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sum over alternating kept/reduced blocks of axes (reduced: 1/0 per block), accumulated in double. */
   sum(x: Float32Array, out: Float32Array, dims: number[], reduced: number[]): void;
+  /**
+   * Max pooling over NDHWC, TF.js's tie rule. geometry: [batch, channels, D, H, W, OD, OH, OW, filter×3,
+   * strides×3, dilations×3, pads (front, top, left)]. Mode 0: `a` = output; mode 1: `a` = dy, dx += at the maxima.
+   */
+  maxPool(mode: 0 | 1, x: Float32Array, geometry: number[], a: Float32Array, dx?: Float32Array): void;
 }
 
 /** The addon's memory-bound kernels when it has them all, else undefined. */
 export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKernels | undefined {
   if (addon === undefined) return undefined;
-  const { binary, unary, sum } = addon;
-  if (typeof binary !== 'function' || typeof unary !== 'function' || typeof sum !== 'function') return undefined;
-  return { binary, unary, sum };
+  const { binary, unary, sum, maxPool } = addon;
+  if (typeof binary !== 'function' || typeof unary !== 'function' || typeof sum !== 'function' || typeof maxPool !== 'function') return undefined;
+  return { binary, unary, sum, maxPool };
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { NativeMemoryKernels } from './addon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
 
@@ -106,7 +107,9 @@ function maxPoolScan(x: Float32Array, g: PoolGeometry, visit: (o: number, best: 
   }
 }
 
-function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry): void {
+const flat = (g: PoolGeometry): number[] => [g.batch, g.channels, ...g.inSize, ...g.outSize, ...g.filter, ...g.strides, ...g.dilations, ...g.pad];
+
+function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry, native: NativeMemoryKernels | undefined): void {
   replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
@@ -118,12 +121,13 @@ function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap
     const g = geometry(x.shape, attrs);
     const shape = x.shape.length === 4 ? [g.batch, g.outSize[1], g.outSize[2], g.channels] : [g.batch, ...g.outSize, g.channels];
     const out = new Float32Array(sizeOf(shape));
-    maxPoolScan(xv, g, (o, best) => out.set(best, o));
+    if (native !== undefined) native.maxPool(0, xv, flat(g), out);
+    else maxPoolScan(xv, g, (o, best) => out.set(best, o));
     return backend.makeTensorInfo(shape, 'float32', out);
   });
 }
 
-function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry): void {
+function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry, native: NativeMemoryKernels | undefined): void {
   replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
     const backend = args.backend as CpuBackend;
     const { dy, input } = args.inputs;
@@ -132,6 +136,10 @@ function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) =
     if (!dy || !input || !dyv || !xv) return callOriginal(name, original, args);
     const g = geometry(input.shape, args.attrs ?? {});
     const dx = new Float32Array(xv.length);
+    if (native !== undefined && dyv.length === g.batch * g.outSize[0] * g.outSize[1] * g.outSize[2] * g.channels) {
+      native.maxPool(1, xv, flat(g), dyv, dx);
+      return backend.makeTensorInfo(input.shape.slice(), 'float32', dx);
+    }
     const C = g.channels;
     maxPoolScan(xv, g, (o, _best, arg) => {
       for (let c = 0; c < C; c++) {
@@ -143,10 +151,13 @@ function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) =
   });
 }
 
-/** Registers MaxPool, MaxPoolGrad, MaxPool3D and MaxPool3DGrad for float32 channels-last on `cpu`. */
-export function registerPooling(): void {
-  maxPoolForward('MaxPool', pool2d);
-  maxPoolForward('MaxPool3D', pool3d);
-  maxPoolGrad('MaxPoolGrad', pool2d);
-  maxPoolGrad('MaxPool3DGrad', pool3d);
+/**
+ * Registers MaxPool, MaxPoolGrad, MaxPool3D and MaxPool3DGrad for float32 channels-last on `cpu`;
+ * with the addon's loops (`native`) the same scan runs in C++.
+ */
+export function registerPooling(native?: NativeMemoryKernels): void {
+  maxPoolForward('MaxPool', pool2d, native);
+  maxPoolForward('MaxPool3D', pool3d, native);
+  maxPoolGrad('MaxPoolGrad', pool2d, native);
+  maxPoolGrad('MaxPool3DGrad', pool3d, native);
 }

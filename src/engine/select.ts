@@ -111,7 +111,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
       registerSliceConcat();
       registerElementwise(memoryKernels(addon.addon));
       registerReductions(memoryKernels(addon.addon));
-      registerPooling();
+      registerPooling(memoryKernels(addon.addon));
     }
   }
   await tf.ready();

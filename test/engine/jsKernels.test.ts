@@ -30,7 +30,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
   registerSliceConcat();
   registerElementwise(native);
   registerReductions(native);
-  registerPooling();
+  registerPooling(native);
   try {
     expect(replacedKernels().length).toBe(14);
     expect(shapes()).toEqual(refShapes);
@@ -167,4 +167,38 @@ describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, 
 
 it.skipIf(addonLoads)(`addon loops are skipped: ${NO_ADDON}`, () => {
   expect(nativeLoops).toBeUndefined();
+});
+
+describe.skipIf(nativeLoops === undefined)('addon loop for max pooling and its gradient', () => {
+  it.each([
+    { shape: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [1, 7, 9, 2], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [2, 7, 5, 1], size: 3, strides: 1, pad: 'valid' as const },
+  ])('2D $shape pool $size stride $strides $pad', ({ shape, size, strides, pad }) => {
+    const x = randn(shape, 36);
+    expect(
+      compare(() => {
+        const xt = tensor(x) as tf.Tensor4D;
+        const gfn = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, size, strides, pad).mul(tf.range(1, 2, 1)).sum());
+        return [tf.maxPool(xt, size, strides, pad), gfn(xt)];
+      }, nativeLoops),
+    ).toBeLessThan(1e-6);
+  });
+  it.each([
+    { shape: [2, 6, 6, 6, 2], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [1, 5, 7, 6, 1], size: 3, strides: 2, pad: 'same' as const },
+  ])('3D $shape pool $size stride $strides $pad', ({ shape, size, strides, pad }) => {
+    const x = randn(shape, 37);
+    expect(
+      compare(() => {
+        const xt = tensor(x) as tf.Tensor5D;
+        const gfn = tf.grad((t: tf.Tensor) => tf.maxPool3d(t as tf.Tensor5D, size, strides, pad).square().sum());
+        return [tf.maxPool3d(xt, size, strides, pad), gfn(xt)];
+      }, nativeLoops),
+    ).toBeLessThan(1e-6);
+  });
+  it('ties go to the first maximum in window order, as in TF.js', () => {
+    const x = { shape: [1, 4, 4, 1], values: new Float32Array(16).fill(1) };
+    expect(compare(() => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').sum())(tensor(x)), nativeLoops)).toBe(0);
+  });
 });
