@@ -296,7 +296,8 @@ Napi::Value Binary(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// unary(op, x, out, alpha): op 0 relu (x < 0 ? 0 : x, NaN and -0 pass), 1 step (x > 0 ? 1 : NaN ? x : alpha).
+// unary(op, x, out, alpha): op 0 relu (x < 0 ? 0 : x, NaN and -0 pass), 1 step (x > 0 ? 1 : NaN ? x : alpha),
+// 2 neg, 3 abs, 4 sqrt, 5 square (all correctly rounded in float32, as JS's double results rounded to float32).
 Napi::Value Unary(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   try {
@@ -315,6 +316,14 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
         const float v = xs[i];
         o[i] = v > 0.f ? 1.f : (v != v ? v : alpha);
       }
+    } else if (op == 2) {
+      for (size_t i = 0; i < n; i++) o[i] = -xs[i];
+    } else if (op == 3) {
+      for (size_t i = 0; i < n; i++) o[i] = std::fabs(xs[i]);
+    } else if (op == 4) {
+      for (size_t i = 0; i < n; i++) o[i] = std::sqrt(xs[i]);
+    } else if (op == 5) {
+      for (size_t i = 0; i < n; i++) o[i] = xs[i] * xs[i];
     } else {
       throw std::runtime_error("unary: unknown op");
     }

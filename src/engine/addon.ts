@@ -40,7 +40,7 @@ export interface NativeAddon {
 export interface NativeMemoryKernels {
   /** out = a op b (0 add, 1 sub, 2 mul, 3 div) over blocks of axes with element strides (0 = broadcast). */
   binary(op: number, out: Float32Array, a: Float32Array, b: Float32Array, dims: number[], aStr: number[], bStr: number[]): void;
-  /** op 0 relu, 1 step with `alpha` (NaN passes through both). */
+  /** op 0 relu, 1 step with `alpha` (NaN passes through both), 2 neg, 3 abs, 4 sqrt, 5 square. */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sum over alternating kept/reduced blocks of axes (reduced: 1/0 per block), accumulated in double. */
   sum(x: Float32Array, out: Float32Array, dims: number[], reduced: number[]): void;

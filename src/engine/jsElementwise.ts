@@ -135,7 +135,7 @@ function unaryKernel(name: string, f: (x: Float32Array, out: Float32Array, attrs
 /**
  * Registers Add, Sub, Multiply, RealDiv (with broadcasting), Relu and Step for float32 on `cpu`. With the
  * addon's memory-bound loops (`native`) the inner loops run in C++ (about 10× faster than JS's
- * float32→float64→float32 loops), with bit-identical results.
+ * float32→float64→float32 loops), with bit-identical results, and Neg, Abs, Sqrt, Square are replaced too.
  */
 export function registerElementwise(native?: NativeMemoryKernels): void {
   binaryKernel('Add', Op.Add, native);
@@ -158,4 +158,11 @@ export function registerElementwise(native?: NativeMemoryKernels): void {
       out[i] = v > 0 ? 1 : v !== v ? v : alpha;
     }
   });
+  // Exact in float32, so only with the addon's loops (JS's would not beat TF.js's own by much).
+  if (native !== undefined) {
+    unaryKernel('Neg', (x, out) => native.unary(2, x, out, 0));
+    unaryKernel('Abs', (x, out) => native.unary(3, x, out, 0));
+    unaryKernel('Sqrt', (x, out) => native.unary(4, x, out, 0));
+    unaryKernel('Square', (x, out) => native.unary(5, x, out, 0));
+  }
 }

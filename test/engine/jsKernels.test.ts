@@ -32,7 +32,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
   registerReductions(native);
   registerPooling(native);
   try {
-    expect(replacedKernels().length).toBe(14);
+    expect(replacedKernels().length).toBe(native === undefined ? 14 : 18);
     expect(shapes()).toEqual(refShapes);
     return maxRelError(values(), ref);
   } finally {
@@ -155,6 +155,11 @@ describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, 
   it('relu and step, with NaN, large values and negative zero', () => {
     const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, -1e30, 1e30]);
     expect(compare(() => [tf.relu(v), tf.step(v), tf.step(v, 0.3), tf.relu(tensor(a)), tf.step(tensor(a), -0.5)], nativeLoops)).toBe(0);
+  });
+  it('neg, abs, sqrt, square, with NaN, negative zero and negative values', () => {
+    const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, -1e30, 1e30, 1e-30, 2]);
+    const ops = (t: tf.Tensor) => [tf.neg(t), tf.abs(t), tf.sqrt(t), tf.square(t)];
+    expect(compare(() => [...ops(v), ...ops(tensor(a)), ...ops(tf.abs(tensor(a)))], nativeLoops)).toBe(0);
   });
   it.each([[[0, 1, 2]], [[3]], [[1, 2]], [[0, 2]], [[0, 1, 2, 3]], [[1]], [[0]]])('sum over axes %j, with and without keepDims', (axes) => {
     expect(compare(() => [tf.sum(tensor(a), axes), tf.sum(tensor(a), axes, true)], nativeLoops)).toBeLessThan(1e-6);
