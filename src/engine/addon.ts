@@ -34,6 +34,7 @@ export interface NativeAddon {
   unary?: NativeMemoryKernels['unary'];
   sum?: NativeMemoryKernels['sum'];
   maxPool?: NativeMemoryKernels['maxPool'];
+  copyRuns?: NativeMemoryKernels['copyRuns'];
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */
@@ -49,14 +50,16 @@ export interface NativeMemoryKernels {
    * strides×3, dilations×3, pads (front, top, left)]. Mode 0: `a` = output; mode 1: `a` = dy, dx += at the maxima.
    */
   maxPool(mode: 0 | 1, x: Float32Array, geometry: number[], a: Float32Array, dx?: Float32Array): void;
+  /** `count` runs of `run` floats: the k-th from src[srcOffset + k·srcStride] to dst[dstOffset + k·dstStride]. */
+  copyRuns(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number, dstStride: number, run: number, count: number): void;
 }
 
 /** The addon's memory-bound kernels when it has them all, else undefined. */
 export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKernels | undefined {
   if (addon === undefined) return undefined;
-  const { binary, unary, sum, maxPool } = addon;
-  if (typeof binary !== 'function' || typeof unary !== 'function' || typeof sum !== 'function' || typeof maxPool !== 'function') return undefined;
-  return { binary, unary, sum, maxPool };
+  const { binary, unary, sum, maxPool, copyRuns } = addon;
+  if ([binary, unary, sum, maxPool, copyRuns].some((f) => typeof f !== 'function')) return undefined;
+  return { binary: binary!, unary: unary!, sum: sum!, maxPool: maxPool!, copyRuns: copyRuns! };
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { NativeMemoryKernels } from './addon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
 
@@ -23,6 +24,7 @@ export function sliceInto(
   size: readonly number[],
   dst: Float32Array,
   dstOffset = 0,
+  native?: NativeMemoryKernels,
 ): void {
   const rank = shape.length;
   if (rank === 0) {
@@ -42,9 +44,14 @@ export function sliceInto(
     copyRun(src, offset, dst, dstOffset, run);
     return;
   }
-  const idx = new Array<number>(k).fill(0);
   let outer = 1;
   for (let i = 0; i < k; i++) outer *= size[i]!;
+  // Axes before k taken whole: the runs are evenly spaced, one strided copy in the addon.
+  if (native !== undefined && size.slice(0, k).every((d, i) => d === shape[i])) {
+    native.copyRuns(src, offset, strides[k - 1]!, dst, dstOffset, run, run, outer);
+    return;
+  }
+  const idx = new Array<number>(k).fill(0);
   let to = dstOffset;
   for (let o = 0; o < outer; o++) {
     copyRun(src, offset, dst, to, run);
@@ -59,14 +66,17 @@ export function sliceInto(
   }
 }
 
-function slice(backend: CpuBackend, x: tf.TensorInfo, xv: Float32Array, begin: number[], size: number[]): tf.TensorInfo {
+function slice(backend: CpuBackend, x: tf.TensorInfo, xv: Float32Array, begin: number[], size: number[], native: NativeMemoryKernels | undefined): tf.TensorInfo {
   const out = new Float32Array(sizeOf(size));
-  sliceInto(xv, x.shape, begin, size, out);
+  sliceInto(xv, x.shape, begin, size, out, 0, native);
   return backend.makeTensorInfo(size, 'float32', out);
 }
 
-/** Registers Slice, SplitV and Concat for float32 tensors on `cpu` as contiguous-run copies. */
-export function registerSliceConcat(): void {
+/**
+ * Registers Slice, SplitV and Concat for float32 tensors on `cpu` as contiguous-run copies; with the
+ * addon's loops (`native`) evenly spaced runs are copied by memcpy in C++ (channel-axis runs are short).
+ */
+export function registerSliceConcat(native?: NativeMemoryKernels): void {
   replaceKernel('Slice', 'cpu', 'js', (original) => (args: Args) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
@@ -75,7 +85,7 @@ export function registerSliceConcat(): void {
     const attrs = args.attrs ?? {};
     const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]) as [number[], number[]];
     tf.slice_util.assertParamsValid(x, begin, size);
-    return slice(backend, x, xv, begin, size);
+    return slice(backend, x, xv, begin, size, native);
   });
 
   replaceKernel('SplitV', 'cpu', 'js', (original) => (args: Args) => {
@@ -93,7 +103,7 @@ export function registerSliceConcat(): void {
       begin[axis] = start;
       size[axis] = s;
       start += s;
-      return slice(backend, x, xv, begin, size);
+      return slice(backend, x, xv, begin, size, native);
     });
   });
 
@@ -114,7 +124,9 @@ export function registerSliceConcat(): void {
     all.forEach((t, i) => {
       const v = values[i]!;
       const inner = sizeOf(t.shape.slice(axis));
-      if (inner > 0) {
+      if (inner > 0 && native !== undefined) {
+        native.copyRuns(v, 0, inner, out, column, row, inner, outer);
+      } else if (inner > 0) {
         for (let o = 0; o < outer; o++) copyRun(v, o * inner, out, o * row + column, inner);
       }
       column += inner;

@@ -108,7 +108,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
     if (!(await tf.setBackend('cpu'))) throw new Error('selectEngine: the cpu backend failed to initialise');
     if (engine === 'native' && addon !== undefined && addon.ok) {
       registerNativeConvolutions(addon.addon);
-      registerSliceConcat();
+      registerSliceConcat(memoryKernels(addon.addon));
       registerElementwise(memoryKernels(addon.addon));
       registerReductions(memoryKernels(addon.addon));
       registerPooling(memoryKernels(addon.addon));

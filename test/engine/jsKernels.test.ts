@@ -27,7 +27,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
   const shapes = () => tf.tidy(() => { const out = f(); return (Array.isArray(out) ? out : [out]).map((t) => t.shape); });
   const ref = values();
   const refShapes = shapes();
-  registerSliceConcat();
+  registerSliceConcat(native);
   registerElementwise(native);
   registerReductions(native);
   registerPooling(native);
@@ -205,5 +205,33 @@ describe.skipIf(nativeLoops === undefined)('addon loop for max pooling and its g
   it('ties go to the first maximum in window order, as in TF.js', () => {
     const x = { shape: [1, 4, 4, 1], values: new Float32Array(16).fill(1) };
     expect(compare(() => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid').sum())(tensor(x)), nativeLoops)).toBe(0);
+  });
+});
+
+describe.skipIf(nativeLoops === undefined)('addon copies for Slice, SplitV, Concat', () => {
+  it.each([
+    { begin: [0, 1, 2, 0], size: [2, 3, 4, 3] },
+    { begin: [1, 0, 0, 1], size: [1, 5, 6, 2] },
+    { begin: [0, 0, 0, 0], size: [-1, -1, -1, -1] },
+    { begin: [1, 2, 0, 0], size: [1, 1, 6, 3] },
+    { begin: [0, 0, 0, 1], size: [2, 5, 6, 2] },
+    { begin: [0, 0, 3, 0], size: [2, 5, 2, 3] },
+  ])('slice $begin $size', ({ begin, size }) => {
+    expect(compare(() => tf.slice(tensor(a), begin, size), nativeLoops)).toBe(0);
+  });
+  it.each([
+    { splits: [1, 2] as number | number[], axis: 3 },
+    { splits: 2, axis: 0 },
+    { splits: [2, -1, 1], axis: 2 },
+    { splits: [1, 1, 1], axis: -1 },
+  ])('split $splits on axis $axis', ({ splits, axis }) => {
+    expect(compare(() => tf.split(tensor(a), splits, axis), nativeLoops)).toBe(0);
+  });
+  it.each([0, 1, 2, 3, -1])('concat on axis %i, including an odd-sized part', (axis) => {
+    const b = randn([2, 5, 6, 3], 42);
+    const other = a.shape.slice();
+    other[axis < 0 ? 3 : axis] = 1;
+    const c = randn(other, 43);
+    expect(compare(() => tf.concat([tensor(a), tensor(b), tensor(c)], axis), nativeLoops)).toBe(0);
   });
 });
