@@ -7,12 +7,12 @@ import { zScore } from '../data/normalization.js';
 import { channelsLastToVolume, volumeToChannelsLast, type Volume } from '../data/volume.js';
 import { getNetworkGeometry } from '../networks/registry.js';
 import { loadModel } from '../networks/modelFiles.js';
-import { probabilitiesToLabels, slidingWindowInference, type SlidingWindowOptions } from './slidingWindow.js';
+import { inferenceWindow, probabilitiesToLabels, slidingWindowInference, type SlidingWindowOptions } from './slidingWindow.js';
 
 /** What gendice stores beside a trained model (`gendice.json`) so that inference can use it alone. */
 export interface ModelCard {
   network: { name: string; options: Record<string, unknown> };
-  /** The training patch size: the default inference window. */
+  /** The training patch size; the default inference window derives from it (`inferenceWindow`). */
   patchSize: number[];
   normalization: 'zscore' | 'none';
   classes: number;
@@ -59,10 +59,11 @@ export function predictVolume(model: tf.LayersModel, card: ModelCard, image: Vol
   const normalized = card.normalization === 'zscore' ? zScore(image) : image;
   const geometry = getNetworkGeometry(card.network.name, card.network.options);
   const { windowSize, ...rest } = options;
+  const outputShapeFor = (w: readonly number[]): number[] => geometry.outputShapeFor(w);
   const result = slidingWindowInference(model, volumeToChannelsLast(normalized), image.shape, {
     ...rest,
-    windowSize: windowSize ?? card.patchSize,
-    outputShapeFor: (w) => geometry.outputShapeFor(w),
+    windowSize: windowSize ?? inferenceWindow(card.patchSize, outputShapeFor),
+    outputShapeFor,
   });
   const labels = probabilitiesToLabels(result.output, result.channels);
   const probabilities = channelsLastToVolume(result.output, image);

@@ -198,3 +198,25 @@ export function probabilitiesToLabels(probabilities: Float32Array, channels: num
   }
   return labels;
 }
+
+/**
+ * The inference window for a network trained on `patchSize`: the patch itself for networks whose
+ * output has the input's size; for networks whose output is smaller (DeepMedic, TwoPathCNN), the
+ * patch grown by the network's margin (to the next size the network accepts), so that each window
+ * yields an output about as large as a training patch instead of a few voxels.
+ */
+export function inferenceWindow(patchSize: readonly number[], outputShapeFor: (size: readonly number[]) => number[]): number[] {
+  const out = outputShapeFor(patchSize);
+  if (out.every((o, i) => o === patchSize[i])) return [...patchSize];
+  const target = patchSize.map((p, i) => p + (p - out[i]!));
+  for (let extra = 0; extra <= 64; extra++) {
+    const candidate = target.map((t) => t + extra);
+    try {
+      outputShapeFor(candidate);
+      return candidate;
+    } catch {
+      // Not an accepted size (e.g. DeepMedic needs multiples of its subsampling factor): try the next.
+    }
+  }
+  return [...patchSize];
+}

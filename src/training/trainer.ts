@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../common/atomicWrite.js';
 import { PatchSampler, type PatchBatch } from '../data/patchSampler.js';
 import { volumeToChannelsLast } from '../data/volume.js';
 import { selectEngine } from '../engine/index.js';
-import { probabilitiesToLabels, slidingWindowInference } from '../inference/slidingWindow.js';
+import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../inference/slidingWindow.js';
 import { writeModelCard, type ModelCard } from '../inference/predict.js';
 import { getLoss } from '../losses/registry.js';
 import type { LossFunction } from '../losses/common.js';
@@ -138,7 +138,9 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const configDir = options.configDir ?? process.cwd();
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
-  const model = getNetwork(config.network.name, { ...networkOptions(config, data), inputShape: config.patchSize });
+  // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
+  getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
+  const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);
   const sampler = new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed });
   new TrainLog(join(outDir, 'log.jsonl')).truncateAfter(-1);
@@ -239,10 +241,11 @@ function validate(
 ): { dice: number; perClass: number[]; perCase: number[] } {
   const perCase: number[][] = [];
   for (const c of cases) {
+    const outputShapeFor = (w: readonly number[]): number[] => geometry.outputShapeFor(w);
     const result = slidingWindowInference(model, volumeToChannelsLast(c.image), c.image.shape, {
-      windowSize: config.patchSize,
+      windowSize: inferenceWindow(config.patchSize, outputShapeFor),
       overlap: config.validation.overlap,
-      outputShapeFor: (w) => geometry.outputShapeFor(w),
+      outputShapeFor,
     });
     const predicted = probabilitiesToLabels(result.output, result.channels);
     const reference = Int32Array.from(volumeToChannelsLast(c.label));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { probabilitiesToLabels, slidingWindowInference, windowStarts } from '../../src/inference/index.js';
+import { inferenceWindow, probabilitiesToLabels, slidingWindowInference, windowStarts } from '../../src/inference/index.js';
+import { getNetworkGeometry } from '../../src/networks/index.js';
 import { Random } from '../../src/common/random.js';
 
 function randomImage(seed: number, n: number): Float32Array {
@@ -114,5 +115,19 @@ describe('probabilitiesToLabels', () => {
   it('argmax for several classes, threshold for one', () => {
     expect(Array.from(probabilitiesToLabels(Float32Array.from([0.1, 0.7, 0.2, 0.5, 0.2, 0.3]), 3))).toEqual([1, 0]);
     expect(Array.from(probabilitiesToLabels(Float32Array.from([0.2, 0.5, 0.9]), 1))).toEqual([0, 1, 1]);
+  });
+});
+
+describe('inferenceWindow', () => {
+  it('keeps the patch for same-size networks and grows it by the margin, to an accepted size, otherwise', () => {
+    const unet = getNetworkGeometry('unet2d', {});
+    expect(inferenceWindow([64, 64], (w) => unet.outputShapeFor(w))).toEqual([64, 64]);
+    const twoPath = getNetworkGeometry('twoPathCnn', {});
+    // Output = input - 12: a 33² patch becomes a 45² window whose output is the 33² patch size.
+    expect(inferenceWindow([33, 33], (w) => twoPath.outputShapeFor(w))).toEqual([45, 45]);
+    const deepMedic = getNetworkGeometry('deepMedic', {});
+    const w = inferenceWindow([51, 51, 51], (s) => deepMedic.outputShapeFor(s));
+    expect(w).toEqual([99, 99, 99]);
+    expect(deepMedic.outputShapeFor(w)).toEqual([51, 51, 51]);
   });
 });

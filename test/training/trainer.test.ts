@@ -77,6 +77,23 @@ describe('train', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('trains a network whose output is smaller than its input (labels cropped, validation on larger windows)', async () => {
+    const r = await train(
+      tinyConfig({ network: { name: 'twoPathCnn', options: { localFilters: 4, globalFilters: 4 } }, patchSize: [17, 17], iterations: 3, checkpoint: { every: 3, keep: 1 }, scoreWindow: 3 }),
+      { outDir: join(root, 'twopath') },
+    );
+    expect(r.iterations).toBe(3);
+    expect(Number.isFinite(r.validationDice)).toBe(true);
+    // The saved model takes any accepted size, not only the training patch.
+    const model = await loadModel(r.modelDir);
+    expect((model.predict(tf.zeros([1, 29, 29, 1])) as tf.Tensor).shape).toEqual([1, 17, 17, 2]);
+    model.dispose();
+  });
+
+  it('refuses a patch size the network does not accept before training', async () => {
+    await expect(train(tinyConfig({ patchSize: [18, 18] }), { outDir: join(root, 'badsize') })).rejects.toThrow(/unet2d: .*18.*2\^2 = 4/);
+  });
+
   it('rejects network options that contradict the data', async () => {
     await expect(train(tinyConfig({ network: { name: 'unet2d', options: { classes: 5 } } }), { outDir: join(root, 'bad') })).rejects.toThrow(
       /network\.options\.classes is 5 but the data have 2/,
