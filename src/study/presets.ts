@@ -6,7 +6,7 @@ const paperLosses = [{ name: 'wce' }, { name: 'dl2' }, { name: 'ss' }, { name: '
 /**
  * Built-in studies.
  * - `quick`: a reduced 2D grid (U-Net, the paper's four losses, learning rates 1e-2 and 1e-3, two
- *   patch sizes, two seeds, 250 iterations) that runs in about 5 minutes on 2 cores: a smoke test of
+ *   patch sizes, two seeds, 150 iterations) that runs in a few minutes on 2 cores: a smoke test of
  *   the whole protocol and the report, not evidence for the findings.
  * - `paper-2d`: the paper's 2D protocol on synthetic phantoms: U-Net and TwoPathCNN, the four losses,
  *   learning rates 1e-3, 1e-4, 1e-5, three patch sizes per network with batch sizes that shrink as
@@ -35,7 +35,7 @@ const presets: Record<string, StudyConfigInput> = {
     losses: paperLosses,
     learningRates: [1e-2, 1e-3],
     seeds: [1, 2],
-    iterations: 250,
+    iterations: 150,
     scoreWindow: 50,
   },
   'paper-2d': {
