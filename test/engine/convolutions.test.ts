@@ -113,3 +113,20 @@ describe.each(engines)('dilated convolution gradients on %s are the adjoints of 
 it.skipIf(addonLoads)(`native convolution cases are skipped: ${NO_ADDON}`, () => {
   expect(addonLoads).toBe(false);
 });
+
+// SplitV on wasm (contiguous-run copies on the heap) against stock cpu, rank 4 and 5, every axis.
+describe('SplitV on wasm matches stock cpu', () => {
+  it.each([
+    { shape: [2, 5, 6, 3], splits: [1, 2] as number | number[], axis: 3 },
+    { shape: [2, 4, 5, 6, 4], splits: [2, 2] as number | number[], axis: 4 },
+    { shape: [2, 4, 5, 6, 3], splits: [1, -1, 2] as number | number[], axis: 2 },
+    { shape: [2, 4, 5, 6, 3], splits: 2 as number | number[], axis: 0 },
+    { shape: [3, 4, 5, 6, 3], splits: [0, 3] as number | number[], axis: 0 },
+  ])('$shape split $splits on axis $axis', async ({ shape, splits, axis }) => {
+    const x = randn(shape, 51);
+    const f = () => tf.split(tensor(x), splits, axis);
+    const ref = await onEngine('cpu', f);
+    const got = await onEngine('wasm', f);
+    expect(maxRelError(got, ref)).toBe(0);
+  });
+});
