@@ -130,3 +130,21 @@ describe('SplitV on wasm matches stock cpu', () => {
     expect(maxRelError(got, ref)).toBe(0);
   });
 });
+
+// Sum on wasm (one pass, float64 accumulation) against stock cpu.
+describe('Sum on wasm matches stock cpu', () => {
+  it.each([
+    { shape: [2, 5, 6, 3], axes: [0, 1, 2] },
+    { shape: [2, 4, 5, 6, 3], axes: [0, 1, 2, 3] },
+    { shape: [2, 4, 5, 6, 3], axes: [4] },
+    { shape: [2, 4, 5, 6, 3], axes: [1, 3] },
+    { shape: [2, 4, 5, 6, 3], axes: [0, 1, 2, 3, 4] },
+    { shape: [7], axes: [0] },
+  ])('$shape over $axes, with and without keepDims', async ({ shape, axes }) => {
+    const x = randn(shape, 52);
+    const f = () => [tf.sum(tensor(x), axes), tf.sum(tensor(x), axes, true)];
+    const ref = await onEngine('cpu', f);
+    const got = await onEngine('wasm', f);
+    expect(maxRelError(got, ref)).toBeLessThan(1e-5);
+  });
+});

@@ -43,6 +43,7 @@ describe('selectEngine', () => {
       'Conv3DBackpropFilterV2@wasm',
       'Conv3DBackpropInputV2@wasm',
       'SplitV@wasm',
+      'Sum@wasm',
     ]);
     // The fallback still trains: a conv2d gradient (Conv2DBackpropFilter is missing in stock wasm).
     const g = tf.tidy(() => tf.grad((w: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid').sum())(tf.ones([3, 3, 1, 1])).dataSync());
