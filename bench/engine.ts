@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { installMissingGradients } from '../src/engine/gradients/index.js';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
@@ -59,30 +60,8 @@ export function buildUNet(spec: ModelSpec): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
-/**
- * conv3dTranspose has no gradient in TF.js 4.22 (gendice's gradients module adds it); until that is
- * registered, the benchmark registers the textbook one so that the 3D U-Net can train.
- */
-export function ensureConv3dTransposeGradient(): void {
-  if (tf.getGradient('Conv3DBackpropInputV2') !== undefined) return;
-  tf.registerGradient({
-    kernelName: 'Conv3DBackpropInputV2',
-    inputsToSave: ['dy', 'filter'],
-    gradFunc: (ddx, saved, attrs) => {
-      const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
-      const { strides, pad } = attrs as unknown as { strides: [number, number, number]; pad: 'same' | 'valid' };
-      const g = ddx as tf.Tensor5D;
-      return {
-        dy: () => tf.conv3d(g, filter, strides, pad),
-        filter: () =>
-          tf.engine().runKernel('Conv3DBackpropFilterV2', { x: g, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor,
-      };
-    },
-  });
-}
-
 async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
-  ensureConv3dTransposeGradient();
+  installMissingGradients();
   const model = buildUNet(spec);
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform(spec.input);

@@ -44,24 +44,6 @@ export function maxRelError(a: Float32Array[], b: Float32Array[]): number {
   return Math.max(...a.map((x, i) => relError(x, b[i]!)));
 }
 
-/** The textbook conv3dTranspose gradient, registered only when nothing (e.g. gendice's gradients) provides one. */
-export function ensureConv3dTransposeGradient(): void {
-  if (tf.getGradient('Conv3DBackpropInputV2') !== undefined) return;
-  tf.registerGradient({
-    kernelName: 'Conv3DBackpropInputV2',
-    inputsToSave: ['dy', 'filter'],
-    gradFunc: (ddx, saved, attrs) => {
-      const [dy, filter] = saved as [tf.Tensor5D, tf.Tensor5D];
-      const { strides, pad } = attrs as unknown as { strides: [number, number, number]; pad: 'same' | 'valid' };
-      const g = ddx as tf.Tensor5D;
-      return {
-        dy: () => tf.conv3d(g, filter, strides, pad),
-        filter: () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x: g, dy }, { strides, pad, filterShape: filter.shape }) as tf.Tensor,
-      };
-    },
-  });
-}
-
 /** A small U-Net built with tf.layers: 2×(3×3 conv + ReLU) per level, max-pool 2, transposed conv up, skips, sigmoid head. */
 export function smallUNet(inputShape: number[], filters: number[], seed: number): tf.LayersModel {
   const is3d = inputShape.length === 4;

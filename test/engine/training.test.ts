@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resetEngine, selectEngine, type EngineName } from '../../src/engine/index.js';
-import { addonLoads, ensureConv3dTransposeGradient, maxRelError, NO_ADDON, randn, smallUNet } from './_helpers.js';
+import { installMissingGradients } from '../../src/engine/gradients/index.js';
+import { addonLoads, maxRelError, NO_ADDON, randn, smallUNet } from './_helpers.js';
 
 afterAll(() => resetEngine());
-ensureConv3dTransposeGradient();
+installMissingGradients();
 
 const models = [
   { name: '2D U-Net', input: [2, 16, 16, 1], filters: [4, 8] },
