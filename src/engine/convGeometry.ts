@@ -106,3 +106,21 @@ export function convFlops(g: ConvGeometry): number {
   for (let i = 0; i < g.outSize.length; i++) n *= g.outSize[i]! * g.filterSize[i]!;
   return n;
 }
+
+/**
+ * The regions SplitV cuts out of a tensor of `shape`: one `{ begin, size }` per split along `axis`,
+ * from TF.js's `axis` and `numOrSizeSplits` attributes.
+ */
+export function splitRegions(x: tf.TensorInfo, axisAttr: number, numOrSizeSplits: number[] | number): Array<{ begin: number[]; size: number[] }> {
+  const axis = tf.util.parseAxisParam(axisAttr, x.shape)[0]!;
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, axis);
+  let start = 0;
+  return sizes.map((s) => {
+    const begin = new Array<number>(x.shape.length).fill(0);
+    const size = x.shape.slice();
+    begin[axis] = start;
+    size[axis] = s;
+    start += s;
+    return { begin, size };
+  });
+}

@@ -1,3 +1,4 @@
+import { splitRegions } from './convGeometry.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './addon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
@@ -94,15 +95,7 @@ export function registerSliceConcat(native?: NativeMemoryKernels): void {
     const xv = x && floatValues(backend, x);
     if (!x || !xv) return callOriginal('SplitV', original, args);
     const attrs = args.attrs ?? {};
-    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
-    let start = 0;
-    return sizes.map((s) => {
-      const begin = new Array<number>(x.shape.length).fill(0);
-      const size = x.shape.slice();
-      begin[axis] = start;
-      size[axis] = s;
-      start += s;
+    return splitRegions(x, attrs.axis as number, attrs.numOrSizeSplits as number[]).map(({ begin, size }) => {
       return slice(backend, x, xv, begin, size, native);
     });
   });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, type ConvGeometry } from './convGeometry.js';
+import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, splitRegions, type ConvGeometry } from './convGeometry.js';
 import { sizeOf } from './cpuBackend.js';
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
@@ -232,15 +232,7 @@ export function registerWasmConvolutions(): void {
     const x = args.inputs.x;
     if (!x || x.dtype !== 'float32') return callOriginal('SplitV', original, args);
     const attrs = args.attrs ?? {};
-    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
-    let start = 0;
-    return sizes.map((s) => {
-      const begin = new Array<number>(x.shape.length).fill(0);
-      const size = x.shape.slice();
-      begin[axis] = start;
-      size[axis] = s;
-      start += s;
+    return splitRegions(x, attrs.axis as number, attrs.numOrSizeSplits as number[]).map(({ begin, size }) => {
       const out = backend.makeOutput(size, 'float32');
       // Views taken after makeOutput, which may grow (and so move) the heap.
       if (sizeOf(size) > 0) sliceInto(heapFloats(backend, x), x.shape, begin, size, heapFloats(backend, out));
