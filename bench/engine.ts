@@ -14,13 +14,14 @@ import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
-interface ModelSpec {
+export interface ModelSpec {
   name: 'unet2d' | 'unet3d';
   input: number[];
   filters: number[];
 }
 
-const MODELS: ModelSpec[] = [
+/** The two U-Nets of docs/engine.md (also profiled by bench/profile.ts). */
+export const ENGINE_MODELS: ModelSpec[] = [
   { name: 'unet2d', input: [8, 128, 128, 1], filters: [16, 32, 64, 128] },
   { name: 'unet3d', input: [2, 48, 48, 48, 1], filters: [8, 16, 32] },
 ];
@@ -60,7 +61,8 @@ export function buildUNet(spec: ModelSpec): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
-async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
+/** One Adam step (binary cross-entropy, random data) of `spec` on the active engine, and its cleanup. */
+export function trainingStep(spec: ModelSpec): { step: () => void; dispose: () => void } {
   installMissingGradients();
   const model = buildUNet(spec);
   const optimizer = tf.train.adam(1e-3);
@@ -71,11 +73,19 @@ async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
       const cost = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), true);
       cost?.dataSync();
     });
+  const dispose = () => {
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+    model.dispose();
+  };
+  return { step, dispose };
+}
+
+async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
+  const { step, dispose } = trainingStep(spec);
   const ms = await timeMs(step, steps, 1);
-  x.dispose();
-  y.dispose();
-  optimizer.dispose();
-  model.dispose();
+  dispose();
   return ms;
 }
 
@@ -138,7 +148,7 @@ async function main(): Promise<void> {
   const models = (arg('models') ?? 'unet2d,unet3d').split(',');
   const steps = Number(arg('steps') ?? 3);
   const rows: BenchRow[] = [];
-  for (const spec of MODELS.filter((m) => models.includes(m.name))) {
+  for (const spec of ENGINE_MODELS.filter((m) => models.includes(m.name))) {
     const torchMs = pytorchStep(spec, steps);
     if (torchMs !== undefined) rows.push({ name: spec.name, engine: 'pytorch', ms: torchMs, ratioToPytorch: 1 });
     for (const engine of engines) {
@@ -157,5 +167,5 @@ async function main(): Promise<void> {
   printRows('engine', rows);
 }
 
-// Runs only as a script, so that the profiling helpers can import buildUNet.
+// Runs only as a script, so that bench/profile.ts can import buildUNet.
 if (process.argv[1] !== undefined && /engine\.ts$/.test(process.argv[1])) await main();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, splitRegions, type ConvGeometry } from './convGeometry.js';
+import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, splitRegions, type ConvGeometry } from './convGeometry.js';
 import { sizeOf } from './cpuBackend.js';
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
@@ -16,11 +16,25 @@ interface WasmBackend {
   disposeData(dataId: tf.DataId): boolean;
 }
 
-/** Rows of the im2col matrix handled at once: keeps each temporary near 16 MB of wasm heap. */
-const CHUNK_FLOATS = 4 * 1024 * 1024;
+/**
+ * Size of the temporaries (in floats) that the composed kernels work through at once: output rows per
+ * chunk are chosen to keep each near 16 MB of wasm heap. Exported for tests, which shrink it to exercise
+ * the chunk boundaries on small tensors.
+ */
+export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024 };
 
 function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/**
+ * The whole wasm heap as floats, and the offsets (in floats) of the given tensors on it. Valid until the
+ * next allocation, which may grow (and so move) the heap. Copies between tensors are then
+ * `heap.copyWithin`, a memmove with no view allocated per run.
+ */
+function onHeap(backend: WasmBackend, ...ts: tf.TensorInfo[]): { heap: Float32Array; at: number[] } {
+  const views = ts.map((t) => heapFloats(backend, t));
+  return { heap: new Float32Array(views[0]!.buffer), at: views.map((v) => v.byteOffset / 4) };
 }
 
 function wasmKernel(name: string): KernelFunction {
@@ -29,8 +43,17 @@ function wasmKernel(name: string): KernelFunction {
   return k.kernelFunc;
 }
 
-function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
-  return wasmKernel('BatchMatMul')({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } }) as tf.TensorInfo;
+/**
+ * XNNPACK's matrix product. Only the plain form is fast: with `transposeA`, `transposeB` or a batch above
+ * one, TF.js's wasm BatchMatMul takes a scalar path about 10× slower (measured: 83 ms vs 831 ms for
+ * [221184, 216] × [216, 8]), so callers lay their operands out for `a × b`.
+ */
+function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return wasmKernel('BatchMatMul')({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+}
+
+function dispose(backend: WasmBackend, ...ts: tf.TensorInfo[]): void {
+  for (const t of ts) backend.disposeData(t.dataId);
 }
 
 /** Geometry padded to three spatial axes (2D convolutions get depth 1). */
@@ -46,6 +69,13 @@ function as3d(g: ConvGeometry): ConvGeometry {
     padL: [0, ...g.padL],
     padR: [0, ...g.padR],
   };
+}
+
+/** Output positions o in [lo, hi) whose tap k reads inside the input along one axis: 0 <= o*s - p + k*d < size. */
+function validRange(size: number, out: number, stride: number, pad: number, offset: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((pad - offset) / stride));
+  const hi = Math.min(out, Math.floor((size - 1 + pad - offset) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
 }
 
 /**
@@ -85,15 +115,6 @@ function forEachTap(g: ConvGeometry, r0: number, r1: number, tap: (col: number, 
   }
 }
 
-function im2col(g: ConvGeometry, x: Float32Array, r0: number, r1: number, cols: Float32Array): void {
-  const Ci = g.inChannels;
-  forEachTap(g, r0, r1, (col, xi) => {
-    if (xi < 0) cols.fill(0, col, col + Ci);
-    else if (Ci === 1) cols[col] = x[xi]!;
-    else for (let c = 0; c < Ci; c++) cols[col + c] = x[xi + c]!;
-  });
-}
-
 function col2imAdd(g: ConvGeometry, cols: Float32Array, r0: number, r1: number, dx: Float32Array): void {
   const Ci = g.inChannels;
   forEachTap(g, r0, r1, (col, xi) => {
@@ -101,114 +122,255 @@ function col2imAdd(g: ConvGeometry, cols: Float32Array, r0: number, r1: number, 
   });
 }
 
-function chunkRows(g: ConvGeometry): number {
-  const K = sizeOf(g.filterSize) * g.inChannels;
-  return Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(K, g.outChannels)));
-}
-
-function forward(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, filter: tf.TensorInfo, outShape: number[]): tf.TensorInfo {
-  const K = sizeOf(g3.filterSize) * g3.inChannels;
-  const Co = g3.outChannels;
-  const rows = sizeOf(outShape) / Co;
-  const out = backend.makeOutput(outShape, 'float32');
-  const w = { ...filter, shape: [1, K, Co] };
-  const step = chunkRows(g3);
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const cols = backend.makeOutput([1, r1 - r0, K], 'float32');
-    im2col(g3, heapFloats(backend, x), r0, r1, heapFloats(backend, cols));
-    const y = matMul(backend, cols, w, false, false);
-    heapFloats(backend, out).set(heapFloats(backend, y), r0 * Co);
-    backend.disposeData(cols.dataId);
-    backend.disposeData(y.dataId);
+/**
+ * 3D convolution as one XNNPACK Conv2D per depth tap kd: the input depth slices that tap reads are
+ * gathered (whole-slice copies) into a batch of 2D images, convolved with the filter's kd slice over
+ * height and width (strides, dilations and padding there handled by XNNPACK), and added into the output
+ * slices they belong to. No im2col, no per-element JS loop. Any stride, padding and dilation.
+ */
+function forwardByDepthTaps(backend: WasmBackend, g: ConvGeometry, x: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
+  const N = g.batch;
+  const [D, H, W] = g.inSize as [number, number, number];
+  const [OD, OH, OW] = g.outSize as [number, number, number];
+  const [FD, FH, FW] = g.filterSize as [number, number, number];
+  const Ci = g.inChannels;
+  const Co = g.outChannels;
+  const inSlice = H * W * Ci;
+  const outSlice = OH * OW * Co;
+  const tapFilter = FH * FW * Ci * Co;
+  const out = backend.makeOutput([N, OD, OH, OW, Co], 'float32');
+  heapFloats(backend, out).fill(0);
+  for (let kd = 0; kd < FD; kd++) {
+    const [lo, hi] = validRange(D, OD, g.strides[0]!, g.padL[0]!, kd * g.dilations[0]!);
+    const depth = hi - lo;
+    if (depth === 0) continue;
+    const xk = backend.makeOutput([N * depth, H, W, Ci], 'float32');
+    const fk = backend.makeOutput([FH, FW, Ci, Co], 'float32');
+    {
+      const { heap, at } = onHeap(backend, x, xk, filter, fk);
+      for (let n = 0; n < N; n++)
+        for (let od = lo; od < hi; od++) {
+          const d = od * g.strides[0]! - g.padL[0]! + kd * g.dilations[0]!;
+          const src = at[0]! + (n * D + d) * inSlice;
+          heap.copyWithin(at[1]! + (n * depth + od - lo) * inSlice, src, src + inSlice);
+        }
+      heap.copyWithin(at[3]!, at[2]! + kd * tapFilter, at[2]! + (kd + 1) * tapFilter);
+    }
+    const yk = wasmKernel('Conv2D')({
+      inputs: { x: xk, filter: fk },
+      backend,
+      attrs: {
+        strides: [g.strides[1]!, g.strides[2]!],
+        pad: [[0, 0], [g.padL[1]!, g.padR[1]!], [g.padL[2]!, g.padR[2]!], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [g.dilations[1]!, g.dilations[2]!],
+      },
+    }) as tf.TensorInfo;
+    const o = heapFloats(backend, out);
+    const y = heapFloats(backend, yk);
+    for (let n = 0; n < N; n++)
+      for (let od = lo; od < hi; od++) {
+        const oBase = (n * OD + od) * outSlice;
+        const yBase = (n * depth + od - lo) * outSlice;
+        for (let i = 0; i < outSlice; i++) o[oBase + i] = o[oBase + i]! + y[yBase + i]!;
+      }
+    dispose(backend, xk, fk, yk);
   }
   return out;
 }
 
+/**
+ * Input gradient of a convolution with unit strides, as the forward convolution of dy with the filter
+ * flipped in space and its channels swapped (padding extent-1-pad); undefined when a stride is not 1 or
+ * that padding would be negative. 2D runs on XNNPACK's Conv2D directly, 3D through forwardByDepthTaps.
+ */
+function backpropInputByConv(backend: WasmBackend, g: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo | undefined {
+  if (g.strides.some((s) => s !== 1)) return undefined;
+  const extent = g.filterSize.map((f, i) => (f - 1) * g.dilations[i]! + 1);
+  const padL = extent.map((e, i) => e - 1 - g.padL[i]!);
+  const padR = extent.map((e, i) => e - 1 - g.padR[i]!);
+  if ([...padL, ...padR].some((p) => p < 0)) return undefined;
+  const taps = sizeOf(g.filterSize);
+  const Ci = g.inChannels;
+  const Co = g.outChannels;
+  const flipped = backend.makeOutput([...g.filterSize, Co, Ci], 'float32');
+  const src = heapFloats(backend, filter);
+  const dst = heapFloats(backend, flipped);
+  // Taps are laid out row-major over the spatial axes, so flipping every axis reverses the tap index.
+  for (let t = 0; t < taps; t++) {
+    const s = t * Ci * Co;
+    const d = (taps - 1 - t) * Co * Ci;
+    for (let i = 0; i < Ci; i++) for (let o = 0; o < Co; o++) dst[d + o * Ci + i] = src[s + i * Co + o]!;
+  }
+  let dx: tf.TensorInfo;
+  if (g.inSize.length === 2) {
+    dx = wasmKernel('Conv2D')({
+      inputs: { x: dy, filter: flipped },
+      backend,
+      attrs: { strides: 1, pad: [[0, 0], [padL[0]!, padR[0]!], [padL[1]!, padR[1]!], [0, 0]], dataFormat: 'NHWC', dilations: g.dilations as [number, number] },
+    }) as tf.TensorInfo;
+  } else {
+    const transposed: ConvGeometry = {
+      ...g,
+      inChannels: Co,
+      outChannels: Ci,
+      inSize: g.outSize,
+      outSize: g.inSize,
+      padL,
+      padR,
+    };
+    dx = forwardByDepthTaps(backend, transposed, dy, flipped);
+  }
+  dispose(backend, flipped);
+  return dx;
+}
+
+/**
+ * Input gradient for any stride: dy × filterᵀ (XNNPACK matmul, the filter transposed once in JS) gives
+ * every row's patch gradient, which col2im adds into dx.
+ */
 function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo, inShape: number[]): tf.TensorInfo {
   const K = sizeOf(g3.filterSize) * g3.inChannels;
   const Co = g3.outChannels;
   const rows = sizeOf(dy.shape) / Co;
   const dx = new Float32Array(sizeOf(inShape));
-  const w = { ...filter, shape: [1, K, Co] };
-  const step = chunkRows(g3);
+  const wT = backend.makeOutput([1, Co, K], 'float32');
+  {
+    const w = heapFloats(backend, filter);
+    const t = heapFloats(backend, wT);
+    for (let k = 0; k < K; k++) for (let o = 0; o < Co; o++) t[o * K + k] = w[k * Co + o]!;
+  }
+  const step = Math.max(1, Math.floor(wasmConvTuning.chunkFloats / Math.max(K, Co)));
   for (let r0 = 0; r0 < rows; r0 += step) {
     const r1 = Math.min(rows, r0 + step);
     const dyChunk = backend.makeOutput([1, r1 - r0, Co], 'float32');
-    heapFloats(backend, dyChunk).set(heapFloats(backend, dy).subarray(r0 * Co, r1 * Co));
-    const cols = matMul(backend, dyChunk, w, false, true);
+    {
+      const { heap, at } = onHeap(backend, dy, dyChunk);
+      heap.copyWithin(at[1]!, at[0]! + r0 * Co, at[0]! + r1 * Co);
+    }
+    const cols = matMul(backend, dyChunk, wT);
     col2imAdd(g3, heapFloats(backend, cols), r0, r1, dx);
-    backend.disposeData(dyChunk.dataId);
-    backend.disposeData(cols.dataId);
+    dispose(backend, dyChunk, cols);
   }
+  dispose(backend, wT);
   const out = backend.makeOutput(inShape, 'float32');
   heapFloats(backend, out).set(dx);
   return out;
 }
 
-function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
-  const K = sizeOf(g3.filterSize) * g3.inChannels;
-  const Co = g3.outChannels;
-  const rows = sizeOf(dy.shape) / Co;
-  const dw = new Float32Array(K * Co);
-  const step = chunkRows(g3);
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const cols = backend.makeOutput([1, r1 - r0, K], 'float32');
-    im2col(g3, heapFloats(backend, x), r0, r1, heapFloats(backend, cols));
-    const dyChunk = backend.makeOutput([1, r1 - r0, Co], 'float32');
-    heapFloats(backend, dyChunk).set(heapFloats(backend, dy).subarray(r0 * Co, r1 * Co));
-    const part = matMul(backend, cols, dyChunk, true, false);
-    const pv = heapFloats(backend, part);
-    for (let i = 0; i < dw.length; i++) dw[i] = dw[i]! + pv[i]!;
-    backend.disposeData(cols.dataId);
-    backend.disposeData(dyChunk.dataId);
-    backend.disposeData(part.dataId);
-  }
-  const out = backend.makeOutput(filterShape, 'float32');
-  heapFloats(backend, out).set(dw);
-  return out;
-}
-
 /**
- * Stride-1 2D input gradient as XNNPACK's forward Conv2D of dy with the filter flipped in space and
- * with in/out channels swapped; undefined when the padding this needs would be negative.
+ * Filter gradient, tap by tap. x is transposed once to channels-first ([N, Ci, D·H·W], XNNPACK's
+ * Transpose). Then, for a chunk of output lines and each filter tap t, the input values the tap read are
+ * gathered into xtᵀ [Ci, m] (whole blocks of rows per (n, ci, depth) when the strides are 1 and the width
+ * is kept, else runs per row, else single values), and xtᵀ × dy [m, Co] is the tap's [Ci, Co] block of the
+ * DHWIO gradient. dy is the matmul's right operand, which XNNPACK packs once per chunk and caches by
+ * tensor id; xtᵀ is a fresh tensor per tap.
  */
-function backpropInputByConv(backend: WasmBackend, g: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo | undefined {
-  if (g.strides.some((s) => s !== 1)) return undefined;
-  const pads = g.filterSize.map((f, i) => {
-    const extent = (f - 1) * g.dilations[i]! + 1;
-    return [extent - 1 - g.padL[i]!, extent - 1 - g.padR[i]!] as [number, number];
-  });
-  if (pads.some(([a, b]) => a < 0 || b < 0)) return undefined;
-  const [FH, FW] = g.filterSize as [number, number];
-  const Ci = g.inChannels;
-  const Co = g.outChannels;
-  const flipped = backend.makeOutput([FH, FW, Co, Ci], 'float32');
-  const src = heapFloats(backend, filter);
-  const dst = heapFloats(backend, flipped);
-  for (let h = 0; h < FH; h++)
-    for (let w = 0; w < FW; w++) {
-      const s = (h * FW + w) * Ci * Co;
-      const d = ((FH - 1 - h) * FW + (FW - 1 - w)) * Co * Ci;
-      for (let i = 0; i < Ci; i++) for (let o = 0; o < Co; o++) dst[d + o * Ci + i] = src[s + i * Co + o]!;
+function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  const N = g3.batch;
+  const [D, H, W] = g3.inSize as [number, number, number];
+  const [OD, OH, OW] = g3.outSize as [number, number, number];
+  const [FD, FH, FW] = g3.filterSize as [number, number, number];
+  const [sd, sh, sw] = g3.strides as [number, number, number];
+  const [dd, dh, dw] = g3.dilations as [number, number, number];
+  const [pd, ph, pw] = g3.padL as [number, number, number];
+  const Ci = g3.inChannels;
+  const Co = g3.outChannels;
+  const plane = H * W;
+  const blocks = sh === 1 && sw === 1 && OW === W; // a run of output rows reads a run of input rows
+  const xcf = wasmKernel('Transpose')({ inputs: { x: { ...x, shape: [N, D * plane, Ci] } }, backend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
+  const grad = new Float64Array(FD * FH * FW * Ci * Co);
+  const lines = N * OD * OH; // a line: the OW output positions of one (n, od, oh)
+  const linesPerChunk = Math.max(1, Math.floor(wasmConvTuning.chunkFloats / (OW * Math.max(Ci, Co))));
+  for (let l0 = 0; l0 < lines; l0 += linesPerChunk) {
+    const l1 = Math.min(lines, l0 + linesPerChunk);
+    const m = (l1 - l0) * OW;
+    const dyChunk = backend.makeOutput([1, m, Co], 'float32');
+    {
+      const { heap, at } = onHeap(backend, dy, dyChunk);
+      heap.copyWithin(at[1]!, at[0]! + l0 * OW * Co, at[0]! + l1 * OW * Co);
     }
-  const dx = wasmKernel('Conv2D')({
-    inputs: { x: dy, filter: flipped },
-    backend,
-    attrs: { strides: 1, pad: [[0, 0], pads[0]!, pads[1]!, [0, 0]], dataFormat: 'NHWC', dilations: g.dilations as [number, number] },
-  }) as tf.TensorInfo;
-  backend.disposeData(flipped.dataId);
-  return dx;
+    let t = 0;
+    for (let kd = 0; kd < FD; kd++)
+      for (let kh = 0; kh < FH; kh++)
+        for (let kw = 0; kw < FW; kw++, t++) {
+          const shiftW = kw * dw - pw; // w = ow * sw + shiftW
+          const [wLo, wHi] = validRange(W, OW, sw, pw, kw * dw);
+          const [hLo, hHi] = validRange(H, OH, sh, ph, kh * dh);
+          const xt = backend.makeOutput([1, Ci, m], 'float32');
+          const { heap, at } = onHeap(backend, xcf, xt);
+          const [x0, c0] = at as [number, number];
+          // Segments: the lines of one (n, od) inside the chunk, oh in [ohA, ohB).
+          for (let l = l0; l < l1; ) {
+            const ohA = l % OH;
+            const nod = (l - ohA) / OH;
+            const od = nod % OD;
+            const n = (nod - od) / OD;
+            const ohB = Math.min(OH, ohA + (l1 - l));
+            const d = od * sd - pd + kd * dd;
+            const a = Math.max(ohA, hLo);
+            const b = Math.min(ohB, hHi);
+            const dOk = d >= 0 && d < D && a < b && wLo < wHi;
+            for (let ci = 0; ci < Ci; ci++) {
+              const dst = c0 + ci * m + (l - l0) * OW - ohA * OW; // + oh * OW + ow
+              if (!dOk) {
+                heap.fill(0, dst + ohA * OW, dst + ohB * OW);
+                continue;
+              }
+              heap.fill(0, dst + ohA * OW, dst + a * OW);
+              heap.fill(0, dst + b * OW, dst + ohB * OW);
+              const src = x0 + ((n * Ci + ci) * D + d) * plane; // + h * W + w
+              if (blocks) {
+                // Output (oh, ow) reads input (oh + shiftH, ow + shiftW): one copy for all rows, then the
+                // positions that wrapped into a neighbouring row are zeroed.
+                const shift = (kh * dh - ph) * W + shiftW;
+                heap.copyWithin(dst + a * OW + wLo, src + a * W + wLo + shift, src + (b - 1) * W + wHi + shift);
+                if (wLo > 0 || wHi < OW)
+                  for (let oh = a; oh < b; oh++) {
+                    const row = dst + oh * OW;
+                    for (let ow = 0; ow < wLo; ow++) heap[row + ow] = 0;
+                    for (let ow = wHi; ow < OW; ow++) heap[row + ow] = 0;
+                  }
+                continue;
+              }
+              for (let oh = a; oh < b; oh++) {
+                const row = dst + oh * OW;
+                const srcRow = src + (oh * sh - ph + kh * dh) * W + shiftW;
+                heap.fill(0, row, row + wLo);
+                heap.fill(0, row + wHi, row + OW);
+                if (sw === 1) heap.copyWithin(row + wLo, srcRow + wLo, srcRow + wHi);
+                else for (let ow = wLo; ow < wHi; ow++) heap[row + ow] = heap[srcRow + ow * sw]!;
+              }
+            }
+            l += ohB - ohA;
+          }
+          const part = matMul(backend, xt, dyChunk);
+          const p = heapFloats(backend, part);
+          const base = t * Ci * Co;
+          for (let i = 0; i < Ci * Co; i++) grad[base + i] = grad[base + i]! + p[i]!;
+          dispose(backend, part, xt);
+        }
+    dispose(backend, dyChunk);
+  }
+  dispose(backend, xcf);
+  const out = backend.makeOutput(filterShape, 'float32');
+  heapFloats(backend, out).set(grad);
+  return out;
 }
 
 const float = (...ts: (tf.TensorInfo | undefined)[]): boolean => ts.every((t) => t !== undefined && t.dtype === 'float32');
 const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === 'NDHWC';
 
 /**
- * Registers on `wasm` the convolution kernels composed from its XNNPACK BatchMatMul and Conv2D:
+ * Registers on `wasm` the convolution kernels composed from its XNNPACK Conv2D, BatchMatMul and Transpose:
  * Conv2DBackpropInput, Conv2DBackpropFilter (missing in stock wasm), Conv3D, Conv3DBackpropInputV2
- * (stock one is wrong) and Conv3DBackpropFilterV2, with any stride, padding and dilation. Also SplitV
+ * (stock one is wrong) and Conv3DBackpropFilterV2, with any stride, padding and dilation:
+ * - Conv3D: one Conv2D per depth tap (forwardByDepthTaps);
+ * - input gradients with unit strides: the forward convolution with the flipped filter; other strides:
+ *   matmul then col2im;
+ * - filter gradients: per tap, a gathered [Ci, m] matrix × dy (backpropFilter).
+ * Per-element JS loops remain only in col2im (strided input gradients) and in the gathers for strides
+ * above 1 along the width. Also SplitV
  * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
  * by element (3.5 s of an 18 s 3D U-Net step). And Sum over any axes in one pass with float64 accumulation
  * (stock wasm transposes first: 1.1 s of that step, mostly the bias gradients).
@@ -261,7 +423,7 @@ export function registerWasmConvolutions(): void {
     const attrs = args.attrs ?? {};
     if (!x || !filter || !float(x, filter) || !nhwc(attrs.dataFormat)) return callOriginal('Conv3D', original, args);
     const g = conv3dGeometry(x.shape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    return forward(backend, g, x, filter, outShapeOf(g));
+    return forwardByDepthTaps(backend, g, x, filter);
   });
   replaceKernel('Conv3DBackpropInputV2', 'wasm', 'wasm-composed', (original) => (args: Args) => {
     const backend = args.backend as WasmBackend;
@@ -269,7 +431,7 @@ export function registerWasmConvolutions(): void {
     const attrs = args.attrs ?? {};
     if (!dy || !filter || !float(dy, filter)) return callOriginal('Conv3DBackpropInputV2', original, args);
     const g = conv3dGeometry(attrs.inputShape as number[], filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    return backpropInput(backend, g, dy, filter, inShapeOf(g));
+    return backpropInputByConv(backend, g, dy, filter) ?? backpropInput(backend, g, dy, filter, inShapeOf(g));
   });
   replaceKernel('Conv3DBackpropFilterV2', 'wasm', 'wasm-composed', (original) => (args: Args) => {
     const backend = args.backend as WasmBackend;

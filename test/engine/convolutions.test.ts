@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, type EngineName } from '../../src/engine/index.js';
+import { wasmConvTuning } from '../../src/engine/wasmConv.js';
 import { addonLoads, maxRelError, NO_ADDON, onEngine, randn, tensor } from './_helpers.js';
 
 // Every replaced convolution kernel against TF.js's stock cpu kernels, on the native and the wasm engine.
@@ -19,7 +20,7 @@ const cases2d: Case2d[] = [
   { x: [2, 6, 7, 3], f: [3, 3, 3, 2], strides: 2, pad: [[0, 0], [2, 0], [1, 1], [0, 0]], dilation: 1 },
 ];
 
-interface Case3d { x: number[]; f: number[]; strides: number; pad: 'same' | 'valid'; dilation: number }
+interface Case3d { x: number[]; f: number[]; strides: number | [number, number, number]; pad: 'same' | 'valid'; dilation: number }
 const cases3d: Case3d[] = [
   { x: [1, 5, 6, 7, 2], f: [3, 3, 3, 2, 3], strides: 1, pad: 'same', dilation: 1 },
   { x: [2, 5, 6, 7, 2], f: [3, 2, 3, 2, 3], strides: 2, pad: 'same', dilation: 1 },
@@ -28,30 +29,38 @@ const cases3d: Case3d[] = [
   { x: [2, 7, 7, 7, 1], f: [2, 3, 2, 1, 2], strides: 1, pad: 'valid', dilation: 2 },
   // One input channel, stride 1, same: the U-Net's first layer, whose weight gradient the addon runs on one thread.
   { x: [2, 9, 8, 7, 1], f: [3, 3, 3, 1, 4], strides: 1, pad: 'same', dilation: 1 },
+  // Mixed strides and 'valid' with unit strides: the wasm kernels' other gather and scatter paths.
+  { x: [2, 5, 7, 6, 3], f: [2, 3, 3, 3, 2], strides: [2, 1, 1], pad: 'same', dilation: 1 },
+  { x: [1, 6, 7, 8, 2], f: [3, 3, 3, 2, 2], strides: [1, 1, 2], pad: 'valid', dilation: 1 },
+  { x: [2, 6, 5, 7, 2], f: [3, 3, 3, 2, 3], strides: 1, pad: 'valid', dilation: 1 },
 ];
 
 const name2 = (c: Case2d) => `x ${c.x} f ${c.f} s${c.strides} ${Array.isArray(c.pad) ? 'explicit' : c.pad} d${c.dilation}`;
 const name3 = (c: Case3d) => `x ${c.x} f ${c.f} s${c.strides} ${c.pad} d${c.dilation}`;
 const engines: EngineName[] = ['native', 'wasm'];
 
+function conv2dKernels(c: Case2d): () => tf.Tensor[] {
+  const x = randn(c.x, 1);
+  const f = randn(c.f, 2);
+  const b = randn([c.f[3]!], 3);
+  return () => {
+    const xt = tensor(x) as tf.Tensor4D;
+    const ft = tensor(f) as tf.Tensor4D;
+    const y = tf.conv2d(xt, ft, c.strides, c.pad, 'NHWC', c.dilation);
+    const fused = tf.fused.conv2d({ x: xt, filter: ft, strides: c.strides, pad: c.pad, dilations: c.dilation, bias: tensor(b), activation: 'relu' });
+    const dy = tf.tensor(randn(y.shape, 4).values, y.shape) as tf.Tensor4D;
+    const out: tf.Tensor[] = [y, fused];
+    if (c.dilation === 1) {
+      out.push(tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
+      out.push(tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
+    }
+    return out;
+  };
+}
+
 describe.each(engines)('2D convolution kernels on %s match stock cpu', (engine) => {
   it.skipIf(engine === 'native' && !addonLoads).each(cases2d)(`${engine}: forward, fused, input and filter gradients, $strides $pad $dilation`, async (c) => {
-    const x = randn(c.x, 1);
-    const f = randn(c.f, 2);
-    const b = randn([c.f[3]!], 3);
-    const fn = () => {
-      const xt = tensor(x) as tf.Tensor4D;
-      const ft = tensor(f) as tf.Tensor4D;
-      const y = tf.conv2d(xt, ft, c.strides, c.pad, 'NHWC', c.dilation);
-      const fused = tf.fused.conv2d({ x: xt, filter: ft, strides: c.strides, pad: c.pad, dilations: c.dilation, bias: tensor(b), activation: 'relu' });
-      const dy = tf.tensor(randn(y.shape, 4).values, y.shape) as tf.Tensor4D;
-      const out: tf.Tensor[] = [y, fused];
-      if (c.dilation === 1) {
-        out.push(tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
-        out.push(tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad, dataFormat: 'NHWC' }) as tf.Tensor);
-      }
-      return out;
-    };
+    const fn = conv2dKernels(c);
     const ref = await onEngine('cpu', fn);
     const got = await onEngine(engine, fn);
     expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
@@ -59,26 +68,51 @@ describe.each(engines)('2D convolution kernels on %s match stock cpu', (engine) 
   });
 });
 
+function conv3dKernels(c: Case3d): () => tf.Tensor[] {
+  const x = randn(c.x, 5);
+  const f = randn(c.f, 6);
+  return () => {
+    const xt = tensor(x) as tf.Tensor5D;
+    const ft = tensor(f) as tf.Tensor5D;
+    const y = tf.conv3d(xt, ft, c.strides, c.pad, 'NDHWC', c.dilation);
+    const dy = tf.tensor(randn(y.shape, 7).values, y.shape);
+    const out: tf.Tensor[] = [y];
+    if (c.dilation === 1) {
+      out.push(tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad }) as tf.Tensor);
+      out.push(tf.engine().runKernel('Conv3DBackpropFilterV2', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad }) as tf.Tensor);
+    }
+    return out;
+  };
+}
+
 describe.each(engines)('3D convolution kernels on %s match stock cpu', (engine) => {
   it.skipIf(engine === 'native' && !addonLoads).each(cases3d)(`${engine}: forward, input and filter gradients, $strides $pad $dilation`, async (c) => {
-    const x = randn(c.x, 5);
-    const f = randn(c.f, 6);
-    const fn = () => {
-      const xt = tensor(x) as tf.Tensor5D;
-      const ft = tensor(f) as tf.Tensor5D;
-      const y = tf.conv3d(xt, ft, c.strides, c.pad, 'NDHWC', c.dilation);
-      const dy = tf.tensor(randn(y.shape, 7).values, y.shape);
-      const out: tf.Tensor[] = [y];
-      if (c.dilation === 1) {
-        out.push(tf.engine().runKernel('Conv3DBackpropInputV2', { dy, filter: ft }, { inputShape: c.x, strides: c.strides, pad: c.pad }) as tf.Tensor);
-        out.push(tf.engine().runKernel('Conv3DBackpropFilterV2', { x: xt, dy }, { filterShape: c.f, strides: c.strides, pad: c.pad }) as tf.Tensor);
-      }
-      return out;
-    };
+    const fn = conv3dKernels(c);
     const ref = await onEngine('cpu', fn);
     const got = await onEngine(engine, fn);
     expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
     expect(maxRelError(got, ref), name3(c)).toBeLessThan(1e-5);
+  });
+});
+
+// The wasm kernels work through large tensors in chunks of output rows; shrinking the chunk to a few rows
+// puts chunk boundaries inside lines, depth slices and batch items of these small cases.
+describe('wasm convolution kernels with tiny chunks match stock cpu', () => {
+  const saved = wasmConvTuning.chunkFloats;
+  afterEach(() => {
+    wasmConvTuning.chunkFloats = saved;
+  });
+  it.each(cases2d)('2D $x $f $strides $pad $dilation', async (c) => {
+    const fn = conv2dKernels(c);
+    const ref = await onEngine('cpu', fn);
+    wasmConvTuning.chunkFloats = 37;
+    expect(maxRelError(await onEngine('wasm', fn), ref), name2(c)).toBeLessThan(1e-5);
+  });
+  it.each(cases3d)('3D $x $f $strides $pad $dilation', async (c) => {
+    const fn = conv3dKernels(c);
+    const ref = await onEngine('cpu', fn);
+    wasmConvTuning.chunkFloats = 37;
+    expect(maxRelError(await onEngine('wasm', fn), ref), name3(c)).toBeLessThan(1e-5);
   });
 });
 
