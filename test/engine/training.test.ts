@@ -50,28 +50,48 @@ describe.each(models)('$name: two Adam steps give the same weights on every engi
   });
 });
 
-describe('no growth of tensors or memory over many steps on the default engine', () => {
-  it('200 steps of a tiny 2D U-Net and 50 of a tiny 3D one keep tensor count and bytes constant', async () => {
-    resetEngine();
-    const info = await selectEngine({ quiet: true });
-    for (const { input, filters, steps } of [
-      { input: [1, 8, 8, 1], filters: [2, 4], steps: 200 },
-      { input: [1, 4, 4, 4, 1], filters: [2, 2], steps: 50 },
-    ]) {
-      const model = smallUNet(input.slice(1), filters, 3);
-      const optimizer = tf.train.adam(1e-3);
-      const x = tf.randomUniform(input);
-      const y = tf.tidy(() => tf.randomUniform([...input.slice(0, -1), 1]).greater(0.5).toFloat());
-      const step = () => tf.tidy(() => { optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), false); });
-      step();
-      const before = tf.memory();
-      for (let i = 0; i < steps; i++) step();
-      const after = tf.memory();
-      expect(after.numTensors, `${info.engine} ${input}`).toBe(before.numTensors);
-      expect(after.numBytes, `${info.engine} ${input}`).toBe(before.numBytes);
-      tf.dispose([x, y]);
-      optimizer.dispose();
-      model.dispose();
-    }
+/** Bytes of process memory outside V8's heap and ArrayBuffers: the addon's and the wasm heap's allocations. */
+function nativeBytes(): number {
+  const m = process.memoryUsage();
+  return m.rss - m.heapTotal - m.arrayBuffers;
+}
+
+/** The wasm backend's linear memory (it only ever grows), or 0 on another backend. */
+function wasmHeapBytes(): number {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.buffer.byteLength ?? 0;
+}
+
+// A leak of one activation-sized buffer per kernel call would add well over 64 MB in these 200 steps
+// (the 3D model's activations are 16³×8 floats = 128 KB, about 30 convolution calls per step), while
+// allocator noise stays far below it.
+const LEAK_BOUND = 64 * 1024 * 1024;
+const engines: EngineName[] = addonLoads ? ['native', 'wasm'] : ['wasm'];
+
+describe.each(engines)('no growth of tensors, backend buffers or native memory over 200 steps on %s', (engine) => {
+  it.each([
+    { input: [1, 8, 8, 1], filters: [2, 4], steps: 200 },
+    { input: [1, 16, 16, 16, 1], filters: [4, 8], steps: 200 },
+  ])(`${engine}: $input filters $filters, $steps steps`, async ({ input, filters, steps }) => {
+    await selectEngine({ engine, quiet: true });
+    const model = smallUNet(input.slice(1), filters, 3);
+    const optimizer = tf.train.adam(1e-3);
+    const x = tf.randomUniform(input);
+    const y = tf.tidy(() => tf.randomUniform([...input.slice(0, -1), 1]).greater(0.5).toFloat());
+    const step = () => tf.tidy(() => { optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), false); });
+    for (let i = 0; i < 10; i++) step();
+    const before = { ...tf.memory(), backendBuffers: tf.backend().numDataIds(), native: nativeBytes(), wasmHeap: wasmHeapBytes() };
+    for (let i = 0; i < steps; i++) step();
+    const after = { ...tf.memory(), backendBuffers: tf.backend().numDataIds(), native: nativeBytes(), wasmHeap: wasmHeapBytes() };
+    const label = `${engine} ${input}`;
+    expect(after.numTensors, label).toBe(before.numTensors);
+    expect(after.numBytes, label).toBe(before.numBytes);
+    // Every temporary a replaced kernel allocates on its backend is released.
+    expect(after.backendBuffers, label).toBe(before.backendBuffers);
+    expect(after.native - before.native, label).toBeLessThan(LEAK_BOUND);
+    expect(after.wasmHeap - before.wasmHeap, label).toBeLessThan(LEAK_BOUND);
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    model.dispose();
   });
 });
