@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d]`:
- * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128)
- * and the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md on each engine, median step time, and
+ * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]`:
+ * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
+ * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
+ * engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
  * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes. PyTorch runs with
  * the engine's OMP_WAIT_POLICY (passive unless set).
@@ -12,11 +13,13 @@ import * as tf from '@tensorflow/tfjs';
 import { installMissingGradients } from '../src/engine/gradients/index.js';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
+import { highResNet } from '../src/networks/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
 export interface ModelSpec {
-  name: 'unet2d' | 'unet3d';
+  name: 'unet2d' | 'unet3d' | 'highresnet3d';
   input: number[];
+  /** U-Net filters per level; HighResNet uses its defaults (filters 16-16-32-64, dilations 1-2-4). */
   filters: number[];
 }
 
@@ -24,7 +27,15 @@ export interface ModelSpec {
 export const ENGINE_MODELS: ModelSpec[] = [
   { name: 'unet2d', input: [8, 128, 128, 1], filters: [16, 32, 64, 128] },
   { name: 'unet3d', input: [2, 48, 48, 48, 1], filters: [8, 16, 32] },
+  // gendice's HighResNet (20 layers, dilated 3³ residual blocks, batch normalisation), one 32³ patch.
+  { name: 'highresnet3d', input: [1, 32, 32, 32, 1], filters: [] },
 ];
+
+/** The benchmarked model: the U-Net below, or gendice's highResNet with one sigmoid output channel. */
+export function buildModel(spec: ModelSpec): tf.LayersModel {
+  if (spec.name === 'highresnet3d') return highResNet({ classes: 1, outputActivation: 'sigmoid', seed: 1 });
+  return buildUNet(spec);
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,7 +75,8 @@ export function buildUNet(spec: ModelSpec): tf.LayersModel {
 /** One Adam step (binary cross-entropy, random data) of `spec` on the active engine, and its cleanup. */
 export function trainingStep(spec: ModelSpec): { step: () => void; dispose: () => void } {
   installMissingGradients();
-  const model = buildUNet(spec);
+  const model = buildModel(spec);
+  note(`bench engine: ${spec.name} in TF.js: ${model.trainableWeights.reduce((n, w) => n + w.read().size, 0)} parameters`);
   const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform(spec.input);
   const y = tf.tidy(() => tf.randomUniform([...spec.input.slice(0, -1), 1]).greater(0.9).toFloat());
@@ -116,8 +128,28 @@ class UNet(nn.Module):
         for u, d in zip(s.ups, s.dec):
             x = d(torch.cat([skips.pop(), u(x)], 1))
         return torch.sigmoid(s.head(x))
+class Res(nn.Module):
+    def __init__(s, c_in, c, d):
+        super().__init__()
+        s.c_in, s.c = c_in, c
+        s.body = nn.Sequential(nn.BatchNorm3d(c_in), nn.ReLU(), nn.Conv3d(c_in, c, 3, padding=d, dilation=d, bias=False),
+                               nn.BatchNorm3d(c), nn.ReLU(), nn.Conv3d(c, c, 3, padding=d, dilation=d, bias=False))
+    def forward(s, x):
+        y = s.body(x)
+        if s.c != s.c_in: x = nn.functional.pad(x, (0, 0, 0, 0, 0, 0, 0, s.c - s.c_in))
+        return x + y
+class HighResNet(nn.Module):
+    # gendice's highResNet defaults (no bias before a normalisation): conv 16, 3 blocks each of (16, d1), (32, d2), (64, d4), conv1 80, head.
+    def __init__(s):
+        super().__init__()
+        layers = [nn.Conv3d(1, 16, 3, padding=1, bias=False), nn.BatchNorm3d(16), nn.ReLU()]; c = 16
+        for w, d in [(16, 1), (32, 2), (64, 4)]:
+            for _ in range(3): layers.append(Res(c, w, d)); c = w
+        layers += [nn.Conv3d(c, 80, 1, bias=False), nn.BatchNorm3d(80), nn.ReLU(), nn.Conv3d(80, 1, 1)]
+        s.net = nn.Sequential(*layers)
+    def forward(s, x): return torch.sigmoid(s.net(x))
 n = spec["input"]; shape = [n[0], n[-1]] + n[1:-1]
-m = UNet(spec["filters"]); opt = torch.optim.Adam(m.parameters(), 1e-3)
+m = HighResNet() if spec["name"] == "highresnet3d" else UNet(spec["filters"]); opt = torch.optim.Adam(m.parameters(), 1e-3)
 x = torch.rand(shape); y = (torch.rand([n[0], 1] + n[1:-1]) > 0.9).float()
 loss = nn.BCELoss()
 def step():
@@ -125,7 +157,7 @@ def step():
 step(); t = []
 for _ in range(steps):
     t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
-t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__}))
+t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__, "params": sum(p.numel() for p in m.parameters())}))
 `;
 
 function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
@@ -138,14 +170,14 @@ function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
     note(`bench engine: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
     return undefined;
   }
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms?: number; torch?: string };
-  note(`bench engine: PyTorch ${parsed.torch ?? '?'} ${spec.name}: ${parsed.ms?.toFixed(0)} ms`);
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms?: number; torch?: string; params?: number };
+  note(`bench engine: PyTorch ${parsed.torch ?? '?'} ${spec.name}: ${parsed.ms?.toFixed(0)} ms, ${parsed.params} parameters`);
   return parsed.ms;
 }
 
 async function main(): Promise<void> {
   const engines = (arg('engines') ?? 'native,wasm').split(',') as EngineName[];
-  const models = (arg('models') ?? 'unet2d,unet3d').split(',');
+  const models = (arg('models') ?? ENGINE_MODELS.map((m) => m.name).join(',')).split(',');
   const steps = Number(arg('steps') ?? 3);
   const rows: BenchRow[] = [];
   for (const spec of ENGINE_MODELS.filter((m) => models.includes(m.name))) {
