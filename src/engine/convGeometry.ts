@@ -100,6 +100,13 @@ export const inShapeOf = (g: ConvGeometry): number[] => [g.batch, ...g.inSize, g
 export const outShapeOf = (g: ConvGeometry): number[] => [g.batch, ...g.outSize, g.outChannels];
 export const filterShapeOf = (g: ConvGeometry): number[] => [...g.filterSize, g.inChannels, g.outChannels];
 
+/** Output positions o in [lo, hi) whose tap k reads inside the input along one axis: 0 <= o*s - p + k*d < size. */
+export function validRange(size: number, out: number, stride: number, pad: number, offset: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((pad - offset) / stride));
+  const hi = Math.min(out, Math.floor((size - 1 + pad - offset) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
 /** Multiply-accumulates of one pass (forward, backward-data and backward-weights cost the same). */
 export function convFlops(g: ConvGeometry): number {
   let n = 2 * g.batch * g.inChannels * g.outChannels;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, splitRegions, type ConvGeometry } from './convGeometry.js';
+import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, splitRegions, validRange, type ConvGeometry } from './convGeometry.js';
 import { sizeOf } from './cpuBackend.js';
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
@@ -69,13 +69,6 @@ function as3d(g: ConvGeometry): ConvGeometry {
     padL: [0, ...g.padL],
     padR: [0, ...g.padR],
   };
-}
-
-/** Output positions o in [lo, hi) whose tap k reads inside the input along one axis: 0 <= o*s - p + k*d < size. */
-function validRange(size: number, out: number, stride: number, pad: number, offset: number): [number, number] {
-  const lo = Math.max(0, Math.ceil((pad - offset) / stride));
-  const hi = Math.min(out, Math.floor((size - 1 + pad - offset) / stride) + 1);
-  return [lo, Math.max(lo, hi)];
 }
 
 /**
