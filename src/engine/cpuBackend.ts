@@ -13,6 +13,18 @@ export function floatValues(backend: CpuBackend, t: tf.TensorInfo): Float32Array
   return v instanceof Float32Array ? v : undefined;
 }
 
+/** Values the copy kernels move as they are: float32, int32 and bool tensors. */
+export type NumericArray = Float32Array | Int32Array | Uint8Array;
+
+/** The values of a float32, int32 or bool cpu tensor without copying, when they have that dtype's array type. */
+export function numericValues(backend: CpuBackend, t: tf.TensorInfo): NumericArray | undefined {
+  const v = backend.data.get(t.dataId).values;
+  if (t.dtype === 'float32') return v instanceof Float32Array ? v : undefined;
+  if (t.dtype === 'int32') return v instanceof Int32Array ? v : undefined;
+  if (t.dtype === 'bool') return v instanceof Uint8Array ? v : undefined;
+  return undefined;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

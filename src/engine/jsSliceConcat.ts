@@ -1,14 +1,14 @@
 import { splitRegions } from './convGeometry.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './addon.js';
-import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
+import { floatValues, numericValues, sizeOf, type CpuBackend, type NumericArray } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
 
 type Args = Parameters<KernelFunction>[0];
 
-function copyRun(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
+function copyRun<T extends NumericArray>(src: T, from: number, dst: T, to: number, n: number): void {
   if (n >= 64) {
-    dst.set(src.subarray(from, from + n), to);
+    (dst as Float32Array).set((src as Float32Array).subarray(from, from + n), to);
   } else {
     for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
   }
@@ -18,12 +18,12 @@ function copyRun(src: Float32Array, from: number, dst: Float32Array, to: number,
  * Copies the box `begin`..`begin + size` of a row-major tensor of `shape` into `dst` (from `dstOffset`),
  * as contiguous runs: the trailing axes that are taken whole are merged into one run.
  */
-export function sliceInto(
-  src: Float32Array,
+export function sliceInto<T extends NumericArray>(
+  src: T,
   shape: readonly number[],
   begin: readonly number[],
   size: readonly number[],
-  dst: Float32Array,
+  dst: T,
   dstOffset = 0,
   native?: NativeMemoryKernels,
 ): void {
@@ -48,7 +48,7 @@ export function sliceInto(
   let outer = 1;
   for (let i = 0; i < k; i++) outer *= size[i]!;
   // Axes before k taken whole: the runs are evenly spaced, one strided copy in the addon.
-  if (native !== undefined && size.slice(0, k).every((d, i) => d === shape[i])) {
+  if (native !== undefined && src instanceof Float32Array && dst instanceof Float32Array && size.slice(0, k).every((d, i) => d === shape[i])) {
     native.copyRuns(src, offset, strides[k - 1]!, dst, dstOffset, run, run, outer);
     return;
   }
@@ -67,21 +67,23 @@ export function sliceInto(
   }
 }
 
-function slice(backend: CpuBackend, x: tf.TensorInfo, xv: Float32Array, begin: number[], size: number[], native: NativeMemoryKernels | undefined): tf.TensorInfo {
-  const out = new Float32Array(sizeOf(size));
+function slice(backend: CpuBackend, x: tf.TensorInfo, xv: NumericArray, begin: number[], size: number[], native: NativeMemoryKernels | undefined): tf.TensorInfo {
+  const n = sizeOf(size);
+  const out = xv instanceof Float32Array ? new Float32Array(n) : xv instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   sliceInto(xv, x.shape, begin, size, out, 0, native);
-  return backend.makeTensorInfo(size, 'float32', out);
+  return backend.makeTensorInfo(size, x.dtype, out);
 }
 
 /**
- * Registers Slice, SplitV and Concat for float32 tensors on `cpu` as contiguous-run copies; with the
- * addon's loops (`native`) evenly spaced runs are copied by memcpy in C++ (channel-axis runs are short).
+ * Registers Slice (float32, int32, bool: TF.js's own slices int32 label maps element by element, 29 ms a
+ * call in a TwoPathCNN step), SplitV and Concat (float32) on `cpu` as contiguous-run copies; with the
+ * addon's loops (`native`) evenly spaced float32 runs are copied by memcpy in C++ (channel-axis runs are short).
  */
 export function registerSliceConcat(native?: NativeMemoryKernels): void {
   replaceKernel('Slice', 'cpu', 'js', (original) => (args: Args) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
-    const xv = x && floatValues(backend, x);
+    const xv = x && numericValues(backend, x);
     if (!x || !xv) return callOriginal('Slice', original, args);
     const attrs = args.attrs ?? {};
     const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]) as [number[], number[]];

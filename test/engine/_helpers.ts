@@ -26,15 +26,21 @@ export async function onEngine(engine: EngineName, f: () => tf.Tensor | tf.Tenso
   });
 }
 
-/** max |a - b| / max |b| (absolute when b is all zeros). */
+/** max |a - b| / max |b| over finite b (absolute when b is all zeros); NaN must meet NaN, ±∞ the same ∞. */
 export function relError(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
   let num = 0;
   let den = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= num)) num = d;
-    den = Math.max(den, Math.abs(b[i]!));
+    const [x, y] = [a[i]!, b[i]!];
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (Number.isNaN(x) && Number.isNaN(y)) continue; // NaN where the reference has NaN matches
+      return Infinity;
+    }
+    // Equal values (infinities included) match; otherwise the difference counts.
+    const d = x === y ? 0 : Math.abs(x - y);
+    if (d > num) num = d;
+    if (Number.isFinite(y)) den = Math.max(den, Math.abs(y));
   }
   return den > 0 ? num / den : num;
 }

@@ -24,7 +24,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
       const out = f();
       return (Array.isArray(out) ? out : [out]).map((t) => Float32Array.from(t.dataSync() as Float32Array));
     });
-  const shapes = () => tf.tidy(() => { const out = f(); return (Array.isArray(out) ? out : [out]).map((t) => t.shape); });
+  const shapes = () => tf.tidy(() => { const out = f(); return (Array.isArray(out) ? out : [out]).map((t) => [t.shape, t.dtype]); });
   const ref = values();
   const refShapes = shapes();
   registerSliceConcat(native);
@@ -32,7 +32,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
   registerReductions(native);
   registerPooling(native);
   try {
-    expect(replacedKernels().length).toBe(native === undefined ? 14 : 18);
+    expect(replacedKernels().length).toBe(native === undefined ? 24 : 28);
     expect(shapes()).toEqual(refShapes);
     return maxRelError(values(), ref);
   } finally {
@@ -57,6 +57,11 @@ describe('Slice, SplitV, Concat', () => {
     { splits: [2, -1, 1], axis: 2 },
   ])('split $splits on axis $axis', ({ splits, axis }) => {
     expect(compare(() => tf.split(tensor(a), splits, axis))).toBe(0);
+  });
+  it.each(['int32', 'bool'] as const)('slice of a %s tensor keeps its dtype and values', (dtype) => {
+    const values = dtype === 'bool' ? Uint8Array.from(a.values, (v) => (v > 0 ? 1 : 0)) : Int32Array.from(a.values, (v) => Math.round(v * 10));
+    const x = tf.tensor(values, a.shape, dtype);
+    expect(compare(() => [tf.slice(x, [0, 1, 2, 0], [2, 3, 4, 3]), tf.slice(x, [1, 0, 0, 1], [1, 5, 6, 2])])).toBe(0);
   });
   it.each([0, 1, 3, -1])('concat on axis %i, including an odd-sized part', (axis) => {
     const b = randn([2, 5, 6, 3], 12);
@@ -86,6 +91,69 @@ describe('broadcasting Add, Sub, Multiply, RealDiv', () => {
   it('relu and step, with NaN and negative zero', () => {
     const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3]);
     expect(compare(() => [tf.relu(v), tf.step(v), tf.step(v, 0.3), tf.relu(tensor(a))])).toBe(0);
+  });
+});
+
+describe('Maximum, Minimum and the comparisons', () => {
+  const shapes: [number[], number[]][] = [
+    [[2, 5, 6, 3], [2, 5, 6, 3]],
+    [[2, 5, 6, 3], [3]],
+    [[2, 1, 6, 1], [1, 5, 1, 3]],
+    [[], [2, 5, 6, 3]],
+  ];
+  const all = (x: tf.Tensor, y: tf.Tensor) => [
+    tf.maximum(x, y),
+    tf.minimum(x, y),
+    tf.greaterEqual(x, y),
+    tf.greater(x, y),
+    tf.lessEqual(x, y),
+    tf.less(x, y),
+    tf.equal(x, y),
+    tf.notEqual(x, y),
+  ];
+  it.each(shapes)('%j with %j: same values and dtypes (bool for comparisons) as TF.js', (sa, sb) => {
+    const x = randn(sa, 16);
+    const y = randn(sb, 17);
+    expect(compare(() => all(tensor(x), tensor(y)))).toBe(0);
+    expect(compare(() => all(tensor(x), tensor(x)))).toBe(0);
+  });
+  it('NaN, infinities and signed zeros as TF.js (Math.max/min)', () => {
+    const x = tf.tensor([NaN, 1, -0, 0, Infinity, -Infinity, 2, NaN]);
+    const y = tf.tensor([1, NaN, 0, -0, 3, -3, 2, NaN]);
+    expect(compare(() => all(x, y))).toBe(0);
+    registerElementwise();
+    try {
+      const got = tf.tidy(() => [tf.maximum(x, y).dataSync(), tf.minimum(x, y).dataSync()]);
+      expect(Object.is(got[0]![2], 0)).toBe(true);
+      expect(Object.is(got[1]![2], -0)).toBe(true);
+    } finally {
+      restoreKernels();
+    }
+  });
+});
+
+describe('Softmax and Cast', () => {
+  it.each([[[2, 5, 6, 3]], [[7, 2]], [[4, 1]], [[3, 10]]])('softmax over the last axis of %j', (shape) => {
+    const x = randn(shape, 18);
+    expect(compare(() => [tf.softmax(tensor(x)), tf.softmax(tf.mul(tensor(x), 40))])).toBe(0);
+  });
+  it('softmax with NaN and infinite logits', () => {
+    const x = tf.tensor([[NaN, 1, 2], [Infinity, 0, 1], [-Infinity, 0, 1], [1, 1, 1]]);
+    expect(compare(() => tf.softmax(x))).toBe(0);
+  });
+  it('casts bool and int32 to float32 with Float32Array values, which the float32 kernels then take', () => {
+    const bools = tf.tensor([true, false, true], [3], 'bool');
+    const ints = tf.tensor([3, -7, 0], [3], 'int32');
+    expect(compare(() => [tf.cast(bools, 'float32'), tf.cast(ints, 'float32'), tf.mul(tf.cast(bools, 'float32'), tf.tensor([2, 3, 4]))])).toBe(0);
+    registerElementwise();
+    try {
+      const t = tf.cast(ints, 'float32');
+      const backend = tf.backend() as unknown as { data: { get(id: tf.DataId): { values: unknown } } };
+      expect(backend.data.get(t.dataId).values).toBeInstanceOf(Float32Array);
+      t.dispose();
+    } finally {
+      restoreKernels();
+    }
   });
 });
 

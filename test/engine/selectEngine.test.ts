@@ -98,10 +98,10 @@ describe('selectEngine', () => {
     expect(lines[0]).toMatch(/^gendice engine: native \(oneDNN addon loaded: cpu backend with oneDNN/);
     const oneDnn = info.replacedKernels.filter((k) => k.source === 'oneDNN').map((k) => k.kernelName);
     expect(oneDnn).toEqual(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Conv3D', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'FusedConv2D']);
-    // 14 JS kernels, plus Neg, Abs, Sqrt, Square which only the addon's loops replace.
+    // 24 JS kernels, plus Neg, Abs, Sqrt, Square which only the addon's loops replace.
     const js = info.replacedKernels.filter((k) => k.source === 'js').map((k) => k.kernelName);
-    expect(js).toHaveLength(18);
-    expect(js).toEqual(expect.arrayContaining(['Neg', 'Abs', 'Sqrt', 'Square', 'MaxPoolGrad', 'Sum']));
+    expect(js).toHaveLength(28);
+    expect(js).toEqual(expect.arrayContaining(['Neg', 'Abs', 'Sqrt', 'Square', 'MaxPoolGrad', 'Sum', 'Maximum', 'GreaterEqual', 'Cast', 'Softmax']));
   });
 
   it.skipIf(addonLoads)(`native auto-selection case skipped: ${NO_ADDON}`, () => {
