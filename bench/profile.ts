@@ -1,11 +1,18 @@
 /**
- * `npm run bench -- profile [--model unet2d|unet3d] [--engine native|wasm|cpu] [--top N] [--json]`:
- * where one Adam training step of bench/engine.ts's U-Nets spends its time, per TF.js kernel
- * (tf.profile's kernel times, summed over the calls of each kernel), after one warm-up step.
- * The table to read before optimising a kernel: rows with `name` (kernel), `ms`, `calls`, `share`.
+ * `npm run bench -- profile [--model unet2d|unet3d|highresnet3d] [--engine native|wasm|cpu] [--top N] [--json]`
+ * (default engine: the one selectEngine() picks)
+ * `npm run bench -- profile --config train.json [--iterations N] [--engine ...]`
+ * Where training time goes, per TF.js kernel. With --model: one Adam step of bench/engine.ts's models
+ * (tf.profile, after one warm-up step). With --config: gendice's own `train()` on that configuration for N
+ * iterations (default 60), every kernel of the backend timed, so data sampling, the loss and the scores
+ * are in. Rows: `name` (kernel, with input dtypes for --config), `ms`, `calls`, `share` of kernel time.
  */
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectEngine, type EngineName } from '../src/engine/index.js';
+import { selectEngine } from '../src/engine/index.js';
+import { train } from '../src/training/index.js';
 import { ENGINE_MODELS, trainingStep } from './engine.js';
 import { note, printRows, type BenchRow } from './_common.js';
 
@@ -14,27 +21,65 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 
-const modelName = arg('model', 'unet3d');
-const spec = ENGINE_MODELS.find((m) => m.name === modelName);
-if (spec === undefined) throw new Error(`bench profile: --model '${modelName}' is not one of ${ENGINE_MODELS.map((m) => m.name).join(', ')}`);
-const top = Number(arg('top', '15'));
-await selectEngine({ engine: arg('engine', 'wasm') as EngineName });
-const { step } = trainingStep(spec);
-step();
-const t0 = performance.now();
-const profile = await tf.profile(step);
-const wall = performance.now() - t0;
-const byKernel = new Map<string, { ms: number; calls: number }>();
-for (const k of profile.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-  e.ms += Number(k.kernelTimeMs);
+type Totals = Map<string, { ms: number; calls: number }>;
+
+function add(totals: Totals, name: string, ms: number): void {
+  const e = totals.get(name) ?? { ms: 0, calls: 0 };
+  e.ms += ms;
   e.calls++;
-  byKernel.set(k.name, e);
+  totals.set(name, e);
 }
-const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-note(`bench profile: ${spec.name} on ${tf.getBackend()}: ${wall.toFixed(0)} ms profiled step, ${total.toFixed(0)} ms in kernels`);
-const rows: BenchRow[] = [...byKernel]
+
+/** One step of a bench model under tf.profile. */
+async function profileModel(modelName: string): Promise<Totals> {
+  const spec = ENGINE_MODELS.find((m) => m.name === modelName);
+  if (spec === undefined) throw new Error(`bench profile: --model '${modelName}' is not one of ${ENGINE_MODELS.map((m) => m.name).join(', ')}`);
+  const { step, dispose } = trainingStep(spec);
+  step();
+  const t0 = performance.now();
+  const profile = await tf.profile(step);
+  note(`bench profile: ${spec.name} on ${tf.getBackend()}: ${(performance.now() - t0).toFixed(0)} ms profiled step`);
+  dispose();
+  const totals: Totals = new Map();
+  for (const k of profile.kernels) add(totals, k.name, Number(k.kernelTimeMs));
+  return totals;
+}
+
+/** `train()` on a configuration with every kernel of the active backend wrapped in a timer. */
+async function profileConfig(file: string, iterations: number): Promise<Totals> {
+  const totals: Totals = new Map();
+  for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+    const f = k.kernelFunc;
+    (k as { kernelFunc: typeof f }).kernelFunc = (args) => {
+      const t0 = performance.now();
+      const out = f(args);
+      const dtypes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo | undefined)?.dtype ?? '-');
+      add(totals, `${k.kernelName}(${dtypes.join(',')})`, performance.now() - t0);
+      return out;
+    };
+  }
+  const config = { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), iterations };
+  const outDir = mkdtempSync(join(tmpdir(), 'gendice-profile-'));
+  const t0 = performance.now();
+  try {
+    await train(config, { outDir });
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  note(`bench profile: ${file}, ${iterations} iterations on ${tf.getBackend()}: ${(performance.now() - t0).toFixed(0)} ms`);
+  return totals;
+}
+
+// Through the environment, so that train()'s own selectEngine() sees the same request and keeps these kernels.
+const engine = arg('engine', '');
+if (engine !== '') process.env.GENDICE_ENGINE = engine;
+await selectEngine();
+const configFile = arg('config', '');
+const totals = configFile !== '' ? await profileConfig(configFile, Number(arg('iterations', '60'))) : await profileModel(arg('model', 'unet3d'));
+const all = [...totals.values()].reduce((s, e) => s + e.ms, 0);
+note(`bench profile: ${all.toFixed(0)} ms in kernels (nested kernels count in their callers too)`);
+const rows: BenchRow[] = [...totals]
   .sort((a, b) => b[1].ms - a[1].ms)
-  .slice(0, top)
-  .map(([name, e]) => ({ name, ms: e.ms, calls: e.calls, share: e.ms / total }));
+  .slice(0, Number(arg('top', '15')))
+  .map(([name, e]) => ({ name, ms: e.ms, calls: e.calls, share: e.ms / all }));
 printRows('profile', rows);

@@ -416,6 +416,33 @@ Napi::Value MaxPool(const Napi::CallbackInfo &info) {
     }
     const float *xs = x.Data();
     float *as = a.Data();
+    if (mode == 0) {
+      // Forward: a running maximum per channel, branch-free so that it vectorises over the channels
+      // (v > m ? v : m keeps the first of equal values and ignores NaN, as TF.js's pixel > max test).
+      int64_t o = 0;
+      for (int64_t b = 0; b < B; b++)
+        for (int64_t od = 0; od < OD; od++)
+          for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++, o += C) {
+              float *__restrict m = as + o;
+              for (int64_t c = 0; c < C; c++) m[c] = -INFINITY;
+              for (int64_t fd = 0; fd < fD; fd++) {
+                const int64_t d = od * sD - pD + fd * dD;
+                if (d < 0 || d >= D) continue;
+                for (int64_t fh = 0; fh < fH; fh++) {
+                  const int64_t h = oh * sH - pH + fh * dH;
+                  if (h < 0 || h >= H) continue;
+                  for (int64_t fw = 0; fw < fW; fw++) {
+                    const int64_t w = ow * sW - pW + fw * dW;
+                    if (w < 0 || w >= W) continue;
+                    const float *__restrict v = xs + (((b * D + d) * H + h) * W + w) * C;
+                    for (int64_t c = 0; c < C; c++) m[c] = v[c] > m[c] ? v[c] : m[c];
+                  }
+                }
+              }
+            }
+      return env.Undefined();
+    }
     std::vector<float> best(C);
     std::vector<int64_t> arg(C);
     int64_t o = 0;

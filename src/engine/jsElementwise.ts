@@ -23,16 +23,34 @@ const enum Op {
 /** Comparisons write bool (0/1 bytes); the arithmetic operations write float32. */
 const isComparison = (op: Op): boolean => op >= Op.GreaterEqual;
 
-// One loop per operation, chosen outside the loop, so that V8 compiles each to straight arithmetic.
+// One loop per operation, chosen outside the loop, so that V8 compiles each to straight arithmetic; float32
+// and bool outputs in separate functions, so that each keeps one array type (monomorphic element stores).
 // Max and Min are Math.max/min, as TF.js's kernels (NaN wins, +0 above -0).
-function inner(op: Op, out: Float32Array | Uint8Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+function arithmetic(op: Op, out: Float32Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
   switch (op) {
+    case Op.Add:
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! + b[ib]!;
+      return;
+    case Op.Sub:
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! - b[ib]!;
+      return;
+    case Op.Mul:
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! * b[ib]!;
+      return;
+    case Op.Div:
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! / b[ib]!;
+      return;
     case Op.Max:
       for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.max(a[ia]!, b[ib]!);
       return;
     case Op.Min:
       for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = Math.min(a[ia]!, b[ib]!);
       return;
+  }
+}
+
+function comparison(op: Op, out: Uint8Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+  switch (op) {
     case Op.GreaterEqual:
       for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! >= b[ib]! ? 1 : 0;
       return;
@@ -51,19 +69,12 @@ function inner(op: Op, out: Float32Array | Uint8Array, o: number, a: Float32Arra
     case Op.NotEqual:
       for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! !== b[ib]! ? 1 : 0;
       return;
-    case Op.Add:
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! + b[ib]!;
-      return;
-    case Op.Sub:
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! - b[ib]!;
-      return;
-    case Op.Mul:
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! * b[ib]!;
-      return;
-    case Op.Div:
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) out[o + i] = a[ia]! / b[ib]!;
-      return;
   }
+}
+
+function inner(op: Op, out: Float32Array | Uint8Array, o: number, a: Float32Array, ia: number, sa: number, b: Float32Array, ib: number, sb: number, n: number): void {
+  if (out instanceof Float32Array) arithmetic(op, out, o, a, ia, sa, b, ib, sb, n);
+  else comparison(op, out, o, a, ia, sa, b, ib, sb, n);
 }
 
 /**
