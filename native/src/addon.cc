@@ -443,47 +443,47 @@ Napi::Value MaxPool(const Napi::CallbackInfo &info) {
             }
       return env.Undefined();
     }
+    // Gradient: the window's maximum per channel, then (taps in reverse) the first tap that holds it, both
+    // branch-free so that they vectorise over the channels; dy goes to that tap. Same rule as TF.js's kernel
+    // and the forward pass: the first strict maximum in window order, NaN ignored, nothing for a window
+    // without a value above -Infinity.
     std::vector<float> best(C);
-    std::vector<int64_t> arg(C);
+    std::vector<int32_t> first(C);
+    std::vector<int64_t> tapBase;
+    tapBase.reserve(static_cast<size_t>(fD * fH * fW));
     int64_t o = 0;
     for (int64_t b = 0; b < B; b++)
-      for (int64_t od = 0; od < OD; od++) {
-        const int64_t d0 = od * sD - pD;
-        for (int64_t oh = 0; oh < OH; oh++) {
-          const int64_t h0 = oh * sH - pH;
+      for (int64_t od = 0; od < OD; od++)
+        for (int64_t oh = 0; oh < OH; oh++)
           for (int64_t ow = 0; ow < OW; ow++, o += C) {
-            const int64_t w0 = ow * sW - pW;
-            std::fill(best.begin(), best.end(), -INFINITY);
-            std::fill(arg.begin(), arg.end(), -1);
+            tapBase.clear();
             for (int64_t fd = 0; fd < fD; fd++) {
-              const int64_t d = d0 + fd * dD;
+              const int64_t d = od * sD - pD + fd * dD;
               if (d < 0 || d >= D) continue;
               for (int64_t fh = 0; fh < fH; fh++) {
-                const int64_t h = h0 + fh * dH;
+                const int64_t h = oh * sH - pH + fh * dH;
                 if (h < 0 || h >= H) continue;
                 for (int64_t fw = 0; fw < fW; fw++) {
-                  const int64_t w = w0 + fw * dW;
-                  if (w < 0 || w >= W) continue;
-                  const int64_t base = (((b * D + d) * H + h) * W + w) * C;
-                  for (int64_t c = 0; c < C; c++) {
-                    const float v = xs[base + c];
-                    if (v > best[c]) {
-                      best[c] = v;
-                      arg[c] = base + c;
-                    }
-                  }
+                  const int64_t w = ow * sW - pW + fw * dW;
+                  if (w >= 0 && w < W) tapBase.push_back((((b * D + d) * H + h) * W + w) * C);
                 }
               }
             }
-            if (mode == 0) {
-              for (int64_t c = 0; c < C; c++) as[o + c] = best[c];
-            } else {
-              for (int64_t c = 0; c < C; c++)
-                if (arg[c] >= 0) dx[arg[c]] += as[o + c];
+            float *__restrict m = best.data();
+            int32_t *__restrict k0 = first.data();
+            for (int64_t c = 0; c < C; c++) m[c] = -INFINITY;
+            for (const int64_t base : tapBase) {
+              const float *__restrict v = xs + base;
+              for (int64_t c = 0; c < C; c++) m[c] = v[c] > m[c] ? v[c] : m[c];
             }
+            for (int64_t c = 0; c < C; c++) k0[c] = -1;
+            for (int32_t k = static_cast<int32_t>(tapBase.size()) - 1; k >= 0; k--) {
+              const float *__restrict v = xs + tapBase[static_cast<size_t>(k)];
+              for (int64_t c = 0; c < C; c++) k0[c] = v[c] == m[c] ? k : k0[c];
+            }
+            for (int64_t c = 0; c < C; c++)
+              if (k0[c] >= 0 && m[c] > -INFINITY) dx[tapBase[static_cast<size_t>(k0[c])] + c] += as[o + c];
           }
-        }
-      }
   } catch (const std::exception &e) {
     Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();
   }

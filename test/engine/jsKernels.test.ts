@@ -257,9 +257,27 @@ describe.skipIf(nativeLoops === undefined)('addon loop for max pooling and its g
       }, nativeLoops),
     ).toBeLessThan(1e-6);
   });
+  it('overlapping windows with ties across channels, NaN and -Infinity, as in TF.js', () => {
+    // 4 channels: ties everywhere, a NaN in a window, a channel of -Infinity only, random values.
+    const values = new Float32Array(2 * 6 * 5 * 4);
+    const r = randn([values.length], 38).values;
+    for (let i = 0; i < values.length; i++) {
+      const c = i % 4;
+      values[i] = c === 0 ? 1 : c === 1 ? (i % 7 === 1 ? NaN : r[i]!) : c === 2 ? -Infinity : Math.round(r[i]! * 2);
+    }
+    const x = { shape: [2, 6, 5, 4], values };
+    expect(
+      compare(() => {
+        const xt = tensor(x) as tf.Tensor4D;
+        const gfn = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 3, 1, 'same').mul(tf.range(1, 5, 1)).sum());
+        return [tf.maxPool(xt, 3, 1, 'same'), gfn(xt)];
+      }, nativeLoops),
+    ).toBe(0);
+  });
   it.each([
     { shape: [2, 6, 6, 6, 2], size: 2, strides: 2, pad: 'valid' as const },
     { shape: [1, 5, 7, 6, 1], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [1, 5, 6, 5, 8], size: 3, strides: 1, pad: 'same' as const },
   ])('3D $shape pool $size stride $strides $pad', ({ shape, size, strides, pad }) => {
     const x = randn(shape, 37);
     expect(
