@@ -2,10 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * `tf.fused.conv2d` (which `tf.layers.conv2d` always calls) keeps the fused kernel while recording
- * gradients when the activation is linear, and its private custom gradient rejects dilations > 1.
- * That gradient is not in the registry, so it cannot be replaced there: instead `tf.fused.conv2d` is
- * wrapped so that dilated calls run unfused (Conv2D, bias Add, activation), whose gradients are the
- * registered ones, including gendice's dilated Conv2D gradient. Undilated calls are untouched.
+ * gradients when the activation is linear, under a private custom gradient that (a) rejects dilations > 1
+ * and (b) computes every input's gradient eagerly, the input's too: for a network's first layer that is an
+ * input gradient nobody asked for (in a paper-2d TwoPathCNN step, the 13×13 and 7×7 first-layer convolutions'
+ * were 26 ms of about 50). That gradient is not in the registry, so it cannot be replaced there: instead
+ * `tf.fused.conv2d` is wrapped so that calls made while gradients are recorded, and dilated calls, run
+ * unfused (Conv2D, bias Add, activation), whose gradients are the registered ones: per-input and lazy, so
+ * only the gradients on the path to the variables run, and including gendice's dilated Conv2D gradient.
+ * Calls outside gradient recording (inference) with no dilation keep the fused kernel.
  *
  * Returns false when the namespace cannot be patched (a frozen ES-module namespace, as in some
  * browser bundles); dilated 2D layers with a linear activation then cannot train there.
@@ -14,7 +18,13 @@ type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0];
 
 const WRAPPED = Symbol.for('gendice.fusedConv2dDilated');
 
-export function patchFusedConv2dForDilation(): boolean {
+/** Whether the engine is recording gradients (inside tf.grad, variableGrads, optimizer.minimize). */
+function recordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  return (state?.gradientDepth ?? 0) > 0;
+}
+
+export function patchFusedConv2d(): boolean {
   const ns = tf.fused as unknown as Record<string, unknown>;
   const original = ns['conv2d'] as ((args: FusedConv2dArgs) => tf.Tensor) & { [WRAPPED]?: true };
   if (original[WRAPPED] === true) return true;
@@ -22,7 +32,7 @@ export function patchFusedConv2dForDilation(): boolean {
     (args: FusedConv2dArgs): tf.Tensor => {
       const d = args.dilations ?? 1;
       const dilated = Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1;
-      if (!dilated) return original(args);
+      if (!dilated && !recordingGradients()) return original(args);
       return tf.tidy(() => {
         let y: tf.Tensor = tf.conv2d(
           args.x as tf.Tensor4D,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig } from './batchNorm.js';
 import { conv3DBackpropInputGradConfig } from './conv3dTranspose.js';
 import { dilatedConv2DGradConfig, dilatedConv3DGradConfig } from './dilatedConv.js';
-import { patchFusedConv2dForDilation } from './fusedConv2d.js';
+import { patchFusedConv2d } from './fusedConv2d.js';
 
 export { dilatedConvGradients } from './dilatedConv.js';
 
@@ -10,7 +10,10 @@ export { dilatedConvGradients } from './dilatedConv.js';
 export interface GradientInstallReport {
   /** Kernel names whose gradient gendice registered (on the first call; the same list afterwards). */
   kernels: string[];
-  /** Whether `tf.fused.conv2d` could be wrapped so dilated 2D layers with linear activation train. */
+  /**
+   * Whether `tf.fused.conv2d` could be wrapped so that, while gradients are recorded, it runs unfused with
+   * lazy per-input gradients (no unneeded input gradient; dilated 2D layers with linear activation train).
+   */
   fusedConv2dPatched: boolean;
 }
 
@@ -30,7 +33,8 @@ function previousGradient(kernelName: string): tf.GradConfig | undefined {
  *   gradient registered before, so an engine's own gradient is preserved);
  * - `Conv3DBackpropInputV2` (so `conv3dTranspose` trains);
  * - `FusedBatchNorm` on rank ≥ 5 inputs (ranks ≤ 4 keep the previous gradient);
- * and wraps `tf.fused.conv2d` so that dilated calls run unfused while training.
+ * and wraps `tf.fused.conv2d` so that it runs unfused while gradients are recorded (TF.js's fused gradient
+ * computes the input's gradient even for a first layer) and whenever it is dilated.
  * Idempotent: later calls return the first report and change nothing. Gradients are global in
  * TF.js (not per backend), so this covers cpu, wasm, webgl and any engine's kernels alike.
  */
@@ -45,7 +49,7 @@ export function installMissingGradients(): GradientInstallReport {
   tf.registerGradient(batchNormGradConfig(batchNorm));
   report = {
     kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm'],
-    fusedConv2dPatched: patchFusedConv2dForDilation(),
+    fusedConv2dPatched: patchFusedConv2d(),
   };
   return report;
 }
