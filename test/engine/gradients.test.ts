@@ -40,6 +40,41 @@ describe('installMissingGradients', () => {
   });
 });
 
+describe('tf.fused.conv2d while gradients are recorded', () => {
+  // Two linear conv layers with bias (what TwoPathCNN's maxout paths use): TF.js's fused custom gradient
+  // would compute the input gradient of both, the first one for nothing.
+  const layers = () => {
+    const input = tf.input({ shape: [9, 9, 1] });
+    const c1 = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) });
+    const c2 = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) });
+    return tf.model({ inputs: input, outputs: c2.apply(c1.apply(input)) as tf.SymbolicTensor });
+  };
+  it('computes only the input gradients on the path to the weights, with the same gradients', async () => {
+    const model = layers();
+    const x = tf.randomNormal([2, 9, 9, 1], 0, 1, 'float32', 3);
+    const loss = () => tf.mean(tf.square(model.apply(x) as tf.Tensor)) as tf.Scalar;
+    const profile = await tf.profile(() => {
+      const { grads } = tf.variableGrads(loss);
+      tf.dispose(grads);
+    });
+    const kernels = profile.kernels.map((k) => k.name);
+    expect(kernels.filter((k) => k === 'Conv2DBackpropInput')).toHaveLength(1);
+    expect(kernels.filter((k) => k === 'Conv2DBackpropFilter')).toHaveLength(2);
+    // Outside gradient recording the fused kernel still runs.
+    const inference = await tf.profile(() => tf.dispose(model.predict(x) as tf.Tensor));
+    expect(inference.kernels.map((k) => k.name).filter((k) => k === 'FusedConv2D')).toHaveLength(2);
+    // Same gradients as an explicit unfused computation.
+    const [w1, b1, w2, b2] = model.getWeights();
+    const reference = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
+      const h = tf.add(tf.conv2d(x as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'), b);
+      return tf.mean(tf.square(tf.add(tf.conv2d(h as tf.Tensor4D, c as tf.Tensor4D, 1, 'same'), d)));
+    })([w1!, b1!, w2!, b2!]);
+    const { grads } = tf.variableGrads(loss);
+    model.trainableWeights.forEach((w, i) => expect(relError(grads[w.originalName]!, reference[i]!)).toBeLessThan(1e-6));
+    model.dispose();
+  });
+});
+
 describe.each([
   { pad: 'same' as const, d: [2, 2], x: [1, 9, 11, 3], k: [3, 3] },
   { pad: 'same' as const, d: [2, 3], x: [2, 10, 7, 2], k: [3, 3] },
