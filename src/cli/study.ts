@@ -12,7 +12,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--preset <name>', `built-in study: ${presetNames.join(', ')}`)
     .option('--config <file>', 'a study configuration (.json, .yaml)')
     .requiredOption('--out <dir>', 'study folder (results store, trial folders)')
-    .option('--workers <n>', 'parallel worker threads (default: one per core)', positiveInteger('--workers'))
+    .option('--workers <n>', 'parallel worker processes (default: one per core)', positiveInteger('--workers'))
     .option('--json', 'print the summary as one JSON document')
     .action(async (flags: { preset?: string; config?: string; out: string; workers?: number; json?: boolean }) => {
       if ((flags.preset === undefined) === (flags.config === undefined)) throw new Error('study: give exactly one of --preset NAME or --config FILE');

@@ -35,6 +35,11 @@ export interface NativeAddon {
   sum?: NativeMemoryKernels['sum'];
   maxPool?: NativeMemoryKernels['maxPool'];
   copyRuns?: NativeMemoryKernels['copyRuns'];
+  /**
+   * Fused max-out over channel blocks (src/engine/maxout.ts): mode 0 `out` = y; mode 1 `out` = dx
+   * (zero-filled by the caller) from `dy`. Absent from addons built before it (JS loops then).
+   */
+  maxout?(mode: 0 | 1, x: Float32Array, channels: number, pieces: number, out: Float32Array, dy?: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */

@@ -5,3 +5,4 @@ export { loadAddon, defaultAddonPath, ADDON_PATH_ENV } from './addon.js';
 export type { AddonLoad, NativeAddon } from './addon.js';
 export type { ReplacedKernel, KernelSource } from './kernelRegistry.js';
 export { installMissingGradients, type GradientInstallReport } from './gradients/index.js';
+export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';

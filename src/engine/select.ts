@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/index.js';
 import { ADDON_PATH_ENV, loadAddon, memoryKernels, type AddonLoad } from './addon.js';
 import { registerElementwise } from './jsElementwise.js';
+import { registerMaxout } from './maxout.js';
 import { registerPooling } from './jsPooling.js';
 import { registerReductions } from './jsReduce.js';
 import { registerSliceConcat } from './jsSliceConcat.js';
@@ -103,6 +104,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
     await import('@tensorflow/tfjs-backend-wasm');
     // Register before the backend initialises so that the kernels' setup functions run with it.
     registerWasmConvolutions();
+    registerMaxout('wasm');
     if (!(await tf.setBackend('wasm'))) throw new Error('selectEngine: the wasm backend failed to initialise');
   } else {
     if (!(await tf.setBackend('cpu'))) throw new Error('selectEngine: the cpu backend failed to initialise');
@@ -112,6 +114,7 @@ export async function selectEngine(options: SelectEngineOptions = {}): Promise<E
       registerElementwise(memoryKernels(addon.addon));
       registerReductions(memoryKernels(addon.addon));
       registerPooling(memoryKernels(addon.addon));
+      registerMaxout('cpu', typeof addon.addon.maxout === 'function' ? addon.addon.maxout.bind(addon.addon) : undefined);
     }
   }
   await tf.ready();

@@ -1,24 +1,29 @@
 /**
- * A study worker thread: receives `{ studyDir, id }` messages, runs that trial, answers with its
- * record. Started by `runStudy`; it owns its own TF.js instance and engine.
+ * A study worker process: receives `{ studyDir, id }` messages, runs that trial, answers with its record.
+ * Forked by `runStudy` with `--single-threaded-gc`; it owns its own TF.js instance and engine. It exits
+ * when the study process goes away (at the trial's next await, e.g. its next checkpoint).
  */
-import { parentPort } from 'node:worker_threads';
 import { expandGrid } from './grid.js';
 import { readStudy } from './store.js';
 import { runTrial } from './trial.js';
+import type { TrialRecord } from './types.js';
 
-if (parentPort === null) throw new Error('trialWorker: must run as a worker thread (started by runStudy)');
-const port = parentPort;
-port.on('message', (message: { studyDir: string; id: string }) => {
+type Reply = { ok: true; record: TrialRecord } | { ok: false; id: string; error: string };
+
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error('trialWorker: must run as a child process with an IPC channel (forked by runStudy)');
+process.on('disconnect', () => process.exit(0));
+process.on('message', (message: { studyDir: string; id: string }) => {
   void (async () => {
+    let reply: Reply;
     try {
       const { config } = readStudy(message.studyDir);
       const trial = expandGrid(config).find((t) => t.id === message.id);
       if (trial === undefined) throw new Error(`trialWorker: trial '${message.id}' is not in the study's grid`);
-      const record = await runTrial(message.studyDir, config, trial.id, trial.parameters);
-      port.postMessage({ ok: true, record });
+      reply = { ok: true, record: await runTrial(message.studyDir, config, trial.id, trial.parameters) };
     } catch (err) {
-      port.postMessage({ ok: false, id: message.id, error: err instanceof Error ? err.message : String(err) });
+      reply = { ok: false, id: message.id, error: err instanceof Error ? err.message : String(err) };
     }
+    send(reply);
   })();
 });

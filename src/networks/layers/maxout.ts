@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { MAXOUT_KERNEL } from '../../engine/index.js';
 import { type LayerArgs, positiveInteger, single, singleShape } from './common.js';
 
 export interface MaxoutArgs extends LayerArgs {
@@ -11,7 +12,8 @@ export interface MaxoutArgs extends LayerArgs {
  * and C = input channels / k output channels, output channel c is the maximum of input channels
  * c, c + C, …, c + (k − 1)·C (k contiguous blocks; which channels form a group does not matter to the
  * preceding convolution). Written as a split and elementwise `maximum`s, whose gradients (concat, masks) are cheap,
- * rather than a reduction whose gradient broadcasts an equality mask. Any rank, channels last.
+ * rather than a reduction whose gradient broadcasts an equality mask; on gendice's engines one fused kernel
+ * (src/engine/maxout.ts) with the same values and gradient. Any rank, channels last.
  */
 export class Maxout extends tf.layers.Layer {
   static className = 'Maxout';
@@ -39,6 +41,10 @@ export class Maxout extends tf.layers.Layer {
         throw new Error(`Maxout: the channel count ${c} is not a multiple of pieces = ${this.pieces}`);
       }
       if (this.pieces === 1) return tf.clone(x);
+      // gendice's engines register a fused kernel (src/engine/maxout.ts): one pass each way.
+      if (x.dtype === 'float32' && tf.getKernel(MAXOUT_KERNEL, tf.getBackend()) !== undefined) {
+        return tf.engine().runKernel(MAXOUT_KERNEL, { x }, { pieces: this.pieces }) as tf.Tensor;
+      }
       const pieces = tf.split(x, this.pieces, -1);
       let y = pieces[0]!;
       for (let i = 1; i < this.pieces; i++) y = maximumPair(y, pieces[i]!);
