@@ -65,6 +65,9 @@ export async function runTrial(studyDir: string, study: StudyConfig, id: string,
       finishedAt: new Date().toISOString(),
     };
   }
+  // One event-loop turn first: a worker whose study was killed exits there (on 'disconnect') instead of
+  // writing a record that the study, resumed meanwhile, may already be re-running.
+  await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
   writeTrialRecord(studyDir, record);
   return record;
 }
