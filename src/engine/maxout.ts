@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './addon.js';
 import { floatValues, type CpuBackend } from './cpuBackend.js';
 import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { heapFloats, type WasmBackend } from './wasmConv.js';
 
 /**
  * Fused max-out over channels (channels last), as kernels of their own: `GendiceMaxout` (input x, attr
@@ -59,13 +60,6 @@ function cpuValues(backend: CpuBackend, t: tf.TensorInfo): Float32Array {
   return Float32Array.from(backend.data.get(t.dataId).values as ArrayLike<number>);
 }
 
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
-}
-
-const heap = (backend: WasmBackend, t: tf.TensorInfo): Float32Array => backend.typedArrayFromHeap(t) as Float32Array;
-
 type Native = NativeAddon['maxout'];
 
 function cpuKernels(native: Native): { forward: KernelFunction; backward: KernelFunction } {
@@ -98,7 +92,7 @@ const wasmKernels: { forward: KernelFunction; backward: KernelFunction } = {
     const g = geometry(x, args.attrs);
     const out = backend.makeOutput(g.outShape, 'float32');
     // Views taken after makeOutput, which may grow (and so move) the heap.
-    maxoutForward(heap(backend, x), heap(backend, out), g.channels, g.pieces);
+    maxoutForward(heapFloats(backend, x), heapFloats(backend, out), g.channels, g.pieces);
     return out;
   },
   backward: (args) => {
@@ -106,9 +100,9 @@ const wasmKernels: { forward: KernelFunction; backward: KernelFunction } = {
     const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
     const g = geometry(x, args.attrs);
     const out = backend.makeOutput(x.shape.slice(), 'float32');
-    const dx = heap(backend, out);
+    const dx = heapFloats(backend, out);
     dx.fill(0);
-    maxoutBackward(heap(backend, dy), heap(backend, x), dx, g.channels, g.pieces);
+    maxoutBackward(heapFloats(backend, dy), heapFloats(backend, x), dx, g.channels, g.pieces);
     return out;
   },
 };

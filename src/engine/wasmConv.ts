@@ -10,7 +10,7 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 /** The part of TF.js's `wasm` backend (BackendWasm) that the composed kernels use. */
-interface WasmBackend {
+export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: tf.DataId): boolean;
@@ -23,7 +23,7 @@ interface WasmBackend {
  */
 export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024 };
 
-function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
+export function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
