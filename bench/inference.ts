@@ -4,12 +4,18 @@
  * 240×240×155 single-channel volume (a BraTS-sized image): window 96³, overlap 0.25, Gaussian
  * blending, 2 windows per batch. When Debian's python3-torch is installed, the same network and the
  * same window grid run in PyTorch (2 threads) in the same run, and the ratio is reported.
+ *
+ * `npm run --silent bench -- inference --model deepmedic [--json]`: the inference window policy for a
+ * network whose output is smaller than its input. DeepMedic (paper-3d-small's width, random weights)
+ * trained on 51³ patches, over a 96³ volume: windows grown by the margin only (`inferenceWindow(patch)`,
+ * 99³ windows tiling the image) against the window grown to cover the image (`inferenceWindow(patch,
+ * shape, imageShape)`). Rows: seconds, windows, and the ratio to the patch-sized policy.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { engineInfo, selectEngine, type EngineName } from '../src/engine/index.js';
-import { slidingWindowInference, windowStarts } from '../src/inference/index.js';
-import { unet3d } from '../src/networks/index.js';
+import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/inference/index.js';
+import { deepMedic, deepMedicGeometry, unet3d } from '../src/networks/index.js';
 import { Random } from '../src/common/random.js';
 import { note, printRows, type BenchRow } from './_common.js';
 
@@ -17,6 +23,35 @@ const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
+if (arg('model') !== undefined && arg('model') !== 'deepmedic' && arg('model') !== 'unet3d') {
+  throw new Error(`bench inference: --model must be unet3d or deepmedic, got '${arg('model')}'`);
+}
+if (arg('model') === 'deepmedic') {
+  await selectEngine(arg('engine') ? { engine: arg('engine') as EngineName } : {});
+  const options = { pathwayFilters: [10, 10, 12, 12, 12, 12, 15, 15], fullyConnected: [50, 50], classes: 2, seed: 1 };
+  const net = deepMedic(options);
+  const geometry = deepMedicGeometry(options);
+  const shapeFor = (w: readonly number[]): number[] => geometry.outputShapeFor(w);
+  const volume = [96, 96, 96];
+  const rng = new Random(1);
+  const image = Float32Array.from({ length: 96 ** 3 }, () => rng.normal());
+  const policies: Array<[string, number[]]> = [
+    ['patch-sized windows', inferenceWindow([51, 51, 51], shapeFor)],
+    ['grown to the image', inferenceWindow([51, 51, 51], shapeFor, volume)],
+  ];
+  const rows: BenchRow[] = [];
+  for (const [policy, windowSize] of policies) {
+    const out = shapeFor(windowSize); // warm-up: one window
+    slidingWindowInference(net, new Float32Array(out[0]! * out[1]! * out[2]!), out, { windowSize, outputShapeFor: shapeFor });
+    const t0 = performance.now();
+    const r = slidingWindowInference(net, image, volume, { windowSize, outputShapeFor: shapeFor });
+    const seconds = (performance.now() - t0) / 1000;
+    rows.push({ name: `deepMedic 96³, ${policy}`, engine: engineInfo().engine ?? 'cpu', window: windowSize.join('x'), windows: r.windows, seconds, ratioToPatchSized: null });
+  }
+  for (const r of rows) r.ratioToPatchSized = (r.seconds as number) / (rows[0]!.seconds as number);
+  printRows('inference', rows);
+  process.exit(0);
+}
 const shape = [240, 240, 155];
 const window = Number(arg('window') ?? 96);
 const overlap = 0.25;

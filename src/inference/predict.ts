@@ -62,7 +62,7 @@ export function predictVolume(model: tf.LayersModel, card: ModelCard, image: Vol
   const outputShapeFor = (w: readonly number[]): number[] => geometry.outputShapeFor(w);
   const result = slidingWindowInference(model, volumeToChannelsLast(normalized), image.shape, {
     ...rest,
-    windowSize: windowSize ?? inferenceWindow(card.patchSize, outputShapeFor),
+    windowSize: windowSize ?? inferenceWindow(card.patchSize, outputShapeFor, image.shape),
     outputShapeFor,
   });
   const labels = probabilitiesToLabels(result.output, result.channels);

@@ -16,7 +16,12 @@ const paperLosses = [{ name: 'wce' }, { name: 'dl2' }, { name: 'ss' }, { name: '
  *   that one seed's 72 trials run in about an hour on 2 CPU cores.
  * - `paper-3d`: the 3D protocol: DeepMedic and HighResNet on 3D phantoms whose lesions are 0.2% of
  *   the volume (patch fractions reach the paper's ~0.02%), 3000 iterations, the largest setting one
- *   85³ patch per step.
+ *   85³ patch per step. Weeks on a 2-core CPU (docs/study.md has the measured costs).
+ * - `paper-3d-small`: the 3D protocol scaled to what a 2-core CPU runs in about 1.5 hours: paper-3d's
+ *   phantoms, DeepMedic with its two pathways and eight layers at about a third of its width, input
+ *   patches 51³×4, 63³×2, 75³×1 (outputs 3³, 15³, 27³), the four losses, the three learning rates,
+ *   600 iterations, one seed. HighResNet is left out: even at a quarter of its width (filters
+ *   [8, 8, 16, 16], one block per stage) an iteration costs 0.7-0.9 s, three times DeepMedic's.
  */
 const presets: Record<string, StudyConfigInput> = {
   quick: {
@@ -94,6 +99,26 @@ const presets: Record<string, StudyConfigInput> = {
     learningRates: [1e-3, 1e-4, 1e-5],
     seeds: [1, 2, 3],
     iterations: 3000,
+    scoreWindow: 200,
+  },
+  'paper-3d-small': {
+    name: 'paper-3d-small',
+    data: { synthetic: { dims: 3, cases: 40, size: 96, foregroundFraction: 0.002, lesionShape: 'punctate' }, validationFraction: 0.1, testFraction: 0.1 },
+    networks: [
+      {
+        name: 'deepMedic',
+        options: { pathwayFilters: [10, 10, 12, 12, 12, 12, 15, 15], fullyConnected: [50, 50] },
+        patches: [
+          { patchSize: [51, 51, 51], batchSize: 4 },
+          { patchSize: [63, 63, 63], batchSize: 2 },
+          { patchSize: [75, 75, 75], batchSize: 1 },
+        ],
+      },
+    ],
+    losses: paperLosses,
+    learningRates: [1e-3, 1e-4, 1e-5],
+    seeds: [1],
+    iterations: 600,
     scoreWindow: 200,
   },
 };

@@ -235,7 +235,7 @@ function batchDice(output: Float32Array, labels: Int32Array | Float32Array | Uin
   return { hard: mean(hard), soft: mean(soft) };
 }
 
-/** Mean foreground Dice over validation cases, by sliding-window inference at the patch size. */
+/** Mean foreground Dice over validation cases, by sliding-window inference (windows from `inferenceWindow`). */
 function validate(
   model: tf.LayersModel,
   cases: TrainingCase[],
@@ -247,7 +247,7 @@ function validate(
   for (const c of cases) {
     const outputShapeFor = (w: readonly number[]): number[] => geometry.outputShapeFor(w);
     const result = slidingWindowInference(model, volumeToChannelsLast(c.image), c.image.shape, {
-      windowSize: inferenceWindow(config.patchSize, outputShapeFor),
+      windowSize: inferenceWindow(config.patchSize, outputShapeFor, c.image.shape),
       overlap: config.validation.overlap,
       outputShapeFor,
     });

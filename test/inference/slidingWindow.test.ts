@@ -130,4 +130,51 @@ describe('inferenceWindow', () => {
     expect(w).toEqual([99, 99, 99]);
     expect(deepMedic.outputShapeFor(w)).toEqual([51, 51, 51]);
   });
+
+  it("given the image shape, grows a shrinking network's window until one output covers the image", () => {
+    const deepMedic = getNetworkGeometry('deepMedic', {});
+    const shapeFor = (s: readonly number[]): number[] => deepMedic.outputShapeFor(s);
+    // Output = input - 48, sizes multiples of 3: a 96³ image is covered by one 144³ window.
+    expect(inferenceWindow([51, 51, 51], shapeFor, [96, 96, 96])).toEqual([144, 144, 144]);
+    // Each axis to its own accepted size; never below the patch-sized output.
+    const w = inferenceWindow([51, 51, 51], shapeFor, [97, 40, 60]);
+    expect(w).toEqual([147, 99, 108]);
+    expect(shapeFor(w).every((o, i) => o >= [97, 51, 60][i]!)).toBe(true);
+    // Same-size networks keep the training patch whatever the image.
+    const unet = getNetworkGeometry('unet3d', {});
+    expect(inferenceWindow([32, 32, 32], (s) => unet.outputShapeFor(s), [200, 200, 200])).toEqual([32, 32, 32]);
+  });
+
+  it('shrinks the largest output axes until the window fits the voxel budget, keeping accepted sizes', () => {
+    const deepMedic = getNetworkGeometry('deepMedic', {});
+    const shapeFor = (s: readonly number[]): number[] => deepMedic.outputShapeFor(s);
+    const budget = 120 ** 3;
+    const w = inferenceWindow([51, 51, 51], shapeFor, [300, 96, 96], budget);
+    expect(w.reduce((a, v) => a * v, 1)).toBeLessThanOrEqual(budget);
+    expect(() => shapeFor(w)).not.toThrow();
+    expect(w[0]).toBeGreaterThan(99); // the long axis still grew past the patch-sized window
+    // A budget below the patch-sized window: the patch-sized window, not something smaller.
+    expect(inferenceWindow([51, 51, 51], shapeFor, [300, 300, 300], 10)).toEqual([99, 99, 99]);
+  });
+
+  it('one grown window gives what tiled patch-sized windows give (valid convolutions, no padding inside)', () => {
+    const model = validModel(3, 1);
+    const shapeFor = (w: readonly number[]): number[] => w.map((s) => s - 4);
+    const shape = [13, 11, 12];
+    const image = randomImage(7, 13 * 11 * 12);
+    const grown = inferenceWindow([6, 6, 6], shapeFor, shape);
+    expect(grown).toEqual([17, 15, 16]);
+    const one = slidingWindowInference(model, image, shape, { windowSize: grown, outputShapeFor: shapeFor });
+    const tiled = slidingWindowInference(model, image, shape, { windowSize: inferenceWindow([6, 6, 6], shapeFor), outputShapeFor: shapeFor });
+    expect(one.windows).toBe(1);
+    expect(tiled.windows).toBeGreaterThan(1);
+    expect(maxAbsDiff(one.output, tiled.output)).toBeLessThan(1e-5);
+  });
+
+  it('rejects an image shape of the wrong rank or a non-positive budget', () => {
+    const twoPath = getNetworkGeometry('twoPathCnn', {});
+    const shapeFor = (s: readonly number[]): number[] => twoPath.outputShapeFor(s);
+    expect(() => inferenceWindow([33, 33], shapeFor, [64, 64, 64])).toThrow(/inferenceWindow: imageShape \[64, 64, 64\] must be 2 positive integers, as patchSize \[33, 33\]/);
+    expect(() => inferenceWindow([33, 33], shapeFor, [64, 64], 0)).toThrow(/inferenceWindow: maxVoxels must be positive, got 0/);
+  });
 });

@@ -53,7 +53,7 @@ describe('study grid', () => {
   });
 
   it('presets are valid; the paper presets follow the paper protocol', () => {
-    expect(presetNames).toEqual(['quick', 'paper-2d', 'paper-3d']);
+    expect(presetNames).toEqual(['quick', 'paper-2d', 'paper-3d', 'paper-3d-small']);
     for (const name of presetNames) expect(expandGrid(getPreset(name)).length).toBeGreaterThan(0);
     const p2 = getPreset('paper-2d');
     expect(p2.learningRates).toEqual([1e-3, 1e-4, 1e-5]);
@@ -65,6 +65,14 @@ describe('study grid', () => {
     const p3 = getPreset('paper-3d');
     expect(p3.networks.map((n) => n.name)).toEqual(['deepMedic', 'highResNet']);
     expect(p3.iterations).toBe(3000);
+    // The scaled 3D study keeps the paper's axes: four losses, three rates, three imbalance levels, its score window.
+    const small = getPreset('paper-3d-small');
+    expect(small.losses.map((l) => l.name)).toEqual(['wce', 'dl2', 'ss', 'gdl']);
+    expect(small.learningRates).toEqual([1e-3, 1e-4, 1e-5]);
+    expect(small.networks.map((n) => [n.name, n.patches.length])).toEqual([['deepMedic', 3]]);
+    expect(small.scoreWindow).toBe(200);
+    expect(small.data).toEqual(p3.data);
+    expect(expandGrid(small)).toHaveLength(36);
     expect(() => getPreset('paper2d')).toThrow(/study: unknown preset 'paper2d'; did you mean 'paper-2d'\?/);
   });
 });
