@@ -17,6 +17,14 @@ export interface PatchSamplerOptions {
   seed?: number;
   /** Image value outside the volume (default 0); labels outside are background. */
   padValue?: number;
+  /**
+   * Spatial size of the region the loss sees, centred in the patch (offset ⌊(patch − region)/2⌋ per
+   * axis): the network's output for networks whose output is smaller than their input (DeepMedic,
+   * TwoPathCNN). Default: the patch. The region, not the patch, is placed in the volume (the patch may
+   * reach past the volume by the margin, padded), holds the chosen foreground voxel ('foreground') or is
+   * centred on the chosen voxel ('balanced'), and is where foreground fractions are measured.
+   */
+  labelShape?: number[];
 }
 
 /** An image and its label map on the same grid. */
@@ -138,6 +146,9 @@ export class PatchSampler {
   readonly channels: number;
   private readonly cases: PreparedCase[];
   private readonly patch3: [number, number, number];
+  /** The label region's size and its offset in the patch (the whole patch by default). */
+  private readonly region3: [number, number, number];
+  private readonly offset3: [number, number, number];
   private readonly classRatios: number[] | undefined;
   private readonly padValue: number;
   private rng: Random;
@@ -173,6 +184,12 @@ export class PatchSampler {
     this.mode = mode;
     this.patchSize = [...patchSize];
     this.patch3 = [patchSize[0]!, patchSize[1]!, patchSize[2] ?? 1];
+    const region = options.labelShape ?? patchSize;
+    if (!Array.isArray(region) || region.length !== rank || !region.every((r, a) => Number.isInteger(r) && r >= 1 && r <= patchSize[a]!)) {
+      throw new Error(`PatchSampler: labelShape must be ${rank} integers in 1..patchSize [${patchSize.join(', ')}], got [${String(region)}]`);
+    }
+    this.region3 = [region[0]!, region[1]!, region[2] ?? 1];
+    this.offset3 = [0, 1, 2].map((a) => Math.floor((this.patch3[a]! - this.region3[a]!) / 2)) as [number, number, number];
     this.batchSize = batchSize;
     this.classRatios = ratios;
     this.padValue = options.padValue ?? 0;
@@ -217,16 +234,18 @@ export class PatchSampler {
   private drawOrigin(c: PreparedCase): { caseOrigin: number[]; centre: number } {
     const [X, Y, Z] = c.dims;
     const dims = [X, Y, Z];
-    const lo = dims.map((d, a) => Math.min(0, d - this.patch3[a]!));
-    const hi = dims.map((d, a) => Math.max(0, d - this.patch3[a]!));
+    // Positions of the label region (the whole patch by default); the patch starts `offset3` before it.
+    const lo = dims.map((d, a) => Math.min(0, d - this.region3[a]!));
+    const hi = dims.map((d, a) => Math.max(0, d - this.region3[a]!));
+    const toPatch = (region: number[]): number[] => region.map((r, a) => r - this.offset3[a]!);
     if (this.mode === 'uniform') {
-      return { caseOrigin: dims.map((_, a) => this.rng.int(lo[a]!, hi[a]!)), centre: -1 };
+      return { caseOrigin: toPatch(dims.map((_, a) => this.rng.int(lo[a]!, hi[a]!))), centre: -1 };
     }
-    // 'foreground': any foreground voxel, then any position whose patch contains it.
+    // 'foreground': any foreground voxel, then any position whose region contains it.
     const voxel = this.voxelOfClass(c, -1);
     const pos = [Math.floor(voxel / (Y * Z)), Math.floor(voxel / Z) % Y, voxel % Z];
-    const origin = pos.map((v, a) => this.rng.int(Math.max(lo[a]!, v - this.patch3[a]! + 1), Math.min(hi[a]!, v)));
-    return { caseOrigin: origin, centre: c.label[voxel]! };
+    const origin = pos.map((v, a) => this.rng.int(Math.max(lo[a]!, v - this.region3[a]! + 1), Math.min(hi[a]!, v)));
+    return { caseOrigin: toPatch(origin), centre: c.label[voxel]! };
   }
 
   private pickClass(): number {
@@ -273,7 +292,7 @@ export class PatchSampler {
       const c = this.cases[ci]!;
       const { caseOrigin, centre } = classForCase === undefined ? this.drawOrigin(c) : this.drawBalanced(c, classForCase);
       const fg = this.extract(c, caseOrigin, images, labels, b * per);
-      const fraction = fg / per;
+      const fraction = fg / (this.region3[0] * this.region3[1] * this.region3[2]);
       out.cases.push(ci);
       out.origins.push(this.patchSize.map((_, a) => caseOrigin[a]!));
       out.centreClasses.push(centre);
@@ -290,15 +309,15 @@ export class PatchSampler {
     const voxel = this.voxelOfClass(c, klass);
     const pos = [Math.floor(voxel / (Y * Z)), Math.floor(voxel / Z) % Y, voxel % Z];
     const origin = pos.map((v, a) => {
-      const p = this.patch3[a]!;
+      const p = this.region3[a]!;
       const lo = Math.min(0, dims[a]! - p);
       const hi = Math.max(0, dims[a]! - p);
-      return Math.min(hi, Math.max(lo, v - Math.floor(p / 2)));
+      return Math.min(hi, Math.max(lo, v - Math.floor(p / 2))) - this.offset3[a]!;
     });
     return { caseOrigin: origin, centre: klass };
   }
 
-  /** Copies one patch (with padding) into the batch; returns its number of foreground voxels. */
+  /** Copies one patch (with padding) into the batch; returns its number of foreground voxels in the label region. */
   private extract(c: PreparedCase, origin: number[], images: Float32Array, labels: Int32Array, at: number): number {
     const [X, Y, Z] = c.dims;
     const [px, py, pz] = this.patch3;
@@ -306,6 +325,8 @@ export class PatchSampler {
     const [ox, oy, oz] = origin as [number, number, number];
     const k0 = Math.max(0, -oz);
     const k1 = Math.min(pz, Z - oz);
+    const [rx, ry, rz] = this.region3;
+    const [fx, fy, fz] = this.offset3;
     let fg = 0;
     for (let a = 0; a < px; a++) {
       const i = ox + a;
@@ -325,10 +346,9 @@ export class PatchSampler {
         const img = c.image;
         const lab = c.label;
         for (let s = (srcRow + k0) * C, d = (dstRow + k0) * C, end = (srcRow + k1) * C; s < end; s++, d++) images[d] = img[s]!;
-        for (let k = k0; k < k1; k++) {
-          const v = lab[srcRow + k]!;
-          labels[dstRow + k] = v;
-          if (v !== 0) fg++;
+        for (let k = k0; k < k1; k++) labels[dstRow + k] = lab[srcRow + k]!;
+        if (a >= fx && a < fx + rx && b >= fy && b < fy + ry) {
+          for (let k = Math.max(k0, fz), end = Math.min(k1, fz + rz); k < end; k++) if (lab[srcRow + k] !== 0) fg++;
         }
       }
     }

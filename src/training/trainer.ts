@@ -143,10 +143,9 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
   // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
-  getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
   const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);
-  const sampler = new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed });
+  const sampler = createSampler(config, data);
   new TrainLog(join(outDir, 'log.jsonl')).truncateAfter(-1);
   return runTraining({ config, outDir, data, model, optimizer, sampler, start: 0, engine: engine.engine ?? engine.backend, options });
 }
@@ -168,7 +167,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
   const data = options.data ?? (await loadTrainingData(config, outDir));
   const optimizer = createOptimizer(config.optimizer);
   await optimizer.setWeights(checkpoint.optimizerWeights);
-  const sampler = new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed });
+  const sampler = createSampler(config, data);
   sampler.setState(checkpoint.state.sampler as ReturnType<PatchSampler['getState']>);
   new TrainLog(join(outDir, 'log.jsonl')).truncateAfter(checkpoint.state.iteration);
   options.onEvent?.(`resuming ${outDir} at iteration ${checkpoint.state.iteration} from ${dir}`);
@@ -183,6 +182,16 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
     engine: engine.engine ?? engine.backend,
     options: { ...options, outDir },
   });
+}
+
+/**
+ * The run's patch sampler. For networks whose output is smaller than the patch, the label region is
+ * the output (where `cropLabels` cuts): foreground draws land in what the loss sees, and foreground
+ * fractions are measured there. Throws (naming the network) for a patch the network does not accept.
+ */
+function createSampler(config: TrainingConfig, data: TrainingData): PatchSampler {
+  const labelShape = getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
+  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelShape });
 }
 
 /** Centre crop of a `[B, ...spatial, 1]` label tensor to the network's output size. */

@@ -160,3 +160,84 @@ describe('PatchSampler patches', () => {
     expect(() => new PatchSampler([bad], { patchSize: [4, 3], batchSize: 2, mode: 'uniform' })).toThrow(/label voxel 0 is 0.5/);
   });
 });
+
+describe('PatchSampler label region (networks whose output is smaller than the patch)', () => {
+  /** A 12×10 single-channel case whose only foreground voxel is `at`. */
+  function oneVoxel(at: [number, number]): SamplerCase {
+    const image = Float32Array.from({ length: 120 }, (_, i) => i);
+    const label = new Uint8Array(120);
+    label[at[0] + 12 * at[1]] = 1;
+    return { image: createVolume(image, [12, 10]), label: createVolume(label, [12, 10]) };
+  }
+  /** Foreground voxels of patch b inside its centred region. */
+  function regionForeground(labels: Int32Array, b: number, patch: number[], region: number[]): number {
+    const off = patch.map((p, a) => Math.floor((p - region[a]!) / 2));
+    let n = 0;
+    for (let a = off[0]!; a < off[0]! + region[0]!; a++) for (let e = off[1]!; e < off[1]! + region[1]!; e++) if (labels[(b * patch[0]! + a) * patch[1]! + e] !== 0) n++;
+    return n;
+  }
+
+  it("'foreground': the chosen voxel lies in the label region, even at a corner of the volume (the patch reaches past it)", () => {
+    const sampler = new PatchSampler([oneVoxel([0, 9])], { patchSize: [7, 7], labelShape: [3, 3], batchSize: 50, seed: 4 });
+    const batch = sampler.next();
+    for (let b = 0; b < 50; b++) {
+      expect(regionForeground(batch.labels, b, [7, 7], [3, 3])).toBe(1);
+      expect(batch.foregroundFractions[b]).toBe(1 / 9);
+      // The region sits inside the volume: x at 0..2, y at 7..9, so the patch starts 2 before it.
+      expect(batch.origins[b]).toEqual([-2, 5]);
+    }
+    // Without the region the same voxel lands anywhere in the 7×7 patch, mostly outside its centre.
+    const whole = new PatchSampler([oneVoxel([0, 9])], { patchSize: [7, 7], batchSize: 200, seed: 4 }).next();
+    const inCentre = Array.from({ length: 200 }, (_, b) => regionForeground(whole.labels, b, [7, 7], [3, 3])).filter((n) => n > 0).length;
+    expect(inCentre).toBeLessThan(100);
+  });
+
+  it("'uniform' places the region at every position inside the volume with equal frequency; fractions count the region only", () => {
+    const c = case2d();
+    const sampler = new PatchSampler([c], { patchSize: [8, 7], labelShape: [4, 3], batchSize: 100, mode: 'uniform', seed: 5 });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 80; i++) {
+      const batch = sampler.next();
+      batch.origins.forEach((o, b) => {
+        const region = [o[0]! + 2, o[1]! + 2];
+        counts.set(region.join(','), (counts.get(region.join(',')) ?? 0) + 1);
+        expect(batch.foregroundFractions[b]).toBe(regionForeground(batch.labels, b, [8, 7], [4, 3]) / 12);
+      });
+    }
+    // Region origins 0..8 × 0..7: 72 positions, 8000 draws, about 111 each.
+    expect(counts.size).toBe(72);
+    for (const [key, n] of counts) {
+      const [x, y] = key.split(',').map(Number);
+      expect(x! >= 0 && x! <= 8 && y! >= 0 && y! <= 7).toBe(true);
+      expect(n).toBeGreaterThan(60);
+      expect(n).toBeLessThan(170);
+    }
+  });
+
+  it("'balanced' centres the region on the chosen voxel", () => {
+    const c = case2d();
+    const sampler = new PatchSampler([c], { patchSize: [9, 9], labelShape: [3, 3], batchSize: 20, mode: 'balanced', classRatios: [0, 0, 1], seed: 6 });
+    const batch = sampler.next();
+    for (let b = 0; b < 20; b++) {
+      // The class-2 voxel (2, 2): region 1..3 × 1..3, patch from -2.
+      expect(batch.origins[b]).toEqual([-2, -2]);
+      expect(batch.labels[(b * 9 + 4) * 9 + 4]).toBe(2);
+    }
+  });
+
+  it('a region equal to the patch draws exactly what the default draws', () => {
+    const c = case2d();
+    for (const mode of ['uniform', 'foreground'] as const) {
+      const a = new PatchSampler([c], { patchSize: [5, 4], batchSize: 30, mode, seed: 7 }).next();
+      const b = new PatchSampler([c], { patchSize: [5, 4], labelShape: [5, 4], batchSize: 30, mode, seed: 7 }).next();
+      expect(b.origins).toEqual(a.origins);
+      expect(b.foregroundFractions).toEqual(a.foregroundFractions);
+    }
+  });
+
+  it('refuses a region larger than the patch or of the wrong rank', () => {
+    const c = case2d();
+    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelShape: [6, 4], batchSize: 2 })).toThrow(/PatchSampler: labelShape must be 2 integers in 1\.\.patchSize \[5, 4\], got \[6,4\]/);
+    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelShape: [3], batchSize: 2 })).toThrow(/labelShape must be 2 integers/);
+  });
+});

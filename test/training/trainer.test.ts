@@ -90,6 +90,27 @@ describe('train', () => {
     model.dispose();
   });
 
+  it("draws foreground inside the network's output, where the loss sees it, and measures fractions there", async () => {
+    // Two foreground voxels per 24² image; TwoPathCNN maps a 17² patch to a 5² output.
+    const config = tinyConfig({
+      network: { name: 'twoPathCnn', options: { localFilters: 2, globalFilters: 2 } },
+      data: { synthetic: { dims: 2, cases: 4, size: 24, foregroundFraction: 0.003, lesionShape: 'punctate' } },
+      patchSize: [17, 17],
+      batchSize: 4,
+      iterations: 4,
+      checkpoint: { every: 4, keep: 1 },
+      scoreWindow: 2,
+    });
+    const r = await train(config, { outDir: join(root, 'region') });
+    const fractions = new TrainLog(join(r.outDir, 'log.jsonl'))
+      .read()
+      .filter((x) => x.type === 'train')
+      .map((x) => (x as { foregroundFraction: number }).foregroundFraction);
+    expect(fractions).toHaveLength(4);
+    // Every one of the 4 outputs of 25 voxels holds foreground: a batch mean of at least 1/25.
+    for (const f of fractions) expect(f).toBeGreaterThanOrEqual(1 / 25);
+  });
+
   it('refuses a patch size the network does not accept before training', async () => {
     await expect(train(tinyConfig({ patchSize: [18, 18] }), { outDir: join(root, 'badsize') })).rejects.toThrow(/unet2d: .*18.*2\^2 = 4/);
   });
