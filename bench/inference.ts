@@ -26,8 +26,9 @@ const arg = (name: string): string | undefined => {
 if (arg('model') !== undefined && arg('model') !== 'deepmedic' && arg('model') !== 'unet3d') {
   throw new Error(`bench inference: --model must be unet3d or deepmedic, got '${arg('model')}'`);
 }
+const engine = arg('engine') as EngineName | undefined;
+await selectEngine(engine ? { engine } : {});
 if (arg('model') === 'deepmedic') {
-  await selectEngine(arg('engine') ? { engine: arg('engine') as EngineName } : {});
   const options = { pathwayFilters: [10, 10, 12, 12, 12, 12, 15, 15], fullyConnected: [50, 50], classes: 2, seed: 1 };
   const net = deepMedic(options);
   const geometry = deepMedicGeometry(options);
@@ -55,8 +56,6 @@ if (arg('model') === 'deepmedic') {
 const shape = [240, 240, 155];
 const window = Number(arg('window') ?? 96);
 const overlap = 0.25;
-const engine = arg('engine') as EngineName | undefined;
-await selectEngine(engine ? { engine } : {});
 
 const rng = new Random(1);
 const image = Float32Array.from({ length: shape[0]! * shape[1]! * shape[2]! }, () => rng.normal());
