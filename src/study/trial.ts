@@ -4,6 +4,7 @@ import { latestCheckpointDir } from '../training/checkpoint.js';
 import { resume, train, TrainingDivergedError, type TrainingResult } from '../training/trainer.js';
 import { TrainLog, type LogRecord } from '../training/trainLog.js';
 import { trialTrainingConfig, type StudyConfig } from './grid.js';
+import { STUDY_PROTOCOL } from './protocol.js';
 import { trialDir, writeTrialRecord } from './store.js';
 import type { CurvePoint, TrialParameters, TrialRecord } from './types.js';
 
@@ -18,6 +19,43 @@ export function downsampleCurve(records: readonly LogRecord[], points = 200): Cu
   return out;
 }
 
+/** The learning curve logged so far in a trial folder (none when there is no readable log). */
+function curveSoFar(outDir: string): CurvePoint[] {
+  const path = join(outDir, 'log.jsonl');
+  return existsSync(path) ? downsampleCurve(new TrainLog(path).read()) : [];
+}
+
+/** The fields every record of a trial starts with: its parameters, id, protocol and score window. */
+function recordBase(study: StudyConfig, id: string, parameters: TrialParameters) {
+  return { ...parameters, id, protocol: STUDY_PROTOCOL, scoreWindow: Math.min(study.scoreWindow, parameters.iterations) };
+}
+
+/**
+ * The record of a trial that failed (`status: 'failed'`, no score) or diverged (score 0) with `error`,
+ * holding the curve logged so far. Also used by `runStudy` for a trial whose worker process died.
+ */
+export function unfinishedTrialRecord(
+  studyDir: string,
+  study: StudyConfig,
+  id: string,
+  parameters: TrialParameters,
+  outcome: { status: 'failed' | 'diverged'; error: string; seconds: number },
+): TrialRecord {
+  return {
+    ...recordBase(study, id, parameters),
+    status: outcome.status,
+    score: outcome.status === 'diverged' ? 0 : null,
+    foregroundFraction: null,
+    validationDice: null,
+    testDice: null,
+    curve: curveSoFar(trialDir(studyDir, id)),
+    seconds: outcome.seconds,
+    engine: '',
+    error: outcome.error,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
 /**
  * Runs one trial of a study in this thread: trains (or resumes an interrupted trial from its
  * checkpoint), then writes its record. A diverged trial (non-finite loss) is recorded with status
@@ -27,7 +65,7 @@ export function downsampleCurve(records: readonly LogRecord[], points = 200): Cu
 export async function runTrial(studyDir: string, study: StudyConfig, id: string, parameters: TrialParameters): Promise<TrialRecord> {
   const outDir = trialDir(studyDir, id);
   const started = performance.now();
-  const base = { ...parameters, id, scoreWindow: Math.min(study.scoreWindow, parameters.iterations) };
+  const base = recordBase(study, id, parameters);
   let record: TrialRecord;
   try {
     let result: TrainingResult;
@@ -50,20 +88,9 @@ export async function runTrial(studyDir: string, study: StudyConfig, id: string,
       finishedAt: new Date().toISOString(),
     };
   } catch (err) {
-    const diverged = err instanceof TrainingDivergedError;
-    record = {
-      ...base,
-      status: diverged ? 'diverged' : 'failed',
-      score: diverged ? 0 : null,
-      foregroundFraction: null,
-      validationDice: null,
-      testDice: null,
-      curve: existsSync(join(outDir, 'log.jsonl')) ? downsampleCurve(new TrainLog(join(outDir, 'log.jsonl')).read()) : [],
-      seconds: (performance.now() - started) / 1000,
-      engine: '',
-      error: err instanceof Error ? err.message : String(err),
-      finishedAt: new Date().toISOString(),
-    };
+    const status = err instanceof TrainingDivergedError ? 'diverged' : 'failed';
+    const error = err instanceof Error ? err.message : String(err);
+    record = unfinishedTrialRecord(studyDir, study, id, parameters, { status, error, seconds: (performance.now() - started) / 1000 });
   }
   // One event-loop turn first: a worker whose study was killed exits there (on 'disconnect') instead of
   // writing a record that the study, resumed meanwhile, may already be re-running.
