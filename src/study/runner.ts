@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandGrid, type StudyConfig } from './grid.js';
-import { inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from './store.js';
+import { clearTrialFolder, inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from './store.js';
 import { unfinishedTrialRecord } from './trial.js';
 import type { TrialParameters, TrialRecord } from './types.js';
 
@@ -141,8 +141,8 @@ class TrialProcess {
 /**
  * Runs every trial of a study that has no valid record yet, in parallel worker processes, and stores each
  * record as it finishes (see `store.ts`).
- * - Records are checked first: an invalid one (or one of a failed trial) is set aside, kept, and its
- *   trial runs again. Records and trials to run must fit one protocol version (`protocol.ts`) unless
+ * - Records are checked first: an invalid one is set aside (kept) and its trial starts afresh; one of a
+ *   failed trial is set aside and its trial resumes from its checkpoint, if any. Records and trials to run must fit one protocol version (`protocol.ts`) unless
  *   `allowMixedProtocols`; else nothing runs and the error names the records.
  * - A worker process that dies (signal, out of memory, uncaught error) costs only its trial: the trial
  *   runs again in a fresh worker, and when that one dies too it is recorded as failed with the cause
@@ -167,8 +167,13 @@ export async function runStudy(config: StudyConfig, dirInput: string, options: R
     if (mix !== undefined) throw new Error(`runStudy: ${dir}: ${mix}\n(--allow-mixed-protocols, or the option allowMixedProtocols, runs it anyway)`);
   }
   const setAside = options.onRecordSetAside ?? ((problem, aside) => process.stderr.write(`study: ${problem}\n  set aside as ${aside}; the trial runs again\n`));
-  for (const { state } of pending) {
-    if (state.kind === 'invalid') setAside(state.problem, setTrialRecordAside(state.path, 'rejected'));
+  for (const t of pending) {
+    const { state } = t;
+    if (state.kind === 'invalid') {
+      // The training that ended in an untrusted record is not trusted either: the trial starts afresh.
+      setAside(state.problem, setTrialRecordAside(state.path, 'rejected'));
+      clearTrialFolder(dir, t.id);
+    }
     if (state.kind === 'valid') setAside(`${state.path}: the trial failed (${state.record.error ?? 'no cause recorded'})`, setTrialRecordAside(state.path, 'failed'));
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomicWrite.js';
 import { parseWithSchema } from '../common/configFile.js';
@@ -93,6 +93,19 @@ export function setTrialRecordAside(path: string, why: 'rejected' | 'failed'): s
   const aside = `${path}.${why}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, aside);
   return aside;
+}
+
+/**
+ * Empties a trial's folder for a fresh start (training files, checkpoints, model), keeping the records
+ * set aside by `setTrialRecordAside`.
+ */
+export function clearTrialFolder(dir: string, id: string): void {
+  const folder = trialDir(dir, id);
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) {
+    if (/^trial\.json\.(rejected|failed)-/.test(name)) continue;
+    rmSync(join(folder, name), { recursive: true, force: true });
+  }
 }
 
 /** Writes a trial's record atomically; a record that would not pass `inspectTrialRecord` is refused. */

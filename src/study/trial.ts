@@ -1,11 +1,11 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { latestCheckpointDir } from '../training/checkpoint.js';
 import { resume, train, TrainingDivergedError, type TrainingResult } from '../training/trainer.js';
 import { TrainLog, type LogRecord } from '../training/trainLog.js';
 import { trialTrainingConfig, type StudyConfig } from './grid.js';
 import { STUDY_PROTOCOL } from './protocol.js';
-import { trialDir, writeTrialRecord } from './store.js';
+import { clearTrialFolder, trialDir, writeTrialRecord } from './store.js';
 import type { CurvePoint, TrialParameters, TrialRecord } from './types.js';
 
 /** At most `points` curve points: every k-th iteration's loss and Dice, always including the last. */
@@ -68,11 +68,15 @@ export async function runTrial(studyDir: string, study: StudyConfig, id: string,
   const base = recordBase(study, id, parameters);
   let record: TrialRecord;
   try {
-    let result: TrainingResult;
+    let result: TrainingResult | undefined;
     if (latestCheckpointDir(outDir) !== undefined) {
       result = await resume(outDir, {});
-    } else {
-      if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
+      // A checkpoint at the last iteration (the worker died during the final validation or test) resumes
+      // without drawing a patch, so the sampler has no foreground fractions to report: train again.
+      if (!Number.isFinite(result.foregroundFraction.median)) result = undefined;
+    }
+    if (result === undefined) {
+      clearTrialFolder(studyDir, id);
       result = await train(trialTrainingConfig(study, parameters), { outDir });
     }
     record = {
