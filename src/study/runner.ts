@@ -236,6 +236,12 @@ export async function runStudy(config: StudyConfig, dirInput: string, options: R
         await worker.stop();
         processes.delete(worker);
         worker = undefined;
+        // Died after writing the record, before answering: the record stands (records set aside earlier are gone).
+        const written = inspectTrialRecord(dir, trial.id, trial.parameters);
+        if (written.kind === 'valid') {
+          record(written.record);
+          continue;
+        }
         trial.causes.push(outcome.cause);
         const retry = trial.attempt < ATTEMPTS;
         options.onTrialCrash?.(trial.id, outcome.cause, retry);
