@@ -40,7 +40,7 @@ export function registerStudyCommand(program: Command): void {
         onTrialCrash: (id, cause, retry) => log(`${name}: trial ${id}: ${cause}\n  ${retry ? 'running it again in a fresh worker' : 'recorded as failed'}`),
         onRecordSetAside: (problem, aside) => log(`${name}: ${problem}\n  set aside as ${aside}; the trial runs again`),
         onTrialDone: (r, done, n) =>
-          log(`${name}: ${done}/${n} ${r.id} ${r.status} score ${r.score === null ? '-' : r.score.toFixed(4)} fg ${r.foregroundFraction ? (r.foregroundFraction.median * 100).toFixed(3) + '%' : '-'} (${r.seconds.toFixed(0)} s)`),
+          log(`${name}: ${done}/${n} ${r.id} ${r.status} score ${r.score === null ? '-' : r.score.toFixed(4)} fg ${r.foregroundFraction ? (r.foregroundFraction.median * 100).toFixed(3) + '%' : '-'} (${r.seconds.toFixed(0)} s)${r.status === 'failed' ? `: ${r.error ?? 'no cause recorded'}` : ''}`),
       });
       printResult(
         flags.json,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expandGrid, parseStudyConfig, type StudyConfigInput } from '../../src/study/grid.js';
 import { runStudy } from '../../src/study/runner.js';
 import { readStudy, trialDir, trialRecordPath } from '../../src/study/store.js';
-import { gendiceAsync } from '../cli/run.js';
+import { gendice, gendiceAsync } from '../cli/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -98,5 +98,17 @@ describe('gendice study with crashing workers', () => {
     const study = readStudy(out);
     expect(study.trials.map((t) => t.record?.status)).toEqual(['failed', 'done', 'done', 'done']);
     expect(JSON.parse(readFileSync(trialRecordPath(out, victim), 'utf8'))).toMatchObject({ status: 'failed', score: null });
+  });
+
+  it('a study whose every trial fails exits 1 and names each failure\'s cause on stderr', () => {
+    const file = join(root, 'fail.json');
+    writeFileSync(file, JSON.stringify(tiny({ data: { dataset: join(root, 'no-such-dataset') }, losses: [{ name: 'gdl' }], learningRates: [1e-2] })));
+    const out = join(root, 'fail');
+    const r = gendice(['study', '--config', file, '--out', out, '--json']);
+    expect(r.status).toBe(1);
+    const summary = JSON.parse(r.stdout) as { failed: number; failures: Array<{ id: string; error: string }> };
+    expect(summary.failed).toBe(1);
+    expect(summary.failures[0]!.error).toMatch(/no-such-dataset/);
+    expect(r.stderr).toContain(`study crash: 1 trial(s) failed; they run again on the next 'gendice study' with the same --out:\n  ${summary.failures[0]!.id}: ${summary.failures[0]!.error}`);
   });
 });
