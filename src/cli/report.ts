@@ -17,7 +17,7 @@ export type StudyReader = (dir: string, options: { allowMixedProtocols: boolean 
 /** The store's `readStudy`; an invalid record is named on stderr and its trial shown as pending. */
 async function defaultReader(dir: string, options: { allowMixedProtocols: boolean }): Promise<StudyResults> {
   // Loaded on use so that the report command does not load the study runner's modules for --help.
-  const { readStudy } = await import('../study/store.js');
+  const { readStudy } = await import('../study/node/store.js');
   return readStudy(dir, { ...options, onInvalidRecord: (_path, problem) => log(`gendice report: ${problem}
   not trusted: its trial is shown as pending`) });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { getPreset, presetNames } from '../study/presets.js';
 import { readStudyConfig } from '../study/grid.js';
-import { runStudy } from '../study/runner.js';
+import { runStudy } from '../study/node/runner.js';
 import { log, positiveInteger, printResult } from './output.js';
 
 interface StudyFlags {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandGrid, parseStudyConfig, type StudyConfigInput } from '../../src/study/grid.js';
-import { runStudy } from '../../src/study/runner.js';
-import { readStudy, trialDir, trialRecordPath } from '../../src/study/store.js';
+import { runStudy } from '../../src/study/node/runner.js';
+import { readStudy, trialDir, trialRecordPath } from '../../src/study/node/store.js';
 import { gendice, gendiceAsync } from '../cli/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-crash-'));

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { expandGrid, parseStudyConfig, type StudyConfig, type StudyConfigInput } from '../../src/study/grid.js';
 import { getPreset } from '../../src/study/presets.js';
 import { protocolRange, STUDY_PROTOCOL } from '../../src/study/protocol.js';
-import { runStudy } from '../../src/study/runner.js';
+import { runStudy } from '../../src/study/node/runner.js';
 import {
   InvalidTrialRecordError,
   inspectTrialRecord,
@@ -16,7 +16,7 @@ import {
   studyProtocolMix,
   trialRecordPath,
   writeTrialRecord,
-} from '../../src/study/store.js';
+} from '../../src/study/node/store.js';
 import type { TrialParameters, TrialRecord } from '../../src/study/types.js';
 import { gendice } from '../cli/run.js';
 

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../common/atomicWrite.js';
-import { parseWithSchema } from '../common/configFile.js';
-import { expandGrid, parseStudyConfig, type StudyConfig } from './grid.js';
-import { protocolMix, recordProtocol, STUDY_PROTOCOL } from './protocol.js';
-import { deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from './trialRecord.js';
-import type { StudyResults, TrialParameters, TrialRecord } from './types.js';
+import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { parseWithSchema } from '../../common/configFile.js';
+import { expandGrid, parseStudyConfig, type StudyConfig } from '../grid.js';
+import { protocolMix, recordProtocol, STUDY_PROTOCOL } from '../protocol.js';
+import { deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../trialRecord.js';
+import type { StudyResults, TrialParameters, TrialRecord } from '../types.js';
 
 /**
  * The results store: plain JSON files in the study folder, chosen over SQLite because each trial is

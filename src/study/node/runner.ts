@@ -2,10 +2,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expandGrid, type StudyConfig } from './grid.js';
+import { expandGrid, type StudyConfig } from '../grid.js';
 import { clearTrialFolder, inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from './store.js';
 import { unfinishedTrialRecord } from './trial.js';
-import type { TrialParameters, TrialRecord } from './types.js';
+import type { TrialParameters, TrialRecord } from '../types.js';
 
 /** How often a trial runs before a crash of its worker process is recorded as its failure: once, then one retry. */
 const ATTEMPTS = 2;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { latestCheckpointDir } from '../training/checkpoint.js';
-import { resume, train, TrainingDivergedError, type TrainingResult } from '../training/trainer.js';
-import { TrainLog, type LogRecord } from '../training/trainLog.js';
-import { trialTrainingConfig, type StudyConfig } from './grid.js';
-import { STUDY_PROTOCOL } from './protocol.js';
+import { latestCheckpointDir } from '../../training/checkpoint.js';
+import { resume, train, TrainingDivergedError, type TrainingResult } from '../../training/trainer.js';
+import { TrainLog, type LogRecord } from '../../training/trainLog.js';
+import { trialTrainingConfig, type StudyConfig } from '../grid.js';
+import { STUDY_PROTOCOL } from '../protocol.js';
 import { clearTrialFolder, trialDir, writeTrialRecord } from './store.js';
-import type { CurvePoint, TrialParameters, TrialRecord } from './types.js';
+import type { CurvePoint, TrialParameters, TrialRecord } from '../types.js';
 
 /** At most `points` curve points: every k-th iteration's loss and Dice, always including the last. */
 export function downsampleCurve(records: readonly LogRecord[], points = 200): CurvePoint[] {

@@ -4,10 +4,10 @@
  * when the study process goes away (at the trial's next await, e.g. its next checkpoint). Whatever kills
  * it (a signal, running out of memory, an uncaught error) costs only its trial: `runStudy` retries it.
  */
-import { expandGrid } from './grid.js';
+import { expandGrid } from '../grid.js';
 import { readStudyConfigFile } from './store.js';
 import { runTrial } from './trial.js';
-import type { TrialRecord } from './types.js';
+import type { TrialRecord } from '../types.js';
 
 type Reply = { ok: true; record: TrialRecord } | { ok: false; id: string; error: string };
 
