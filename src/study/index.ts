@@ -2,7 +2,7 @@ export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatu
 export { studyConfigSchema, parseStudyConfig, readStudyConfig, expandGrid, trialId, trialTrainingConfig } from './grid.js';
 export type { StudyConfig, StudyConfigInput } from './grid.js';
 export { getPreset, presetNames } from './presets.js';
-export { trialRecordSchema, serializeTrialRecord, deserializeTrialRecord, trialRecordMismatch } from './trialRecord.js';
+export { trialRecordSchema, serializeTrialRecord, deserializeTrialRecord, trialRecordMismatch, canonicalRecordText } from './trialRecord.js';
 export { STUDY_PROTOCOL, PROTOCOL_CHANGES, protocolRange, protocolMix, recordProtocol } from './protocol.js';
 export type { ProtocolChange, ProtocolMember } from './protocol.js';
 export { computeFindings } from './findings.js';

@@ -43,6 +43,7 @@ export const trialRecordSchema = trialParametersSchema
     engine: z.string(),
     error: z.string().optional(),
     finishedAt: z.iso.datetime(),
+    checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be 'sha256:' and 64 hex digits" }).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -75,10 +76,20 @@ export function deserializeTrialRecord(text: string): unknown {
   return JSON.parse(text, (_k, v: unknown) => (typeof v === 'string' && v in SPECIAL_NUMBERS ? SPECIAL_NUMBERS[v] : v));
 }
 
+/** JSON with object keys sorted and non-finite numbers as strings: equal values give equal text. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    typeof v === 'number' && !Number.isFinite(v)
+      ? String(v)
+      : v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : v,
   );
+}
+
+/** The text a record's `checksum` hashes: the canonical JSON of every field but `checksum`. */
+export function canonicalRecordText(record: object): string {
+  return canonical(Object.fromEntries(Object.entries(record).filter(([k]) => k !== 'checksum')));
 }
 
 /**

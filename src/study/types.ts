@@ -37,6 +37,11 @@ export interface TrialRecord extends TrialParameters {
    * records that predate the field, which count as version 1.
    */
   protocol?: number;
+  /**
+   * `sha256:<hex>` of the record's other fields (`canonicalRecordText`), written by `writeTrialRecord`
+   * and checked on read, so that a damaged file is never trusted; absent in records written before it.
+   */
+  checksum?: string;
   status: TrialStatus;
   /** The paper's score: median training Dice over the last `scoreWindow` iterations; null if failed. */
   score: number | null;

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStudy } from '../../src/study/index.js';
+import { readStudy, writeTrialRecord } from '../../src/study/index.js';
 import { gendice, gendiceAsync } from '../cli/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-study-'));
@@ -67,8 +67,7 @@ describe('gendice study', () => {
     const path = (id: string): string => join(out, 'trials', id, 'trial.json');
     writeFileSync(path(a!.id), '{}');
     writeFileSync(path(b!.id), readFileSync(path(c!.id))); // another trial's record
-    const failed = { ...c!.record!, status: 'failed', score: null, foregroundFraction: null, error: 'out of memory' };
-    writeFileSync(path(c!.id), JSON.stringify(failed));
+    writeTrialRecord(out, { ...c!.record!, status: 'failed', score: null, foregroundFraction: null, error: 'out of memory' });
     const r = gendice(['study', '--config', config, '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { ran: number; setAside: number }).ran).toBe(3);

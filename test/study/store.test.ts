@@ -122,6 +122,17 @@ describe('trial records: nothing is trusted because it parses', () => {
     writeFileSync(path, good);
   });
 
+  it('a record whose content no longer matches its checksum is invalid (one digit changed); one without a checksum predates it', () => {
+    const path = trialRecordPath(dir, a.id);
+    expect(good).toMatch(/"checksum": "sha256:[0-9a-f]{64}"\n\}\n$/);
+    writeFileSync(path, good.replace('"score": 0.5', '"score": 0.6'));
+    const state = inspectTrialRecord(dir, a.id, a.parameters);
+    expect(state.kind === 'invalid' && state.problem).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its content does not match its checksum \\(stored sha256:[0-9a-f]{64}, computed sha256:[0-9a-f]{64}\\): the file was damaged or edited$`));
+    writeFileSync(path, edit((r) => delete r.checksum));
+    expect(readTrialRecord(dir, a.id, a.parameters)?.score).toBe(0.5);
+    writeFileSync(path, good);
+  });
+
   it('writeTrialRecord refuses a record that would not read back', () => {
     expect(() => writeTrialRecord(dir, doneRecord(a.id, a.parameters, { score: Number.POSITIVE_INFINITY }))).toThrow(/writeTrialRecord: .*trial\.json: invalid trial record\n {2}score: /);
     expect(readFileSync(trialRecordPath(dir, a.id), 'utf8')).toBe(good);
@@ -208,7 +219,7 @@ describe('protocol versions', () => {
     const invalid: string[] = [];
     const study = readStudy(dir, { onInvalidRecord: (_p, problem) => invalid.push(problem) });
     expect(invalid).toEqual([]);
-    expect(study.trials.every((t) => t.record?.status === 'done')).toBe(true);
+    expect(study.trials.every((t) => t.record?.status === 'done' && t.record.checksum !== undefined)).toBe(true);
     expect(study.config).toEqual(getPreset(preset));
   });
 

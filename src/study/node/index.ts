@@ -6,6 +6,7 @@ export {
   inspectTrialRecord,
   readTrialRecord,
   writeTrialRecord,
+  recordChecksum,
   setTrialRecordAside,
   clearTrialFolder,
   studyProtocolMix,

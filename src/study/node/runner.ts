@@ -102,7 +102,9 @@ class TrialProcess {
     return new Promise((resolveOutcome) => {
       this.settle = resolveOutcome;
       this.child.send({ studyDir, id }, (err) => {
-        if (err) this.finish({ kind: 'crash', cause: `could not send the trial to the worker: ${err.message}` });
+        // A worker that died before taking the trial (EPIPE): its 'close' gives the cause (signal, exit
+        // code, stderr). One whose channel broke while it lives is ended, which closes it too.
+        if (err && this.closed === undefined) setTimeout(() => this.closed === undefined && this.child.kill('SIGKILL'), 5000).unref();
       });
     });
   }

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomicWrite.js';
 import { parseWithSchema } from '../../common/configFile.js';
 import { expandGrid, parseStudyConfig, type StudyConfig } from '../grid.js';
 import { protocolMix, recordProtocol, STUDY_PROTOCOL } from '../protocol.js';
-import { deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../trialRecord.js';
+import { canonicalRecordText, deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../trialRecord.js';
 import type { StudyResults, TrialParameters, TrialRecord } from '../types.js';
 
 /**
@@ -18,8 +19,9 @@ import type { StudyResults, TrialParameters, TrialRecord } from '../types.js';
  * DIR/trials/<id>/          the trial's training folder (config, log.jsonl, checkpoints, model)
  * DIR/trials/<id>/trial.json  its record, written last: present and valid = finished
  *
- * Nothing is trusted because it parses: every record is checked against the schema of `TrialRecord`
- * and against its trial (id = folder = grid id, parameters = the grid's) before it counts.
+ * Nothing is trusted because it parses: every record is checked against its checksum (when it has one),
+ * the schema of `TrialRecord` and its trial (id = folder = grid id, parameters = the grid's) before it
+ * counts.
  */
 export const STUDY_FILE = 'study.json';
 export const TRIALS_DIR = 'trials';
@@ -67,15 +69,27 @@ export function inspectTrialRecord(dir: string, id: string, parameters?: TrialPa
   } catch (err) {
     return { kind: 'invalid', path, problem: `${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
-  let record: TrialRecord;
+  const problems: string[] = [];
+  if (raw !== null && typeof raw === 'object' && typeof (raw as { checksum?: unknown }).checksum === 'string') {
+    const stored = (raw as { checksum: string }).checksum;
+    const computed = recordChecksum(raw);
+    if (stored !== computed) problems.push(`${path}: its content does not match its checksum (stored ${stored}, computed ${computed}): the file was damaged or edited`);
+  }
+  let record: TrialRecord | undefined;
   try {
     record = parseWithSchema(trialRecordSchema, raw, path, 'trial record') as TrialRecord;
   } catch (err) {
-    return { kind: 'invalid', path, problem: err instanceof Error ? err.message : String(err) };
+    problems.push(err instanceof Error ? err.message : String(err));
   }
-  const mismatch = trialRecordMismatch(record, { id, ...(parameters !== undefined ? { parameters } : {}) });
-  if (mismatch !== undefined) return { kind: 'invalid', path, problem: `${path}: ${mismatch}` };
+  const mismatch = record && trialRecordMismatch(record, { id, ...(parameters !== undefined ? { parameters } : {}) });
+  if (mismatch !== undefined) problems.push(`${path}: ${mismatch}`);
+  if (problems.length > 0 || record === undefined) return { kind: 'invalid', path, problem: problems.join('\n') };
   return { kind: 'valid', path, record };
+}
+
+/** `sha256:<hex>` of a record's fields other than `checksum`. */
+export function recordChecksum(record: object): string {
+  return `sha256:${createHash('sha256').update(canonicalRecordText(record)).digest('hex')}`;
 }
 
 /** The trial's record, undefined when there is none; throws `InvalidTrialRecordError` for a bad one. */
@@ -108,11 +122,15 @@ export function clearTrialFolder(dir: string, id: string): void {
   }
 }
 
-/** Writes a trial's record atomically; a record that would not pass `inspectTrialRecord` is refused. */
+/**
+ * Writes a trial's record atomically, with its `checksum`; a record that would not pass
+ * `inspectTrialRecord` is refused.
+ */
 export function writeTrialRecord(dir: string, record: TrialRecord): void {
   const path = trialRecordPath(dir, record.id);
   parseWithSchema(trialRecordSchema, record, `writeTrialRecord: ${path}`, 'trial record');
-  writeFileAtomic(path, serializeTrialRecord(record));
+  const { checksum: _old, ...fields } = record;
+  writeFileAtomic(path, serializeTrialRecord({ ...fields, checksum: recordChecksum(fields) }));
 }
 
 /** The configuration stored in a study folder; errors name the file and the problem. */
