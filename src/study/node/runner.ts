@@ -144,8 +144,9 @@ class TrialProcess {
  * Runs every trial of a study that has no valid record yet, in parallel worker processes, and stores each
  * record as it finishes (see `store.ts`).
  * - Records are checked first: an invalid one is set aside (kept) and its trial starts afresh; one of a
- *   failed trial is set aside and its trial resumes from its checkpoint, if any. Records and trials to run must fit one protocol version (`protocol.ts`) unless
- *   `allowMixedProtocols`; else nothing runs and the error names the records.
+ *   failed trial is set aside and its trial resumes from its checkpoint, if any. Records and trials to
+ *   run must fit one protocol version (`protocol.ts`) unless `allowMixedProtocols`; else nothing runs
+ *   and the error names the records.
  * - A worker process that dies (signal, out of memory, uncaught error) costs only its trial: the trial
  *   runs again in a fresh worker, and when that one dies too it is recorded as failed with the cause
  *   (exit code or signal, last stderr lines). The other trials go on.
