@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { crc32 as crc32Js } from '../nifti/crc32.js';
@@ -13,7 +14,7 @@ export const zlibInflater: RawInflater = {
   inflate(input, limit) {
     let result: { buffer: Buffer; engine: zlib.Inflate };
     try {
-      result = zlib.inflateRawSync(input, { info: true, maxOutputLength: Math.max(1, limit) }) as unknown as typeof result;
+      result = zlib.inflateRawSync(input, { info: true, maxOutputLength: Math.min(bufferConstants.MAX_LENGTH, Math.max(1, limit)) }) as unknown as typeof result;
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
       throw err;
