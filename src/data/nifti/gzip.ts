@@ -50,18 +50,11 @@ export function memberDataOffset(bytes: Uint8Array, at: number, member: number, 
   return p;
 }
 
-export interface GunzipResult {
-  /** The inflated bytes of all members, or undefined when they exceed the limit. */
-  data: Uint8Array | undefined;
-  members: number;
-}
-
 /**
- * Inflates every member of a gzip stream and verifies each one's CRC32 and ISIZE. Stops early (data
- * undefined) as soon as the output would exceed `limit` bytes. `name` is not used: errors go through `fail`
- * with field `gzip`.
+ * Inflates every member of a gzip stream and verifies each one's CRC32 and ISIZE; errors go through `fail`
+ * with field `gzip`. Returns undefined as soon as the output would exceed `limit` bytes.
  */
-export function gunzipVerified(bytes: Uint8Array, inflater: RawInflater, limit: number, fail: FailNifti): GunzipResult {
+export function gunzipVerified(bytes: Uint8Array, inflater: RawInflater, limit: number, fail: FailNifti): Uint8Array | undefined {
   const parts: Uint8Array[] = [];
   let total = 0;
   let at = 0;
@@ -80,7 +73,7 @@ export function gunzipVerified(bytes: Uint8Array, inflater: RawInflater, limit: 
       const why = err instanceof Error ? err.message : String(err);
       fail('gzip', `gzip member ${member}: corrupt or truncated gzip stream (deflate: ${why})`);
     }
-    if (inflated === undefined) return { data: undefined, members: member };
+    if (inflated === undefined) return undefined;
     const { output, consumed } = inflated;
     const trailer = start + consumed;
     if (trailer + 8 > bytes.length) {
@@ -99,12 +92,12 @@ export function gunzipVerified(bytes: Uint8Array, inflater: RawInflater, limit: 
     at = trailer + 8;
     while (at < bytes.length && bytes[at] === 0) at++;
   }
-  if (parts.length === 1) return { data: parts[0]!, members: member };
+  if (parts.length === 1) return parts[0]!;
   const data = new Uint8Array(total);
   let o = 0;
   for (const p of parts) {
     data.set(p, o);
     o += p.length;
   }
-  return { data, members: member };
+  return data;
 }

@@ -60,7 +60,7 @@ function parseUnchecked(
     if (expected > bytes.length * MAX_DEFLATE_RATIO + 4096) {
       fail('data', `header needs ${expected} bytes but a ${bytes.length}-byte gzip file cannot hold more than ${bytes.length * MAX_DEFLATE_RATIO} (truncated file or corrupt dim)`);
     }
-    const inflated = gunzipVerified(bytes, inflater, expected, fail).data;
+    const inflated = gunzipVerified(bytes, inflater, expected, fail);
     if (inflated === undefined) fail('data', `${need}; the file holds more (corrupt dim or trailing data)`);
     file = inflated;
   } else file = bytes;
