@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync as zlibGzip } from 'node:zlib';
+import { gunzipSync as zlibGunzip, gzipSync as zlibGzip } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/common/index.js';
 import { createVolume, encodeNifti, NiftiError, parseNifti, readNifti, type Volume } from '../../src/data/index.js';
@@ -140,6 +140,14 @@ describe.each(engines)('gzip verification, $engine', ({ read }) => {
     const result = await read(cat(...members.flatMap((m, i) => (i === 1 ? [m, new Uint8Array(3)] : [m]))), 'noise.nii.gz');
     expect(result.error).toBeUndefined();
     expect(Array.from(result.volume!.data)).toEqual(Array.from(noise.data));
+  });
+});
+
+describe("Node's own gunzip (why readNifti walks the members itself)", () => {
+  it('stops silently at NUL padding, dropping a member or garbage that follows', () => {
+    const second = gz(Uint8Array.from([9, 9, 9]));
+    expect(zlibGunzip(cat(good, [0, 0], second)).length).toBe(raw.length);
+    expect(zlibGunzip(cat(good, [0, 0], new TextEncoder().encode('garbage'))).length).toBe(raw.length);
   });
 });
 
