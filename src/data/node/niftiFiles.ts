@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
+import { constants, mkdirSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { Volume } from '../volume.js';
 import { encodeNiftiUncompressed } from '../nifti/encode.js';
 import { errorText, NiftiError } from '../nifti/niftiError.js';
