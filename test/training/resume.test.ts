@@ -1,28 +1,24 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINTS_DIR, resume, train, TrainLog, type TrainingConfigInput } from '../../src/training/index.js';
+import { tinyConfig } from './tinyConfig.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-resume-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A few tens of iterations of a tiny U-Net on 2D phantoms; validation every 3 (between checkpoints). */
+/** Eight iterations of a tiny U-Net on 2D phantoms; validation every 3 (between checkpoints), a test case. */
 function config(overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
-  return {
+  return tinyConfig({
     seed: 5,
-    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4 } },
-    loss: { name: 'gdl' },
-    optimizer: { learningRate: 1e-2 },
-    iterations: 8,
-    batchSize: 2,
-    patchSize: [16, 16],
     data: { synthetic: { dims: 2, cases: 5, size: 24, foregroundFraction: 0.03, lesionShape: 'blobs' }, validationFraction: 0.2, testFraction: 0.2 },
     validation: { every: 3 },
     checkpoint: { every: 2, keep: 100 },
     scoreWindow: 6,
     ...overrides,
-  };
+  });
 }
 
 /** What must be identical between two runs: weights (bytes), the log without its times, the result without its times and paths. */
@@ -137,5 +133,27 @@ describe('a run killed at any moment and resumed', () => {
     cutBack(whole, dir, 4);
     truncateSync(join(dir, 'log.jsonl'), 10);
     await expect(resume(dir)).rejects.toThrow(/^TrainLog\.cutTo: .*log\.jsonl holds 10 bytes, 0 complete records in the first 10; the checkpoint covers \d+ bytes and 5 records/);
+  });
+
+  it('continues a checkpoint of an older gendice (TF.js optimizer list, no log coverage), every iteration logged once', async () => {
+    const dir = join(root, 'legacy');
+    cutBack(whole, dir, 4);
+    const cp = join(dir, CHECKPOINTS_DIR, 'iter-0000004');
+    const meta = JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')) as { step: number; specs: tf.io.WeightsManifestEntry[] };
+    const bin = readFileSync(join(cp, 'optimizer.bin'));
+    const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), meta.specs);
+    const slots = meta.specs.filter((s) => !s.name.startsWith('beta')).map((s) => ({ name: s.name, tensor: map[s.name]! }));
+    const iter = tf.scalar(meta.step, 'int32');
+    const { data, specs } = await tf.io.encodeWeights([{ name: 'iter', tensor: iter }, ...slots]);
+    tf.dispose([iter, ...Object.values(map)]);
+    writeFileSync(join(cp, 'optimizer.bin'), new Uint8Array(data));
+    writeFileSync(join(cp, 'optimizer.json'), JSON.stringify({ specs }));
+    const state = JSON.parse(readFileSync(join(cp, 'state.json'), 'utf8')) as Record<string, unknown>;
+    delete state.log;
+    writeFileSync(join(cp, 'state.json'), JSON.stringify(state));
+    const r = await resume(dir);
+    expect(r.iterations).toBe(6);
+    const records = new TrainLog(join(dir, 'log.jsonl')).read();
+    expect(records.map((x) => `${x.type} ${x.iteration}`)).toEqual(reference.log.map((x) => `${(x as { type: string }).type} ${(x as { iteration: number }).iteration}`));
   });
 });
