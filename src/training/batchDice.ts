@@ -20,15 +20,17 @@ export function batchDice(logits: Float32Array, labels: ArrayLike<number>, class
   if (!Number.isInteger(K) || K < 1) throw new Error(`batchDice: ${logits.length} logits do not divide into ${n} voxels`);
   const probabilities = voxelProbabilities(logits, K);
   const predicted = probabilitiesToLabels(probabilities, K);
-  const foreground = Array.from({ length: Math.max(classes, 2) - 1 }, (_, k) => k + 1);
-  const present = new Set<number>();
+  const numClasses = Math.max(classes, 2);
+  const foreground = Array.from({ length: numClasses - 1 }, (_, k) => k + 1);
+  // Classes in the prediction or the reference: the ones the hard Dice averages over.
+  const present = new Uint8Array(numClasses);
   for (let v = 0; v < n; v++) {
-    present.add(predicted[v]!);
-    present.add(labels[v]!);
+    present[predicted[v]!] = 1;
+    present[labels[v]!] = 1;
   }
   const shape = [1, 1, n, 1];
-  const overlap = dice({ data: predicted, shape }, { data: Int32Array.from(labels), shape }, { numClasses: Math.max(classes, 2), includeBackground: false, emptyPolicy: 'worst' });
-  const hard = foreground.filter((c) => present.has(c)).map((c) => overlap.values[0]![c - 1]!);
+  const overlap = dice({ data: predicted, shape }, { data: Int32Array.from(labels), shape }, { numClasses, includeBackground: false, emptyPolicy: 'worst' });
+  const hard = foreground.filter((c) => present[c] === 1).map((c) => overlap.values[0]![c - 1]!);
   const soft: number[] = [];
   for (const c of foreground) {
     let intersection = 0;
