@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -113,7 +113,7 @@ describe('a run killed at any moment and resumed', () => {
     expectSameRun(dir, reference, 'resumed after the end');
   });
 
-  it('removes what killed writes left behind and checkpoints newer than latest.json', async () => {
+  it('removes what killed writes left behind, checkpoints newer than latest.json and a torn log record', async () => {
     const dir = join(root, 'leftovers');
     cutBack(whole, dir, 4);
     const checkpoints = join(dir, CHECKPOINTS_DIR);
@@ -122,6 +122,8 @@ describe('a run killed at any moment and resumed', () => {
     writeFileSync(join(checkpoints, '.tmp-iter-0000006-4242', 'weights.bin'), '');
     writeFileSync(join(dir, '.result.json.4242.0.tmp'), '{');
     mkdirSync(join(dir, '.tmp-model-4242'));
+    // A record torn by the kill, after the checkpoint's coverage.
+    appendFileSync(join(dir, 'log.jsonl'), '{"type":"train","itera');
     await resume(dir);
     expect(readdirSync(checkpoints).sort()).toEqual(['iter-0000004', 'iter-0000006', 'latest.json']);
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
