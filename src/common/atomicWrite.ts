@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /**
  * Durable writes: a file (or a folder written as a unit) is built under a temporary name in the same
@@ -8,8 +9,13 @@ import { basename, dirname, join } from 'node:path';
  * name. The temporary names are dot names that `removeWriteLeftovers` recognises and removes.
  */
 
-/** Temporary names of killed writes: `.name.PID.N.tmp` (files), `.tmp-name-PID` and `.old-name-PID` (folders). */
-const LEFTOVER = /^\.(?:.+\.\d+\.\d+\.tmp|tmp-.+-\d+|old-.+-\d+)$/;
+/**
+ * Temporary names of killed writes: `.name.PID-THREAD.N.tmp` (files), `.tmp-name-PID-THREAD` and
+ * `.old-name-PID-THREAD` (folders); the thread keeps the names of a study's worker threads apart.
+ */
+const LEFTOVER = /^\.(?:.+\.\d+-\d+\.\d+\.tmp|tmp-.+-\d+-\d+|old-.+-\d+-\d+)$/;
+const ASIDE = /^\.old-(.+)-\d+-\d+$/;
+const writer = `${process.pid}-${threadId}`;
 
 let counter = 0;
 
@@ -53,7 +59,7 @@ function syncFile(path: string): void {
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const dir = dirname(path);
   makeFolder(dir);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${writer}.${counter++}.tmp`);
   try {
     const fd = openSync(tmp, 'w');
     try {
@@ -82,8 +88,8 @@ export async function writeFolderAtomic(dir: string, build: (tmpDir: string) => 
   const parent = dirname(dir);
   const name = basename(dir);
   makeFolder(parent);
-  const tmp = join(parent, `.tmp-${name}-${process.pid}`);
-  const old = join(parent, `.old-${name}-${process.pid}`);
+  const tmp = join(parent, `.tmp-${name}-${writer}`);
+  const old = join(parent, `.old-${name}-${writer}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   try {
@@ -109,7 +115,7 @@ export async function writeFolderAtomic(dir: string, build: (tmpDir: string) => 
 
 /**
  * Removes what killed writes left in `dir` (not recursively): temporary files of `writeFileAtomic` and
- * temporary folders of `writeFolderAtomic`; an aside folder (`.old-name-PID`) whose `name` is missing is
+ * temporary folders of `writeFolderAtomic`; an aside folder (`.old-name-PID-THREAD`) whose `name` is missing is
  * renamed back to `name` (the write was killed between its two renames), otherwise removed. Call it when
  * a folder with a single writer (a training run) is opened; returns the leftover names found.
  */
@@ -123,7 +129,7 @@ export function removeWriteLeftovers(dir: string): string[] {
   }
   const leftovers = names.filter((n) => LEFTOVER.test(n));
   for (const n of leftovers) {
-    const aside = /^\.old-(.+)-\d+$/.exec(n);
+    const aside = ASIDE.exec(n);
     if (aside !== null && !names.includes(aside[1]!)) renameSync(join(dir, n), join(dir, aside[1]!));
     else rmSync(join(dir, n), { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 /** Every fs call of the module under test that orders durability: opens, writes, fsyncs, renames. */
@@ -46,7 +47,7 @@ describe('writeFileAtomic', () => {
     writeFileAtomic(join(dir, 'a.json'), '{"a":1}');
     expect(fs.readFileSync(join(dir, 'a.json'), 'utf8')).toBe('{"a":1}');
     const tmp = calls[0]!.slice('write '.length);
-    expect(tmp).toMatch(/^\.a\.json\.\d+\.\d+\.tmp$/);
+    expect(tmp).toMatch(/^\.a\.json\.\d+-\d+\.\d+\.tmp$/);
     expect(calls).toEqual([`write ${tmp}`, `fsync ${tmp}`, `rename ${tmp} -> a.json`, 'fsync file']);
     expect(fs.readdirSync(dir)).toEqual(['a.json']);
   });
@@ -66,8 +67,8 @@ describe('writeFolderAtomic', () => {
       fs.writeFileSync(join(tmp, 'y'), 'two');
       fs.writeFileSync(join(tmp, 'z'), 'three');
     });
-    const tmp = `.tmp-m-${process.pid}`;
-    expect(calls).toEqual(['fsync y', 'fsync z', `fsync ${tmp}`, `rename m -> .old-m-${process.pid}`, `rename ${tmp} -> m`, 'fsync models']);
+    const tmp = `.tmp-m-${process.pid}-${threadId}`;
+    expect(calls).toEqual(['fsync y', 'fsync z', `fsync ${tmp}`, `rename m -> .old-m-${process.pid}-${threadId}`, `rename ${tmp} -> m`, 'fsync models']);
     expect(fs.readdirSync(target).sort()).toEqual(['y', 'z']);
     expect(fs.readdirSync(join(root, 'models'))).toEqual(['m']);
   });
@@ -83,14 +84,14 @@ describe('writeFolderAtomic', () => {
 describe('removeWriteLeftovers', () => {
   it('removes temporary files and folders, puts back an aside folder whose write was killed between its renames', () => {
     const dir = join(root, 'left');
-    fs.mkdirSync(join(dir, '.tmp-iter-0000010-123'), { recursive: true });
-    fs.mkdirSync(join(dir, '.old-model-123'));
-    fs.writeFileSync(join(dir, '.old-model-123', 'weights.bin'), 'w');
+    fs.mkdirSync(join(dir, '.tmp-iter-0000010-123-0'), { recursive: true });
+    fs.mkdirSync(join(dir, '.old-model-123-0'));
+    fs.writeFileSync(join(dir, '.old-model-123-0', 'weights.bin'), 'w');
     fs.mkdirSync(join(dir, 'checkpoint'));
-    fs.mkdirSync(join(dir, '.old-checkpoint-9'));
-    fs.writeFileSync(join(dir, '.log.jsonl.123.4.tmp'), '');
+    fs.mkdirSync(join(dir, '.old-checkpoint-9-1'));
+    fs.writeFileSync(join(dir, '.log.jsonl.123-0.4.tmp'), '');
     fs.writeFileSync(join(dir, '.hidden'), 'kept');
-    expect(removeWriteLeftovers(dir).sort()).toEqual(['.log.jsonl.123.4.tmp', '.old-checkpoint-9', '.old-model-123', '.tmp-iter-0000010-123']);
+    expect(removeWriteLeftovers(dir).sort()).toEqual(['.log.jsonl.123-0.4.tmp', '.old-checkpoint-9-1', '.old-model-123-0', '.tmp-iter-0000010-123-0']);
     expect(fs.readdirSync(dir).sort()).toEqual(['.hidden', 'checkpoint', 'model']);
     expect(fs.readFileSync(join(dir, 'model', 'weights.bin'), 'utf8')).toBe('w');
     expect(removeWriteLeftovers(join(root, 'absent'))).toEqual([]);

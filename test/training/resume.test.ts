@@ -118,10 +118,10 @@ describe('a run killed at any moment and resumed', () => {
     cutBack(whole, dir, 4);
     const checkpoints = join(dir, CHECKPOINTS_DIR);
     cpSync(join(checkpoints, 'iter-0000004'), join(checkpoints, 'iter-0000006'), { recursive: true });
-    mkdirSync(join(checkpoints, '.tmp-iter-0000006-4242'));
-    writeFileSync(join(checkpoints, '.tmp-iter-0000006-4242', 'weights.bin'), '');
-    writeFileSync(join(dir, '.result.json.4242.0.tmp'), '{');
-    mkdirSync(join(dir, '.tmp-model-4242'));
+    mkdirSync(join(checkpoints, '.tmp-iter-0000006-4242-0'));
+    writeFileSync(join(checkpoints, '.tmp-iter-0000006-4242-0', 'weights.bin'), '');
+    writeFileSync(join(dir, '.result.json.4242-0.0.tmp'), '{');
+    mkdirSync(join(dir, '.tmp-model-4242-1'));
     // A record torn by the kill, after the checkpoint's coverage.
     appendFileSync(join(dir, 'log.jsonl'), '{"type":"train","itera');
     await resume(dir);
