@@ -11,9 +11,10 @@ import { threadId } from 'node:worker_threads';
 
 /**
  * Temporary names of killed writes: `.name.PID-THREAD.N.tmp` (files), `.tmp-name-PID-THREAD` and
- * `.old-name-PID-THREAD` (folders); the thread keeps the names of a study's worker threads apart.
+ * `.old-name-PID-THREAD` (folders); the thread keeps the names of a study's worker threads apart. Older
+ * gendice wrote `.name.PID.TIME.tmp` and `.tmp-iter-N-PID`: recognised too.
  */
-const LEFTOVER = /^\.(?:.+\.\d+-\d+\.\d+\.tmp|tmp-.+-\d+-\d+|old-.+-\d+-\d+)$/;
+const LEFTOVER = /^\.(?:.+\.\d+(?:-\d+)?\.\d+\.tmp|tmp-.+-\d+|old-.+-\d+-\d+)$/;
 const ASIDE = /^\.old-(.+)-\d+-\d+$/;
 const writer = `${process.pid}-${threadId}`;
 

@@ -90,8 +90,11 @@ describe('removeWriteLeftovers', () => {
     fs.mkdirSync(join(dir, 'checkpoint'));
     fs.mkdirSync(join(dir, '.old-checkpoint-9-1'));
     fs.writeFileSync(join(dir, '.log.jsonl.123-0.4.tmp'), '');
+    // Names of an older gendice's killed writes.
+    fs.writeFileSync(join(dir, '.config.json.77.1764626400000.tmp'), '');
+    fs.mkdirSync(join(dir, '.tmp-iter-0000020-77'));
     fs.writeFileSync(join(dir, '.hidden'), 'kept');
-    expect(removeWriteLeftovers(dir).sort()).toEqual(['.log.jsonl.123-0.4.tmp', '.old-checkpoint-9-1', '.old-model-123-0', '.tmp-iter-0000010-123-0']);
+    expect(removeWriteLeftovers(dir).sort()).toEqual(['.config.json.77.1764626400000.tmp', '.log.jsonl.123-0.4.tmp', '.old-checkpoint-9-1', '.old-model-123-0', '.tmp-iter-0000010-123-0', '.tmp-iter-0000020-77']);
     expect(fs.readdirSync(dir).sort()).toEqual(['.hidden', 'checkpoint', 'model']);
     expect(fs.readFileSync(join(dir, 'model', 'weights.bin'), 'utf8')).toBe('w');
     expect(removeWriteLeftovers(join(root, 'absent'))).toEqual([]);
