@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { lossLabel } from '../findings.js';
+import { lossLabel, studyLoss } from '../findings/index.js';
 import type { StudyResults } from '../types.js';
 import { heatmapCells, rateLabel, trialRows } from './rows.js';
 
@@ -103,7 +103,7 @@ export function testBoxFigure(results: StudyResults): FigurePlan {
   const values: Array<{ network: string; loss: string; rate: string; learningRate: number; dice: number }> = [];
   for (const { parameters: p, record: r } of results.trials) {
     if (r?.status !== 'done' || r.testDice === null) continue;
-    for (const dice of r.testDice) if (Number.isFinite(dice)) values.push({ network: p.network, loss: lossLabel(p), rate: rateLabel(p.learningRate), learningRate: p.learningRate, dice });
+    for (const dice of r.testDice) if (Number.isFinite(dice)) values.push({ network: p.network, loss: lossLabel(studyLoss(p)), rate: rateLabel(p.learningRate), learningRate: p.learningRate, dice });
   }
   if (values.length === 0) {
     const done = results.trials.some((t) => t.record?.status === 'done');
@@ -141,7 +141,7 @@ export function curvesFigure(results: StudyResults, network: string): FigurePlan
     if (p.network !== network || r === undefined) continue;
     for (const point of r.curve) {
       if (Number.isFinite(point.dice) && Number.isFinite(point.iteration)) {
-        values.push({ id, loss: lossLabel(p), rate: rateLabel(p.learningRate), learningRate: p.learningRate, iteration: point.iteration, dice: point.dice });
+        values.push({ id, loss: lossLabel(studyLoss(p)), rate: rateLabel(p.learningRate), learningRate: p.learningRate, iteration: point.iteration, dice: point.dice });
       }
     }
   }

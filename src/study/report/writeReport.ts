@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomicWrite.js';
-import { computeFindings, type Finding, type FindingsOptions } from '../findings.js';
+import { computeFindings, type Finding, type FindingsOptions } from '../findings/index.js';
 import type { StudyResults } from '../types.js';
 import { reportFigures } from './figures.js';
 import { reportHtml, type PageFigure } from './html.js';
