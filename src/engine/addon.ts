@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of the oneDNN addon (native/src/addon.cc). */
+/** The functions of the oneDNN addon (declared in native/src/kernels.h, registered in native/src/addon.cc). */
 export interface NativeAddon {
   /**
    * One convolution. dims are oneDNN's logical dims: activations (N, C, [D,] H, W) stored channels-last,
