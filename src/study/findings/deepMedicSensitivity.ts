@@ -1,8 +1,12 @@
+import type { NetworkName } from '../../networks/registry.js';
 import type { FindingDefinition, Measurement } from './finding.js';
 import { formatDice, meanOf, overSeeds } from './interval.js';
 import type { ScoreTable } from './scoreTable.js';
 import type { StudyLoss } from './studyLoss.js';
 import { missing } from './verdict.js';
+
+/** The network the finding is about, by its registry name. */
+const DEEP_MEDIC: NetworkName = 'deepMedic';
 
 /**
  * Per seed, on one network: the range over (learning rate, patch size) of s averaged over losses
@@ -34,7 +38,7 @@ export const deepMedicSensitivity: FindingDefinition = {
     'For DeepMedic: the range over (learning rate, patch size) of s averaged over losses, minus the range over losses of s averaged over (learning rate, patch size), above 0; ' +
     "and when another network of the same dimension ran: its range over losses minus DeepMedic's, above 0.",
   compute({ table, judge }): Measurement {
-    const dm = table.networks().find((n) => /deepmedic/i.test(n));
+    const dm = table.networks().find((n) => n === DEEP_MEDIC);
     if (dm === undefined) {
       return { parts: [missing('the loss hardly matters for DeepMedic', 'no DeepMedic trials')], evidence: [], measured: 'not measurable: no DeepMedic trials.' };
     }

@@ -1,8 +1,12 @@
+import type { NetworkName } from '../../networks/registry.js';
 import type { FindingDefinition, Measurement } from './finding.js';
 import { formatDice, formatEstimate, meanOf, overSeeds, type Estimate } from './interval.js';
 import type { ScoreTable } from './scoreTable.js';
 import type { StudyLoss } from './studyLoss.js';
 import { missing, type FindingPart } from './verdict.js';
+
+/** The network the finding is about, by its registry name. */
+const TWO_PATH_CNN: NetworkName = 'twoPathCnn';
 
 /** Per seed: the mean over learning rates and patch sizes of s(SS) - s(GDL) on one network. */
 function ssGap(table: ScoreTable, network: string, ss: StudyLoss, gdl: StudyLoss, seed: number): number | undefined {
@@ -27,7 +31,7 @@ export const fastRateTwoPath: FindingDefinition = {
     '(difference outside 0: yes; inside ±matchTolerance: no).',
   compute({ table, judge, matchTolerance: tol }): Measurement {
     const nets2d = table.networks(2);
-    const twoPath = nets2d.find((n) => /twopath/i.test(n));
+    const twoPath = nets2d.find((n) => n === TWO_PATH_CNN);
     const gdl = table.paperLoss('gdl');
     const parts: FindingPart[] = [];
     const evidence: Estimate[] = [];
