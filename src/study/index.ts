@@ -8,4 +8,4 @@ export type { RunStudyOptions, RunStudySummary } from './runner.js';
 export { runTrial, downsampleCurve } from './trial.js';
 export { computeFindings } from './findings/index.js';
 export type { Finding, FindingsOptions } from './findings/index.js';
-export { writeReport } from './report/index.js';
+export { writeReport } from './report/node/index.js';
