@@ -60,3 +60,26 @@ export {
   type SynthOptions,
   type SynthReport,
 } from './synth.js';
+export {
+  IMAGE_INTERPOLATIONS,
+  LABEL_INTERPOLATIONS,
+  labelValues,
+  resampledAffine,
+  resampleImage,
+  resampleLabels,
+  sourceCoordinate,
+  type ImageInterpolation,
+  type LabelInterpolation,
+  type ResampleImageOptions,
+  type ResampleLabelsOptions,
+} from './resample.js';
+export {
+  ANISOTROPY_THRESHOLD,
+  fromTargetGrid,
+  separateAxisFor,
+  targetShapeFor,
+  toTargetGrid,
+  type FromTargetGridOptions,
+  type GridTransform,
+  type ToTargetGridOptions,
+} from './geometry.js';
