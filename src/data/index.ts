@@ -83,3 +83,12 @@ export {
   type GridTransform,
   type ToTargetGridOptions,
 } from './geometry.js';
+export {
+  INTENSITY_SCHEMES,
+  nonzeroMask,
+  normalizeIntensities,
+  schemeForModality,
+  type ChannelNormalization,
+  type CtStatistics,
+  type IntensityScheme,
+} from './intensity.js';
