@@ -92,3 +92,23 @@ export {
   type CtStatistics,
   type IntensityScheme,
 } from './intensity.js';
+export {
+  caseFingerprint,
+  datasetFingerprint,
+  type CaseFingerprint,
+  type CaseFingerprintOptions,
+  type DatasetFingerprint,
+  type DatasetFingerprintOptions,
+  type LabelShare,
+  type ModalityStatistics,
+} from './fingerprint.js';
+export {
+  MEMORY_MODEL,
+  estimateTrainingBytes,
+  planFromFingerprint,
+  poolingTopology,
+  targetSpacingFor,
+  type Plan,
+  type PlanOptions,
+  type PoolingTopology,
+} from './plan.js';
