@@ -112,3 +112,10 @@ export {
   type PlanOptions,
   type PoolingTopology,
 } from './plan.js';
+export {
+  REALISTIC_LABELS,
+  REALISTIC_MODALITIES,
+  generateRealisticPhantom,
+  type RealisticPhantom,
+  type RealisticPhantomOptions,
+} from './realisticPhantom.js';
