@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
+import { registerPlanCommand } from './plan.js';
 import { registerPredictCommands } from './predict.js';
 import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerPredictCommands(program);
   registerSynthCommand(program);
+  registerPlanCommand(program);
   registerStudyCommand(program);
   registerReportCommand(program);
   registerEngineCommand(program);
