@@ -164,3 +164,21 @@ describe('toTargetGrid and fromTargetGrid on an oblique, anisotropic LPS volume'
     );
   });
 });
+
+describe('toTargetGrid on a 2D image', () => {
+  it('reorients within the plane, resamples both axes, and comes back exactly', () => {
+    const shape = [30, 20];
+    const affine = [-0.5, 0, 0, 10, 0, -1.5, 0, 4, 0, 0, 1, 0, 0, 0, 0, 1];
+    const data = new Uint8Array(600).map((_, i) => (((i % 30) - 15) ** 2 / 64 + (Math.floor(i / 30) - 10) ** 2 / 36 < 1 ? 1 : 0));
+    const label = createVolume(data, shape, { spacing: [0.5, 1.5], affine });
+    const image = createVolume(Float32Array.from(data, (v) => 100 * v + 5), shape, { spacing: [0.5, 1.5], affine });
+    const out = toTargetGrid(image, label, [0.25, 0.5]);
+    expect(out.image.shape).toEqual([60, 60]);
+    expect(out.transform.separateAxis).toBeUndefined();
+    expect(orientationCodes(out.image.affine).slice(0, 2)).toBe('RA');
+    const back = fromTargetGrid(out.label!, out.transform);
+    expect(back.shape).toEqual(shape);
+    expect(back.affine).toEqual(affine);
+    expect(dice(back, label, 1)).toBeGreaterThanOrEqual(0.99);
+  });
+});
