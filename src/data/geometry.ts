@@ -40,9 +40,13 @@ export interface ToTargetGridOptions {
   anisotropyThreshold?: number;
 }
 
+/** What a prediction on the training grid holds: a label map, or per-class probabilities (any channels). */
+export const PREDICTION_KINDS = ['labels', 'probabilities'] as const;
+export type PredictionKind = (typeof PREDICTION_KINDS)[number];
+
 export interface FromTargetGridOptions {
   /** 'labels' (a label map; default) or 'probabilities' (any number of channels, linear). */
-  kind?: 'labels' | 'probabilities';
+  kind?: PredictionKind;
   /** For labels, default 'linear-onehot'. */
   labelInterpolation?: LabelInterpolation;
   /** For labels: the label set (default: the values present in the prediction). */
@@ -111,6 +115,7 @@ export function toTargetGrid(
     separateAxis,
   };
   if (label === undefined) return { image: outImage, transform };
+  // The image's affine for both, so that they are permuted alike (loadCase has checked they agree).
   const rasLabel = reorient({ ...label, affine: image.affine }, 'RAS').volume;
   const labelOptions = { interpolation: options.labelInterpolation ?? 'linear-onehot', separateAxis } as const;
   const outLabel = resampleLabels(rasLabel, targetShape, options.labels === undefined ? labelOptions : { ...labelOptions, labels: options.labels });
@@ -129,7 +134,9 @@ export function fromTargetGrid(prediction: Volume, transform: GridTransform, opt
     throw new Error(`${op}: prediction shape [${prediction.shape.join(', ')}] differs from the target grid [${transform.targetShape.join(', ')}]`);
   }
   const kind = options.kind ?? 'labels';
-  if (kind !== 'labels' && kind !== 'probabilities') throw new Error(`${op}: kind must be one of 'labels', 'probabilities'; got '${String(kind)}'`);
+  if (!PREDICTION_KINDS.includes(kind)) {
+    throw new Error(`${op}: kind must be one of ${PREDICTION_KINDS.map((k) => `'${k}'`).join(', ')}; got '${String(kind)}'`);
+  }
   const separateAxis = transform.separateAxis;
   let back: Volume;
   if (kind === 'probabilities') {

@@ -75,12 +75,14 @@ export {
 } from './resample.js';
 export {
   ANISOTROPY_THRESHOLD,
+  PREDICTION_KINDS,
   fromTargetGrid,
   separateAxisFor,
   targetShapeFor,
   toTargetGrid,
   type FromTargetGridOptions,
   type GridTransform,
+  type PredictionKind,
   type ToTargetGridOptions,
 } from './geometry.js';
 export {

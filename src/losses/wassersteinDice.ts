@@ -9,7 +9,9 @@ import {
   sharedOptionNames,
 } from './common.js';
 
-export type WassersteinWeighting = 'paper' | 'gdl';
+/** How α weighs the classes: the paper's (α_l = M[l][0]) or the Generalised Dice's (1/(V_l + 1)). */
+export const WASSERSTEIN_WEIGHTINGS = ['paper', 'gdl'] as const;
+export type WassersteinWeighting = (typeof WASSERSTEIN_WEIGHTINGS)[number];
 
 export interface GeneralizedWassersteinDiceLossOptions extends SharedLossOptions {
   /**
@@ -77,7 +79,7 @@ export function generalizedWassersteinDiceLoss(options: GeneralizedWassersteinDi
   if (!shared.includeBackground) {
     throw new Error(`${fn}: includeBackground: false is not supported; the background is weighted through the distance matrix (α_0 = 0)`);
   }
-  const weighting = check.oneOf('weighting', ['paper', 'gdl'] as const, 'paper');
+  const weighting = check.oneOf('weighting', WASSERSTEIN_WEIGHTINGS, 'paper');
   const smoothNr = check.number('smoothNr', 1e-5, { min: 0 });
   const smoothDr = check.number('smoothDr', 1e-5, { min: 0 });
   const rawMatrix = (options as Record<string, unknown>).distanceMatrix;
