@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerSynthCommand } from '../../src/cli/synth.js';
 import { writeRealisticDataset } from '../../src/data/node/realisticDataset.js';
-import { labelValues, loadCase, loadDecathlon, orientationCodes } from '../../src/data/index.js';
+import { fromTargetGrid, labelValues, loadCase, loadDecathlon, orientationCodes, readNifti, toTargetGrid, writeNifti } from '../../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-realistic-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,5 +52,19 @@ describe('gendice synth --realistic', () => {
     expect(report.test.map((c) => c.image)).toEqual(['./imagesTs/realistic_001.nii.gz']);
     expect(loadDecathlon(out).test).toHaveLength(1);
     await expect(writeRealisticDataset({ out, cases: 0 })).rejects.toThrow('writeRealisticDataset: cases must be an integer in 1..10000, got 0');
+  });
+
+  it('a prediction written from the training grid reads back with the shape and affine of the source file', async () => {
+    const out = join(dir, 'prediction');
+    await writeRealisticDataset({ out, cases: 1, seed: 9 });
+    const entry = loadDecathlon(out).training[0]!;
+    const source = await loadCase(entry);
+    const grid = toTargetGrid(source.image, source.label, [0.6, 0.6, 1.2]);
+    const file = join(dir, 'prediction.nii.gz');
+    await writeNifti(file, fromTargetGrid(grid.label!, grid.transform));
+    const prediction = await readNifti(file);
+    expect(prediction.shape).toEqual(source.image.shape);
+    expect(prediction.affine).toEqual(source.image.affine);
+    expect(labelValues(prediction)).toEqual([0, 1, 2]);
   });
 });
