@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/index.js';
-import { writeNifti } from '../nifti.js';
+import { writeNifti } from './niftiFiles.js';
 import { generateRealisticPhantom, REALISTIC_LABELS, REALISTIC_MODALITIES } from '../realisticPhantom.js';
 
 export interface RealisticDatasetOptions {
