@@ -57,3 +57,64 @@ export {
   type SynthOptions,
   type SynthReport,
 } from './synth.js';
+export {
+  IMAGE_INTERPOLATIONS,
+  LABEL_INTERPOLATIONS,
+  labelValues,
+  resampledAffine,
+  resampleImage,
+  resampleLabels,
+  sourceCoordinate,
+  type ImageInterpolation,
+  type LabelInterpolation,
+  type ResampleImageOptions,
+  type ResampleLabelsOptions,
+} from './resample.js';
+export {
+  ANISOTROPY_THRESHOLD,
+  PREDICTION_KINDS,
+  fromTargetGrid,
+  separateAxisFor,
+  targetShapeFor,
+  toTargetGrid,
+  type FromTargetGridOptions,
+  type GridTransform,
+  type PredictionKind,
+  type ToTargetGridOptions,
+} from './geometry.js';
+export {
+  INTENSITY_SCHEMES,
+  nonzeroMask,
+  normalizeIntensities,
+  schemeForModality,
+  type ChannelNormalization,
+  type CtStatistics,
+  type IntensityScheme,
+} from './intensity.js';
+export {
+  caseFingerprint,
+  datasetFingerprint,
+  type CaseFingerprint,
+  type CaseFingerprintOptions,
+  type DatasetFingerprint,
+  type DatasetFingerprintOptions,
+  type LabelShare,
+  type ModalityStatistics,
+} from './fingerprint.js';
+export {
+  MEMORY_MODEL,
+  estimateTrainingBytes,
+  planFromFingerprint,
+  poolingTopology,
+  targetSpacingFor,
+  type Plan,
+  type PlanOptions,
+  type PoolingTopology,
+} from './plan.js';
+export {
+  REALISTIC_LABELS,
+  REALISTIC_MODALITIES,
+  generateRealisticPhantom,
+  type RealisticPhantom,
+  type RealisticPhantomOptions,
+} from './realisticPhantom.js';
