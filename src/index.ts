@@ -1,5 +1,5 @@
 /** gendice: the public library API, one re-export per layer. */
-export { version } from './version.js';
+export { version } from './node/version.js';
 export * from './common/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EVALUATION_METRICS, type EvaluationMetricName } from '../metrics/evaluate.js';
 import { writeEvaluation, evaluationToJson } from '../metrics/evaluate.js';
-import { evaluateFolders } from '../inference/evaluateFolders.js';
+import { evaluateFolders } from '../inference/node/evaluateFolders.js';
 import { predictFiles } from '../inference/predict.js';
 import { selectEngine } from '../engine/index.js';
 import { didYouMean } from '../common/didYouMean.js';

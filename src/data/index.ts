@@ -39,7 +39,7 @@ export {
   type LoadCaseOptions,
   type LoadedCase,
   type SplitOptions,
-} from './dataset.js';
+} from './node/dataset.js';
 export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {
   PatchSampler,
@@ -59,4 +59,4 @@ export {
   type SynthLesionShape,
   type SynthOptions,
   type SynthReport,
-} from './synth.js';
+} from './node/synth.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/index.js';
-import { ADDON_PATH_ENV, loadAddon, memoryKernels, type AddonLoad } from './addon.js';
+import { ADDON_PATH_ENV, loadAddon, memoryKernels, type AddonLoad } from './node/addon.js';
 import { registerElementwise } from './jsElementwise.js';
 import { registerMaxout } from './maxout.js';
 import { registerPooling } from './jsPooling.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadAddon } from '../../src/engine/addon.js';
+import { loadAddon } from '../../src/engine/node/addon.js';
 import { selectEngine, type EngineName } from '../../src/engine/index.js';
 import { Random } from '../../src/common/index.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/engine/addon.js';
+import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/engine/node/addon.js';
 import { resetEngine, selectEngine } from '../../src/engine/index.js';
 import { registerElementwise } from '../../src/engine/jsElementwise.js';
 import { registerPooling } from '../../src/engine/jsPooling.js';
