@@ -3,7 +3,7 @@ import { EVALUATION_METRICS, type EvaluationMetricName } from '../metrics/evalua
 import { writeEvaluation, evaluationToJson } from '../metrics/evaluate.js';
 import { evaluateFolders } from '../inference/node/evaluateFolders.js';
 import { predictFiles } from '../inference/predict.js';
-import { selectEngine } from '../engine/index.js';
+import { selectEngine } from '../engine/node/index.js';
 import { didYouMean } from '../common/didYouMean.js';
 import { log, numberIn, positiveInteger, printResult } from './output.js';
 

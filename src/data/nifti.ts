@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Gunzip, gunzipSync, gzipSync } from 'fflate';
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
-import { writeFileAtomic } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomicWrite.js';
 import {
   allocateVoxels,
   bytesPerVoxel,

@@ -2,4 +2,3 @@ export { slidingWindowInference, probabilitiesToLabels, windowStarts, inferenceW
 export type { Blending, OutputActivation as InferenceActivation, Predictor, SlidingWindowOptions, SlidingWindowResult } from './slidingWindow.js';
 export { predictVolume, predictFiles, listNiftiInputs, readModelCard, writeModelCard, MODEL_CARD } from './predict.js';
 export type { ModelCard, PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './predict.js';
-export { evaluateFolders } from './node/evaluateFolders.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { didYouMean, writeFileAtomic } from '../../common/index.js';
+import { didYouMean } from '../../common/index.js';
+import { writeFileAtomic } from '../../common/atomicWrite.js';
 import { writeNifti } from '../nifti.js';
 import { generatePhantom, LESION_SHAPES, type LesionShape } from '../phantom.js';
 

@@ -2,70 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeAddon } from '../nativeAddon.js';
 
-/** The functions of the oneDNN addon (native/src/addon.cc). */
-export interface NativeAddon {
-  /**
-   * One convolution. dims are oneDNN's logical dims: activations (N, C, [D,] H, W) stored channels-last,
-   * weights (O, I, [D,] H, W) stored [D,]HWIO; dilations count from 0 (oneDNN's convention).
-   * mode 0 forward (a = src, b = weights, out = dst, optional bias and activation code),
-   * mode 1 backward data (a = diffDst, b = weights, out = diffSrc),
-   * mode 2 backward weights (a = src, b = diffDst, out = diffWeights).
-   */
-  conv(
-    mode: 0 | 1 | 2,
-    srcDims: number[],
-    weightDims: number[],
-    dstDims: number[],
-    strides: number[],
-    dilations: number[],
-    padL: number[],
-    padR: number[],
-    a: Float32Array,
-    b: Float32Array,
-    out: Float32Array,
-    bias?: Float32Array | null,
-    activation?: number,
-    alpha?: number,
-  ): void;
-  dnnlVersion(): string;
-  /** Memory-bound kernels (absent from addons built before them; the JS kernels are used then). */
-  binary?: NativeMemoryKernels['binary'];
-  unary?: NativeMemoryKernels['unary'];
-  sum?: NativeMemoryKernels['sum'];
-  maxPool?: NativeMemoryKernels['maxPool'];
-  copyRuns?: NativeMemoryKernels['copyRuns'];
-  /**
-   * Fused max-out over channel blocks (src/engine/maxout.ts): mode 0 `out` = y; mode 1 `out` = dx
-   * (zero-filled by the caller) from `dy`. Absent from addons built before it (JS loops then).
-   */
-  maxout?(mode: 0 | 1, x: Float32Array, channels: number, pieces: number, out: Float32Array, dy?: Float32Array): void;
-}
+export type { NativeAddon, NativeMemoryKernels } from '../nativeAddon.js';
+export { memoryKernels } from '../nativeAddon.js';
 
-/** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */
-export interface NativeMemoryKernels {
-  /** out = a op b (0 add, 1 sub, 2 mul, 3 div) over blocks of axes with element strides (0 = broadcast). */
-  binary(op: number, out: Float32Array, a: Float32Array, b: Float32Array, dims: number[], aStr: number[], bStr: number[]): void;
-  /** op 0 relu, 1 step with `alpha` (NaN passes through both), 2 neg, 3 abs, 4 sqrt, 5 square. */
-  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
-  /** Sum over alternating kept/reduced blocks of axes (reduced: 1/0 per block), accumulated in double. */
-  sum(x: Float32Array, out: Float32Array, dims: number[], reduced: number[]): void;
-  /**
-   * Max pooling over NDHWC, TF.js's tie rule. geometry: [batch, channels, D, H, W, OD, OH, OW, filter×3,
-   * strides×3, dilations×3, pads (front, top, left)]. Mode 0: `a` = output; mode 1: `a` = dy, dx += at the maxima.
-   */
-  maxPool(mode: 0 | 1, x: Float32Array, geometry: number[], a: Float32Array, dx?: Float32Array): void;
-  /** `count` runs of `run` floats: the k-th from src[srcOffset + k·srcStride] to dst[dstOffset + k·dstStride]. */
-  copyRuns(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number, dstStride: number, run: number, count: number): void;
-}
-
-/** The addon's memory-bound kernels when it has them all, else undefined. */
-export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKernels | undefined {
-  if (addon === undefined) return undefined;
-  const { binary, unary, sum, maxPool, copyRuns } = addon;
-  if ([binary, unary, sum, maxPool, copyRuns].some((f) => typeof f !== 'function')) return undefined;
-  return { binary: binary!, unary: unary!, sum: sum!, maxPool: maxPool!, copyRuns: copyRuns! };
-}
 
 /**
  * The OpenMP wait policy set before the addon (and with it libdnnl's libgomp) is loaded, unless the
