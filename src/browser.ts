@@ -3,16 +3,15 @@
  * API, and `tf`, the TF.js namespace gendice uses, with its cpu, WebGL and WebGPU backends in the same
  * bundle. `await selectEngine()` picks webgpu where the browser has it, else webgl, else cpu.
  *
- * On import it corrects TF.js's reported WebGL precision (so `tf.train.adam(lr)` gets epsilon 1e-7 on
- * float32 WebGL, as on cpu, even without selectEngine) and registers gendice's webgl kernels.
+ * On import it runs `installMissingGradients()`: gendice's gradients, TF.js's reported WebGL precision
+ * corrected (so `tf.train.adam(lr)` gets epsilon 1e-7 on float32 WebGL, as on cpu, even without
+ * selectEngine) and webgl's rank-5 padding.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { registerWebglKernels } from './engine/webglKernels.js';
-import { fixWebglFloatPrecision } from './engine/webglPrecision.js';
+import { installMissingGradients } from './engine/gradients/index.js';
 
-fixWebglFloatPrecision();
-registerWebglKernels();
+installMissingGradients();
 
 export * from './index.js';
 export { tf };

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 export type KernelFunction = tf.KernelFunc;
 
 /** Where a replaced kernel comes from, as listed by `engineInfo().replacedKernels`. */
-export type KernelSource = 'oneDNN' | 'js' | 'wasm-composed' | 'webgl-composed';
+export type KernelSource = 'oneDNN' | 'js' | 'wasm-composed';
 
 /** One kernel that the engine registered in place of TF.js's own. */
 export interface ReplacedKernel {

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/didYouMean.js';
 import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRegistry.js';
-import { registerWebglKernels } from './webglKernels.js';
-import { fixWebglFloatPrecision } from './webglPrecision.js';
+import { installMissingGradients } from './gradients/index.js';
 
 /**
  * The engines gendice can train on:
@@ -10,7 +9,7 @@ import { fixWebglFloatPrecision } from './webglPrecision.js';
  * - `wasm` (Node entry): TF.js's `wasm` backend with convolution kernels composed from its XNNPACK ones;
  * - `cpu`: TF.js's stock `cpu` backend, nothing replaced (the reference; very slow to train);
  * - `webgl`: TF.js's WebGL backend (browsers), its reported float precision corrected (webglPrecision.ts) and
- *   rank-5 padding composed (webglKernels.ts);
+ *   rank-5 padding composed (webglKernels.ts), both by `installMissingGradients()`;
  * - `webgpu`: TF.js's WebGPU backend, where the bundle includes it and the browser has WebGPU.
  */
 export const ENGINE_NAMES = ['native', 'wasm', 'cpu', 'webgl', 'webgpu'] as const;
@@ -119,11 +118,11 @@ registerEngineProvider({
 registerEngineProvider({
   name: 'webgl',
   async activate() {
-    // Before the backend exists, so that the first optimizer made on it already gets epsilon 1e-7.
-    fixWebglFloatPrecision();
+    // Before the backend exists, so that the first optimizer made on it already gets epsilon 1e-7;
+    // also installs webgl's rank-5 PadV2 and the gradients (webglPrecision.ts, webglKernels.ts).
+    installMissingGradients();
     const failed = await setBackendOrFail('webgl', 'WebGL backend');
     if (failed !== undefined) return failed;
-    registerWebglKernels();
     const float32 = tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED');
     return { ok: true, what: `TF.js WebGL ${tf.env().getNumber('WEBGL_VERSION')} backend, ${float32 ? 'float32' : 'float16'} textures` };
   },

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, type KernelFunction } from './kernelRegistry.js';
 
 type WebglBackend = { disposeIntermediateTensorInfo(t: tf.TensorInfo): void };
 
@@ -38,7 +38,19 @@ function paddedByConcat(original: KernelFunction | undefined): KernelFunction {
   };
 }
 
-/** Registers gendice's webgl kernels (listed by `engineInfo().replacedKernels`); the webgl engine does it. */
-export function registerWebglKernels(): void {
-  replaceKernel('PadV2', 'webgl', 'webgl-composed', paddedByConcat);
+const INSTALLED = Symbol.for('gendice.webglPad');
+
+/**
+ * Installs gendice's webgl kernels (rank ≥ 5 `PadV2`) once per process, in place of TF.js's: not an engine
+ * replacement, so `resetEngine()` keeps it, like the registered gradients. Returns the kernel names
+ * installed (none where TF.js has no webgl backend in the build).
+ */
+export function installWebglKernels(): string[] {
+  const current = tf.getKernel('PadV2', 'webgl');
+  if (current === undefined) return [];
+  if ((current.kernelFunc as { [INSTALLED]?: true })[INSTALLED] === true) return ['PadV2'];
+  const kernelFunc = Object.assign(paddedByConcat(current.kernelFunc), { [INSTALLED]: true as const });
+  tf.unregisterKernel('PadV2', 'webgl');
+  tf.registerKernel({ ...current, kernelFunc });
+  return ['PadV2'];
 }

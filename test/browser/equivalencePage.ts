@@ -14,7 +14,7 @@ export interface Comparison {
 export interface TestApi {
   cases: string[];
   compare(name: string): Promise<Comparison>;
-  precision(): Promise<{ backend: string; renderFloat32: boolean; backendEpsilon: number; adamEpsilon: number; webglVersion: number; gradients: { webglPrecisionFixed: boolean } }>;
+  precision(): Promise<{ backend: string; renderFloat32: boolean; backendEpsilon: number; adamEpsilon: number; webglVersion: number; gradients: { webglPrecisionFixed: boolean; webglKernels: string[] } }>;
   train(backend: 'cpu' | 'webgl', steps: number): Promise<{ losses: number[]; diceBefore: number; diceAfter: number; ms: number }>;
 }
 

@@ -26,6 +26,7 @@ describe.skipIf(!hasChromium)('webgl in Chromium', () => {
     expect(p.webglVersion).toBe(2);
     expect(p.renderFloat32).toBe(true);
     expect(p.gradients.webglPrecisionFixed).toBe(true);
+    expect(p.gradients.webglKernels).toEqual(['PadV2']);
     // TF.js 4.22 reports 1e-4 here (floatPrecision() says 16 on float32 devices): Adam then stalls on GDL.
     expect(p.backendEpsilon).toBe(1e-7);
     expect(p.adamEpsilon).toBe(1e-7);
