@@ -15,7 +15,15 @@ function composed(x: Tensor): boolean {
 }
 
 export function spaceToBatch(x: Tensor, block: number[], paddings: [number, number][]): Tensor {
-  if (!composed(x)) return tf.spaceToBatchND(x, block, paddings);
+  return composed(x) ? composedSpaceToBatch(x, block, paddings) : tf.spaceToBatchND(x, block, paddings);
+}
+
+export function batchToSpace(x: Tensor, block: number[], crops: [number, number][]): Tensor {
+  return composed(x) ? composedBatchToSpace(x, block, crops) : tf.batchToSpaceND(x, block, crops);
+}
+
+/** `tf.spaceToBatchND` from pad, reshape and transpose (channels-last x, any number of spatial axes). */
+export function composedSpaceToBatch(x: Tensor, block: number[], paddings: [number, number][]): Tensor {
   return tf.tidy(() => {
     let t = tf.pad(x, [[0, 0], ...paddings, [0, 0]]);
     // Last spatial axis first, so that the first axis's offset ends up most significant in the batch.
@@ -34,8 +42,8 @@ export function spaceToBatch(x: Tensor, block: number[], paddings: [number, numb
   });
 }
 
-export function batchToSpace(x: Tensor, block: number[], crops: [number, number][]): Tensor {
-  if (!composed(x)) return tf.batchToSpaceND(x, block, crops);
+/** `tf.batchToSpaceND` from reshape, transpose and slice (the inverse of composedSpaceToBatch). */
+export function composedBatchToSpace(x: Tensor, block: number[], crops: [number, number][]): Tensor {
   return tf.tidy(() => {
     let t: Tensor = x;
     for (let a = 0; a < block.length; a++) {
