@@ -102,7 +102,7 @@ export function defaultEngineOrder(): EngineName[] {
 
 /** Sets TF.js's backend `name`, failing (not throwing) when it is not in this build or cannot start. */
 async function setBackendOrFail(name: string, missing: string): Promise<EngineActivation | undefined> {
-  if (tf.findBackendFactory(name) === undefined) return { ok: false, missing, reason: `TF.js has no '${name}' backend in this build` };
+  if (tf.findBackendFactory(name) == null) return { ok: false, missing, reason: `TF.js has no '${name}' backend in this build` };
   if (!(await tf.setBackend(name))) return { ok: false, missing, reason: `TF.js's '${name}' backend failed to initialise` };
   return undefined;
 }

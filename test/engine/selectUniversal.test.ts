@@ -20,6 +20,12 @@ describe('selectEngine from the universal entry (no Node engines registered)', (
     );
   });
 
+  it('names the cause when webgl is forced where TF.js has no WebGL backend (Node)', async () => {
+    await expect(selectEngine({ engine: 'webgl', quiet: true })).rejects.toThrow(
+      "selectEngine: engine 'webgl' was forced but the WebGL backend did not load: TF.js has no 'webgl' backend in this build",
+    );
+  });
+
   it('rejects an unknown engine name with a suggestion', async () => {
     await expect(selectEngine({ engine: 'webgll' as never, quiet: true })).rejects.toThrow("selectEngine: option engine 'webgll' is not an engine; did you mean 'webgl'?");
   });
