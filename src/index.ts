@@ -4,9 +4,8 @@
  * and studies are in `gendice/node` (src/node.ts), which re-exports all of this.
  *
  * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
- * NIfTI bytes (parseNifti/encodeNifti, in data/nifti.ts with its file functions), model folders,
- * evaluate() (metrics/evaluate.ts writes files), predictVolume and model cards (inference/predict.ts),
- * training configs, the trainer, study grids, presets, stores and report files.
+ * model folders, evaluate() (metrics/evaluate.ts writes files), predictVolume (inference/predict.ts, with
+ * the prediction files), training configs, the trainer, study grids, presets and stores.
  */
 export * from './common/index.js';
 export * from './losses/index.js';
@@ -37,7 +36,8 @@ export type { Aggregate, Summary } from './metrics/aggregate.js';
 export { CountAccumulator, MetricAccumulator } from './metrics/accumulator.js';
 export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './metrics/accumulator.js';
 
-// networks (model folders are in gendice/node)
+// networks (model folders and model card files are in gendice/node)
+export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './networks/modelCard.js';
 export type { CommonNetworkOptions, NetworkGeometry, Normalisation, OutputActivation, SpatialDims } from './networks/common.js';
 export { unet2d, unet2dGeometry, type UNet2DOptions } from './networks/unet2d.js';
 export { unet3d, unet3dGeometry, type UNet3DOptions } from './networks/unet3d.js';
@@ -56,6 +56,10 @@ export {
 export * from './networks/layers/index.js';
 
 // data (NIfTI files and datasets on disk are in gendice/node)
+export { NiftiError } from './data/nifti/niftiError.js';
+export { parseNifti } from './data/nifti/parse.js';
+export { encodeNifti, type EncodeNiftiOptions } from './data/nifti/encode.js';
+export { type ReadNiftiOptions, type WriteNiftiOptions } from './data/nifti/options.js';
 export {
   NIFTI_DATATYPES,
   allocateVoxels,
@@ -99,9 +103,6 @@ export { createOptimizer, learningRateAt } from './training/optimizer.js';
 
 // study: results types, findings and the report's pages from results
 export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatus } from './study/types.js';
-export { computeFindings } from './study/findings.js';
-export type { Finding, FindingsOptions } from './study/findings.js';
-export { curvesFigure, heatmapFigure, lossOrder, reportFigures, testBoxFigure, FIGURE_FONT, type FigurePlan } from './study/report/figures.js';
-export { escapeHtml, reportHtml, type PageFigure } from './study/report/html.js';
-export { heatmapCells, rateLabel, trialRows, type HeatmapCell, type TrialRow, type TrialState } from './study/report/rows.js';
-export { studyMarkdown } from './study/report/markdown.js';
+export { computeFindings } from './study/findings/index.js';
+export type { Finding, FindingsOptions } from './study/findings/index.js';
+export * from './study/report/index.js';

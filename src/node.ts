@@ -13,16 +13,8 @@ export { version } from './node/version.js';
 export { writeFileAtomic } from './common/atomicWrite.js';
 export { parseWithSchema, readJsonOrYaml } from './common/node/configFile.js';
 
-// data: NIfTI (bytes and files), datasets on disk, synthetic datasets on disk
-export {
-  NiftiError,
-  encodeNifti,
-  parseNifti,
-  readNifti,
-  writeNifti,
-  type ReadNiftiOptions,
-  type WriteNiftiOptions,
-} from './data/nifti.js';
+// data: NIfTI files, datasets on disk, synthetic datasets on disk
+export { readNifti, writeNifti } from './data/node/niftiFiles.js';
 export {
   checkGeometry,
   checkLabelValues,
@@ -57,9 +49,12 @@ export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationP
 // networks: model folders
 export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/modelFiles.js';
 
-// inference: prediction files, model cards, folder evaluation
-export { predictVolume, predictFiles, listNiftiInputs, readModelCard, writeModelCard, MODEL_CARD } from './inference/predict.js';
-export type { ModelCard, PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './inference/predict.js';
+// networks: model card files
+export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js';
+
+// inference: prediction (with its files), folder evaluation
+export { predictVolume, predictFiles, listNiftiInputs } from './inference/predict.js';
+export type { PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './inference/predict.js';
 export { evaluateFolders } from './inference/node/evaluateFolders.js';
 
 // training on disk
@@ -67,4 +62,4 @@ export * from './training/index.js';
 
 // studies
 export * from './study/index.js';
-export { REPORT_DIR, writeReport, prefixSvgIds, renderSvg, svgToPng, type ReportFiles, type WriteReportOptions, type PngImage, type PngOptions } from './study/report/index.js';
+export * from './study/report/node/index.js';

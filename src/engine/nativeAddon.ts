@@ -2,7 +2,7 @@
  * The oneDNN addon's interface, as the engine's kernels see it. Universal: the kernels receive the
  * addon object; loading it from a file is Node-only (node/addon.ts).
  */
-/** The functions of the oneDNN addon (native/src/addon.cc). */
+/** The functions of the oneDNN addon (declared in native/src/kernels.h, registered in native/src/addon.cc). */
 export interface NativeAddon {
   /**
    * One convolution. dims are oneDNN's logical dims: activations (N, C, [D,] H, W) stored channels-last,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { didYouMean } from '../../common/index.js';
 import { writeFileAtomic } from '../../common/atomicWrite.js';
-import { writeNifti } from '../nifti.js';
+import { writeNifti } from './niftiFiles.js';
 import { generatePhantom, LESION_SHAPES, type LesionShape } from '../phantom.js';
 
 export type SynthLesionShape = LesionShape | 'mixed';

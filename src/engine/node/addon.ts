@@ -12,7 +12,7 @@ export { memoryKernels } from '../nativeAddon.js';
  * The OpenMP wait policy set before the addon (and with it libdnnl's libgomp) is loaded, unless the
  * user set one. libgomp's default spins after each parallel region: on a 2-core machine the spinning
  * thread takes the core from Node's JS thread, and when another process is running, oneDNN's barriers
- * wait for descheduled spinners (a 3D U-Net step measured 10.5 s spinning vs 1.4 s passive under load).
+ * wait for descheduled spinners (docs/engine.md, OpenMP, has the measurements).
  */
 export const OMP_WAIT_POLICY_DEFAULT = 'passive';
 
