@@ -100,6 +100,8 @@ export type { Blending, OutputActivation as InferenceActivation, Predictor, Slid
 
 // training, the parts that need no files
 export { createOptimizer, learningRateAt } from './training/optimizer.js';
+export type { OptimizerState, TrainingOptimizer } from './training/optimizer.js';
+export { batchDice } from './training/batchDice.js';
 
 // study: results types, findings and the report's pages from results
 export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatus } from './study/types.js';
