@@ -1,12 +1,11 @@
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { writeFileAtomic } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomicWrite.js';
+import { loadCase, loadDecathlon } from '../data/node/dataset.js';
 import {
   caseFingerprint,
   datasetFingerprint,
   INTENSITY_SCHEMES,
-  loadCase,
-  loadDecathlon,
   planFromFingerprint,
   type DatasetFingerprint,
   type IntensityScheme,

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { version } from '../version.js';
+import { version } from '../node/version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
 import { registerEvaluateCommand } from './evaluate.js';

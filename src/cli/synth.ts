@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { didYouMean } from '../common/index.js';
-import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/index.js';
+import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/node/synth.js';
 import { runRealisticSynth } from './synthRealistic.js';
 
 function integerIn(lo: number, hi: number, what: string): (value: string) => number {

@@ -1,4 +1,4 @@
-/** gendice data layer: NIfTI, orientation, datasets, normalisation, patch sampling, augmentation, phantoms. */
+/** gendice data layer: NIfTI, orientation, normalisation, patch sampling, augmentation, phantoms (datasets and synthetic datasets on disk: src/data/node/, exported by src/node.ts). */
 export {
   NIFTI_DATATYPES,
   allocateVoxels,
@@ -23,20 +23,6 @@ export { type ReadNiftiOptions, type WriteNiftiOptions } from './nifti/options.j
 // Node-only (files); they move to the `gendice/node` entry with the other file functions.
 export { readNifti, writeNifti } from './node/niftiFiles.js';
 export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './orientation.js';
-export {
-  checkGeometry,
-  checkLabelValues,
-  loadCase,
-  loadCaseList,
-  loadDecathlon,
-  splitCases,
-  type CaseEntry,
-  type DatasetDescription,
-  type GeometryTolerance,
-  type LoadCaseOptions,
-  type LoadedCase,
-  type SplitOptions,
-} from './dataset.js';
 export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {
   PatchSampler,
@@ -49,14 +35,6 @@ export {
 } from './patchSampler.js';
 export { Augmenter, type AugmentationOptions } from './augmentation.js';
 export { LESION_SHAPES, generatePhantom, type LesionShape, type Phantom, type PhantomOptions } from './phantom.js';
-export {
-  SYNTH_LESION_SHAPES,
-  writeSyntheticDataset,
-  type SynthCaseReport,
-  type SynthLesionShape,
-  type SynthOptions,
-  type SynthReport,
-} from './synth.js';
 export {
   IMAGE_INTERPOLATIONS,
   LABEL_INTERPOLATIONS,
