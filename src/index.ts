@@ -5,7 +5,7 @@
  *
  * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
  * model folders, evaluate() (metrics/evaluate.ts writes files), predictVolume (inference/predict.ts, with
- * the prediction files), training configs, the trainer, study grids, presets and stores.
+ * the prediction files), training configs, the trainer, study grids and presets (config files).
  */
 export * from './common/index.js';
 export * from './losses/index.js';
@@ -105,6 +105,9 @@ export { batchDice } from './training/batchDice.js';
 
 // study: results types, findings and the report's pages from results
 export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatus } from './study/types.js';
+export { trialRecordSchema, serializeTrialRecord, deserializeTrialRecord, trialRecordMismatch, canonicalRecordText } from './study/trialRecord.js';
+export { STUDY_PROTOCOL, PROTOCOL_CHANGES, protocolRange, protocolMix, recordProtocol } from './study/protocol.js';
+export type { ProtocolChange, ProtocolMember } from './study/protocol.js';
 export { computeFindings } from './study/findings/index.js';
 export type { Finding, FindingsOptions } from './study/findings/index.js';
 export * from './study/report/index.js';
