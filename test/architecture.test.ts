@@ -25,9 +25,6 @@ const PENDING_NODE_ONLY = new Set([
   'src/training/trainingData.ts',
   'src/training/config.ts', // reads config files through common/node/configFile.ts (options)
   'src/study/grid.ts', // node:crypto, config files (options)
-  'src/study/store.ts', // (store)
-  'src/study/runner.ts',
-  'src/study/trial.ts',
   // Layer barrels that still re-export Node-only files for the tests importing them from there
   // (readNifti/writeNifti; writeReport, stores, runner); their exports move to src/node.ts.
   'src/data/index.ts',
