@@ -1,6 +1,5 @@
-import { constants, mkdirSync } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/index.js';
 import type { Volume } from '../volume.js';
 import { encodeNiftiUncompressed } from '../nifti/encode.js';
 import { errorText, NiftiError } from '../nifti/niftiError.js';
@@ -29,41 +28,16 @@ export async function readNifti(path: string, options: ReadNiftiOptions = {}): P
 }
 
 /**
- * Writes a Volume as NIfTI (`.nii`, or gzip-compressed through zlib when the path ends in `.gz`), durably:
- * a temporary file in the same folder, fsynced, renamed over `path`, the folder fsynced. Round-trips
- * dims, spacing, affine, datatype and data.
+ * Writes a Volume as NIfTI (`.nii`, or gzip-compressed through zlib when the path ends in `.gz`), durably
+ * through `writeFileAtomic` (a temporary file in the same folder, fsynced, renamed over `path`, the folder
+ * fsynced). Round-trips dims, spacing, affine, datatype and data.
  */
 export async function writeNifti(path: string, volume: Volume, options: WriteNiftiOptions = {}): Promise<void> {
   const raw = encodeNiftiUncompressed(volume, { ...options, name: path });
   const bytes = path.endsWith('.gz') ? await gzipNode(raw, options.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL) : raw;
   try {
-    await writeDurable(path, bytes);
+    writeFileAtomic(path, bytes);
   } catch (err) {
     throw new NiftiError('writeNifti', path, 'file', `cannot write (${errorText(err)})`);
-  }
-}
-
-async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    const file = await open(tmp, 'wx');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const folder = await open(dir, constants.O_RDONLY);
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
   }
 }
