@@ -7,6 +7,7 @@ import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommands } from './train.js';
+import { registerWorkerCommand } from './worker.js';
 
 /**
  * Builds the `gendice` command. Each subcommand lives in its own file under src/cli/ and is
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPredictCommands(program);
   registerSynthCommand(program);
   registerStudyCommand(program);
+  registerWorkerCommand(program);
   registerReportCommand(program);
   registerEngineCommand(program);
   return program;

@@ -3,6 +3,7 @@ import { getPreset, presetNames } from '../study/presets.js';
 import { readStudyConfig } from '../study/grid.js';
 import { runStudy } from '../study/runner.js';
 import { log, positiveInteger, printResult } from './output.js';
+import { runStudyCommandOnQueue } from './studyQueue.js';
 
 /** Registers `gendice study (--preset NAME | --config FILE) --out DIR [--workers N]`. */
 export function registerStudyCommand(program: Command): void {
@@ -13,10 +14,13 @@ export function registerStudyCommand(program: Command): void {
     .option('--config <file>', 'a study configuration (.json, .yaml)')
     .requiredOption('--out <dir>', 'study folder (results store, trial folders)')
     .option('--workers <n>', 'parallel worker processes (default: one per core)', positiveInteger('--workers'))
+    .option('--queue <url>', 'coordinate the trials through Redis (redis://HOST:PORT); `gendice worker` runs them')
     .option('--json', 'print the summary as one JSON document')
-    .action(async (flags: { preset?: string; config?: string; out: string; workers?: number; json?: boolean }) => {
+    .action(async (flags: { preset?: string; config?: string; out: string; workers?: number; queue?: string; json?: boolean }) => {
       if ((flags.preset === undefined) === (flags.config === undefined)) throw new Error('study: give exactly one of --preset NAME or --config FILE');
+      if (flags.queue !== undefined && flags.workers !== undefined) throw new Error('study: --workers is for local runs; with --queue, start `gendice worker --concurrency N` on each machine');
       const config = flags.preset !== undefined ? getPreset(flags.preset) : readStudyConfig(flags.config!);
+      if (flags.queue !== undefined) return runStudyCommandOnQueue(config, { out: flags.out, queue: flags.queue, ...(flags.json ? { json: true } : {}) });
       const summary = await runStudy(config, flags.out, {
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         onTrialStart: (id, i, n) => log(`study ${config.name}: start [${i + 1}/${n}] ${id}`),

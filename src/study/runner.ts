@@ -36,7 +36,7 @@ const WORKER_V8_FLAGS = ['--single-threaded-gc'];
  * A trial worker process. From dist it is trialWorker.js; from the sources (tsx, vitest) it is the .ts
  * file, loaded through tsx's loader (`--import`).
  */
-function startWorker(): ChildProcess {
+export function startWorker(): ChildProcess {
   const ts = import.meta.url.endsWith('.ts');
   const file = fileURLToPath(new URL(ts ? './trialWorker.ts' : './trialWorker.js', import.meta.url));
   const execArgv = [...(ts ? ['--import', import.meta.resolve('tsx')] : []), ...WORKER_V8_FLAGS];
