@@ -56,8 +56,8 @@ export function checkDatasetReadable(study: StudyConfig): void {
   if (!('dataset' in study.data)) return;
   const path = study.data.dataset;
   try {
-    accessSync(path, constants.R_OK | constants.X_OK);
     if (!statSync(path).isDirectory()) throw new Error('not a folder');
+    accessSync(path, constants.R_OK | constants.X_OK);
   } catch (err) {
     const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
     throw new Error(`gendice worker: dataset ${path} is not readable on host ${hostname()} (${reason}); every worker needs it at that path (a shared folder)`);
