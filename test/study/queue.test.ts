@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -45,8 +45,8 @@ afterEach(async () => {
   redis = undefined;
 });
 
-function worker(name: string, concurrency = 1): Gendice {
-  const w = startGendice(['worker', '--queue', redis!.url, '--concurrency', String(concurrency), '--work', join(dir, name), ...lockFlags], workerEnv);
+function worker(name: string, concurrency = 1, extra: string[] = []): Gendice {
+  const w = startGendice(['worker', '--queue', redis!.url, '--concurrency', String(concurrency), '--work', join(dir, name), ...lockFlags, ...extra], workerEnv);
   processes.push(w);
   return w;
 }
@@ -81,9 +81,10 @@ describe.runIf(hasRedis)('gendice study --queue with gendice worker', () => {
     expect(local.size).toBe(TRIALS);
   });
 
-  it('a coordinator and two workers record every trial once, equal to the local run; SIGTERM stops the workers', async () => {
+  it('a coordinator and two workers record every trial once, equal to the local run; models stay in --work or go to --artifacts; SIGTERM stops the workers', async () => {
     redis = await startRedis(await freePort());
-    const workers = [worker('w1'), worker('w2')];
+    const shared = join(dir, 'shared');
+    const workers = [worker('w1'), worker('w2', 1, ['--artifacts', shared])];
     const c = coordinator('two-workers');
     expect(await c.exited, c.stderr()).toBe(0);
     expect(JSON.parse(c.stdout())).toMatchObject({ total: TRIALS, skipped: 0, ran: TRIALS, failed: 0, interrupted: false });
@@ -92,6 +93,11 @@ describe.runIf(hasRedis)('gendice study --queue with gendice worker', () => {
     expect(started(workers[0]!).length + started(workers[1]!).length).toBe(TRIALS);
     expect(started(workers[0]!).length).toBeGreaterThan(0);
     expect(started(workers[1]!).length).toBeGreaterThan(0);
+    // Each trial trained (model, log) in its worker's folder: w1's --work, w2's --artifacts; w2's --work stays empty.
+    const trained = (root: string, id: string): boolean => readdirSync(root).some((key) => existsSync(join(root, key, 'trials', id, 'model', 'model.json')));
+    for (const id of started(workers[0]!)) expect(trained(join(dir, 'w1'), id), id).toBe(true);
+    for (const id of started(workers[1]!)) expect(trained(shared, id), id).toBe(true);
+    expect(existsSync(join(dir, 'w2'))).toBe(false);
     for (const w of workers) w.process.kill('SIGTERM');
     for (const w of workers) {
       expect(await w.exited, w.stderr()).toBe(0);
