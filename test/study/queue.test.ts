@@ -105,7 +105,7 @@ describe.runIf(hasRedis)('gendice study --queue with gendice worker', () => {
     }
   });
 
-  it('a worker killed with -9 mid-trial loses only that trial, which its replacement runs', async () => {
+  it('a worker killed with -9 mid-trial loses only that trial; one stopped with SIGTERM hands its trials back; other workers run them', async () => {
     redis = await startRedis(await freePort());
     const a = worker('wa');
     const c = coordinator('killed-worker');
@@ -115,8 +115,14 @@ describe.runIf(hasRedis)('gendice study --queue with gendice worker', () => {
     await a.exited;
     const lostTrial = started(a).at(-1)!;
     const b = worker('wb', 2);
+    await waitFor('worker b starting a trial', () => started(b).length > 0);
+    b.process.kill('SIGTERM');
+    expect(await b.exited, b.stderr()).toBe(0);
+    const handedBack = /stopped; handed back (.+)\n/.exec(b.stderr())?.[1]?.split(', ') ?? [];
+    expect(handedBack.length, b.stderr()).toBeGreaterThan(0);
+    const d = worker('wd2', 2);
     expect(await c.exited, c.stderr()).toBe(0);
-    expect(started(b)).toContain(lostTrial);
+    for (const id of [lostTrial, ...handedBack]) expect(started(d), id).toContain(id);
     expectLocalRecords('killed-worker', doneLines(c));
   });
 

@@ -132,8 +132,9 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       worker.cancelJob(id, 'lock lost');
     }
   });
-  const running = new Set<string>();
-  worker.on('active', (job) => running.add(String(job.id)));
+  // Job id -> trial id of the trials running here (what `stop()` hands back).
+  const running = new Map<string, string>();
+  worker.on('active', (job) => running.set(String(job.id), typeof job.data?.trialId === 'string' ? job.data.trialId : String(job.id)));
   worker.on('completed', (job) => running.delete(String(job.id)));
   worker.on('failed', (job) => {
     if (job) running.delete(String(job.id));
@@ -147,7 +148,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     closed,
     async stop() {
       stopping = true;
-      const handedBack = [...running];
+      const handedBack = [...running.values()];
       const closing = worker.close();
       worker.cancelAllJobs(HAND_BACK);
       await closing;
