@@ -143,6 +143,21 @@ describe.runIf(hasRedis)('gendice study --queue with gendice worker', () => {
     expectLocalRecords('killed-coordinator', [...doneLines(first), ...doneLines(again)]);
   });
 
+  it('Ctrl-C stops the coordinator waiting (exit 130) and leaves the trials queued', async () => {
+    redis = await startRedis(await freePort());
+    const c = coordinator('ctrl-c');
+    await waitFor('the trials queued', () => c.stderr().includes('0/4 done, 0 running, 4 queued, 0 failed'));
+    c.process.kill('SIGINT');
+    expect(await c.exited, c.stderr()).toBe(130);
+    expect(c.stderr()).toMatch(/SIGINT: stopped waiting; queued and running trials go on in the workers, re-run this command to collect them/);
+    expect(JSON.parse(c.stdout())).toMatchObject({ total: TRIALS, ran: 0, interrupted: true });
+    const counts = startGendice(['study', '--config', config, '--out', join(dir, 'ctrl-c'), '--queue', redis.url]);
+    processes.push(counts);
+    await waitFor('a second coordinator finding the 4 jobs still queued', () => counts.stderr().includes('0/4 done, 0 running, 4 queued, 0 failed'));
+    counts.process.kill('SIGINT');
+    expect(await counts.exited).toBe(130);
+  });
+
   it('Redis restarted mid-study: the coordinator reports it, enqueues the lost trials again and completes', async () => {
     redis = await startRedis(await freePort());
     worker('wd', 2);
