@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker, WaitingError, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
 import { openStudy } from '../../store.js';
 import type { StudyConfig } from '../../grid.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
@@ -92,7 +92,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   let stopping = false;
   const processor = async (job: Job<TrialJobData, string>, token: string | undefined, signal?: AbortSignal): Promise<string> => {
-    const { study, trialId } = parseTrialJob(job.data, job.id);
+    let parsed: ReturnType<typeof parseTrialJob>;
+    try {
+      parsed = parseTrialJob(job.data, job.id);
+    } catch (err) {
+      // Bad job data stays bad on every worker: no retry.
+      throw new UnrecoverableError(err instanceof Error ? err.message : String(err));
+    }
+    const { study, trialId } = parsed;
     checkDatasetReadable(study);
     const dir = join(trainingRoot, studyKey(study));
     openStudy(dir, study);
