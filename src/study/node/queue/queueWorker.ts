@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
-import { openStudy } from '../../store.js';
+import { openStudy, readTrialRecord } from '../../store.js';
 import type { StudyConfig } from '../../grid.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
 import { runTrialProcess } from './trialProcess.js';
@@ -105,7 +105,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     openStudy(dir, study);
     log(`worker ${name}: start ${trialId} (study ${study.name}, attempt ${job.attemptsStarted})`);
     try {
-      const record = await runTrialProcess(dir, trialId, signal);
+      await runTrialProcess(dir, trialId, signal);
+      // The record as the trial wrote it, not the process's IPC message: that is JSON, in which NaN arrives as null.
+      const record = readTrialRecord(dir, trialId);
+      if (record === undefined) throw new Error(`trial ${trialId}: its process reported a record but wrote none in ${dir}`);
       log(`worker ${name}: done ${trialId} ${record.status}${record.score === null ? '' : ` score ${record.score.toFixed(4)}`} (${record.seconds.toFixed(0)} s)`);
       return encodeTrialResult({ ...record, host: hostname() });
     } catch (err) {
