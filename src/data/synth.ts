@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { didYouMean, writeFileAtomic } from '../common/index.js';
-import { writeNifti } from './nifti.js';
+import { writeNifti } from './node/niftiFiles.js';
 import { generatePhantom, LESION_SHAPES, type LesionShape } from './phantom.js';
 
 export type SynthLesionShape = LesionShape | 'mixed';
