@@ -6,6 +6,7 @@ import { openStudy, readTrialRecord } from '../../store.js';
 import type { StudyConfig } from '../../grid.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
 import { runTrialProcess } from './trialProcess.js';
+import type { TrialRecord } from '../../types.js';
 import { encodeTrialResult, parseTrialJob, QUEUE_NAME, studyKey, type TrialJobData } from './trialJob.js';
 
 export interface QueueWorkerOptions {
@@ -64,12 +65,23 @@ export function checkDatasetReadable(study: StudyConfig): void {
   }
 }
 
+/** The record of a trial that finished (done or diverged) in this folder before; a failed or unreadable one runs again. */
+function finishedRecord(dir: string, id: string): TrialRecord | undefined {
+  try {
+    const record = readTrialRecord(dir, id);
+    return record !== undefined && record.status !== 'failed' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs trials from the queue until `stop()`: each job's trial trains in a child process, in
  * `<artifacts or work>/<study key>/trials/<id>/`, and its record (with `host`) is the job's return value.
  * OpenMP threads are shared out between the concurrent trials (OMP_NUM_THREADS = cores / concurrency
  * unless already set). A trial process that exits without a record fails the job; BullMQ retries it once
  * (`TRIAL_ATTEMPTS`). A trial whose lock this worker loses (Redis restarted, lock expired) is abandoned at once.
+ * A trial that already finished in its folder (its result lost on the way) is not run again: its record is sent.
  */
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
   const concurrency = options.concurrency ?? availableParallelism();
@@ -103,6 +115,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     checkDatasetReadable(study);
     const dir = join(trainingRoot, studyKey(study));
     openStudy(dir, study);
+    const finished = finishedRecord(dir, trialId);
+    if (finished !== undefined) {
+      // Finished here before, its result lost on the way (Redis restarted, or the coordinator's folder was lost).
+      log(`worker ${name}: ${trialId} already finished in ${dir}; sending its record`);
+      return encodeTrialResult({ ...finished, host: hostname() });
+    }
     log(`worker ${name}: start ${trialId} (study ${study.name}, attempt ${job.attemptsStarted})`);
     try {
       await runTrialProcess(dir, trialId, signal);
