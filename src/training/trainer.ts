@@ -6,7 +6,7 @@ import { PatchSampler, type PatchBatch } from '../data/patchSampler.js';
 import { volumeToChannelsLast } from '../data/volume.js';
 import { selectEngine } from '../engine/index.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../inference/slidingWindow.js';
-import { writeModelCard, type ModelCard } from '../inference/predict.js';
+import { writeModelCard, type ModelCard } from '../networks/node/modelCardFile.js';
 import { getLoss } from '../losses/registry.js';
 import type { LossFunction } from '../losses/common.js';
 import { dice as diceMetric } from '../metrics/dice.js';
