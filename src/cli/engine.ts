@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { didYouMean } from '../common/index.js';
-import { ENGINE_NAMES, selectEngine, type EngineName } from '../engine/index.js';
+import { ENGINE_NAMES, selectEngine, type EngineName } from '../engine/node/index.js';
 import { runSelfBenchmark } from '../engine/selfBenchmark.js';
 
 interface EngineFlags {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { didYouMean } from '../common/didYouMean.js';
-import { evaluateFolders } from '../inference/evaluateFolders.js';
+import { evaluateFolders } from '../inference/node/evaluateFolders.js';
 import { EVALUATION_METRICS, evaluationToJson, writeEvaluation, type EvaluationMetricName } from '../metrics/evaluate.js';
 import { numberIn, positiveInteger, printResult } from './output.js';
 

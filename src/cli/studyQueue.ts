@@ -9,7 +9,7 @@ import { log, printResult } from './output.js';
  * the same command collects them later. Exit codes: 0 all trials recorded without failure, 1 a trial
  * failed, 130/143 stopped by SIGINT/SIGTERM.
  */
-export async function runStudyCommandOnQueue(config: StudyConfig, flags: { out: string; queue: string; json?: boolean }): Promise<void> {
+export async function runStudyCommandOnQueue(config: StudyConfig, flags: { out: string; queue: string; json?: boolean; allowMixedProtocols?: boolean }): Promise<void> {
   const url = parseRedisUrl('study: --queue', flags.queue);
   const controller = new AbortController();
   let stoppedBy: NodeJS.Signals | undefined;
@@ -26,6 +26,7 @@ export async function runStudyCommandOnQueue(config: StudyConfig, flags: { out: 
     const summary = await runStudyOnQueue(config, flags.out, {
       url,
       signal: controller.signal,
+      ...(flags.allowMixedProtocols ? { allowMixedProtocols: true } : {}),
       log,
       onProgress: (p) => log(`study ${config.name}: ${p.done}/${p.total} done, ${p.running} running, ${p.queued} queued, ${p.failed} failed`),
       onTrialDone: (r, done, n) =>
@@ -38,6 +39,10 @@ export async function runStudyCommandOnQueue(config: StudyConfig, flags: { out: 
       summary,
       `study ${config.name}: ${summary.total} trials (${summary.skipped} already recorded, ${summary.ran} recorded now, ${summary.diverged} diverged, ${summary.failed} failed${summary.reEnqueued > 0 ? `, ${summary.reEnqueued} re-enqueued after Redis lost them` : ''}${summary.interrupted ? `, ${summary.total - summary.skipped - summary.ran} still in the queue` : ''}) in ${summary.seconds.toFixed(0)} s\nresults: ${summary.dir}\nreport: gendice report ${summary.dir}`,
     );
+    if (summary.failures.length > 0) {
+      log(`study ${config.name}: ${summary.failures.length} trial(s) failed; they run again on the next 'gendice study' with the same --out:`);
+      for (const f of summary.failures) log(`  ${f.id}: ${f.error}`);
+    }
     if (stoppedBy !== undefined) process.exitCode = stoppedBy === 'SIGINT' ? 130 : 143;
     else if (summary.failed > 0) process.exitCode = 1;
   } finally {

@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { didYouMean } from '../common/index.js';
-import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/index.js';
+import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/node/synth.js';
+import { runRealisticSynth } from './synthRealistic.js';
 
 function integerIn(lo: number, hi: number, what: string): (value: string) => number {
   return (value) => {
@@ -41,6 +42,7 @@ interface SynthFlags {
   channels: number;
   shape: SynthLesionShape;
   json?: boolean;
+  realistic?: boolean;
 }
 
 /**
@@ -61,7 +63,9 @@ export function registerSynthCommand(program: Command): Command {
     .option('--channels <c>', 'image channels (modalities)', integerIn(1, 8, 'channels'), 1)
     .option('--shape <shape>', `lesion shape: ${SYNTH_LESION_SHAPES.join(', ')}`, parseShape, 'mixed' as SynthLesionShape)
     .option('--json', 'print the result as one JSON document')
+    .option('--realistic', 'realistic phantoms: per-case sizes, anisotropic spacings, non-RAS and oblique affines, bias fields, 2 modalities, 2 structures (uses --cases, --seed, --out)')
     .action(async (flags: SynthFlags) => {
+      if (flags.realistic === true) return runRealisticSynth(flags);
       const size = flags.size ?? (flags.dims === 2 ? 128 : 64);
       const voxels = size ** flags.dims;
       if (Math.round(flags.foreground * voxels) < 1) {

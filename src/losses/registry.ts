@@ -7,6 +7,7 @@ import { generalizedDiceLoss, type GeneralizedDiceLossOptions } from './generali
 import { sensitivitySpecificityLoss, type SensitivitySpecificityLossOptions } from './sensitivitySpecificity.js';
 import { tverskyLoss, type TverskyLossOptions } from './tversky.js';
 import { twoClassDiceLoss, type TwoClassDiceLossOptions } from './twoClassDice.js';
+import { generalizedWassersteinDiceLoss, type GeneralizedWassersteinDiceLossOptions } from './wassersteinDice.js';
 import { weightedCrossEntropyLoss, type WeightedCrossEntropyLossOptions } from './weightedCrossEntropy.js';
 
 /** Options of each registered loss, by registry name. */
@@ -19,6 +20,7 @@ export interface LossOptionsByName {
   tversky: TverskyLossOptions;
   focal: FocalLossOptions;
   'dice-ce': DiceCrossEntropyLossOptions;
+  gwdl: GeneralizedWassersteinDiceLossOptions;
 }
 
 export type LossName = keyof LossOptionsByName;
@@ -32,9 +34,10 @@ const factories: { [K in LossName]: (options?: LossOptionsByName[K]) => LossFunc
   tversky: tverskyLoss,
   focal: focalLoss,
   'dice-ce': diceCrossEntropyLoss,
+  gwdl: generalizedWassersteinDiceLoss,
 };
 
-/** The registered loss names: gdl, dice, dl2, wce, ss, tversky, focal, dice-ce. */
+/** The registered loss names: gdl, dice, dl2, wce, ss, tversky, focal, dice-ce, gwdl. */
 export const lossNames = Object.keys(factories) as LossName[];
 
 /** The paper's four losses, in the paper's order. */

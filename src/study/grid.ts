@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
 import { lossNames } from '../losses/registry.js';
 import { networkNames } from '../networks/registry.js';
 import type { TrainingConfigInput } from '../training/config.js';

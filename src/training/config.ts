@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
 import { lossNames } from '../losses/registry.js';
 import { networkNames } from '../networks/registry.js';
 

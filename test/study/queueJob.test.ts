@@ -29,16 +29,30 @@ describe('trial jobs', () => {
     expect(trialJobId(study, trial.id)).not.toContain(':');
   });
 
-  it('a record travels with NaN and ±Infinity intact, and only as the record of its own trial', () => {
-    const record = { id: trial.id, score: 0.5, validationDice: Number.NaN, curve: [{ iteration: 1, loss: Number.POSITIVE_INFINITY, dice: Number.NaN }], seconds: Number.NEGATIVE_INFINITY } as unknown as TrialRecord;
-    const back = decodeTrialResult(encodeTrialResult(record), trial.id)!;
-    expect(back.validationDice).toBeNaN();
-    expect(back.curve[0]!.loss).toBe(Number.POSITIVE_INFINITY);
-    expect(back.curve[0]!.dice).toBeNaN();
-    expect(back.seconds).toBe(Number.NEGATIVE_INFINITY);
-    expect(decodeTrialResult(encodeTrialResult(record), 'another-trial')).toBeUndefined();
-    expect(decodeTrialResult({ id: trial.id }, trial.id)).toBeUndefined();
-    expect(decodeTrialResult('{not json', trial.id)).toBeUndefined();
+  it('a record travels with NaN intact, and only as the valid record of its own trial', () => {
+    const record: TrialRecord = {
+      ...trial.parameters,
+      id: trial.id,
+      status: 'done',
+      score: 0.5,
+      scoreWindow: 5,
+      foregroundFraction: { mean: 0.1, median: 0.1 },
+      validationDice: null,
+      testDice: [Number.NaN, 0.7],
+      curve: [{ iteration: 1, loss: Number.NaN, dice: Number.NaN }],
+      seconds: 1,
+      engine: 'cpu',
+      host: 'node3',
+      finishedAt: new Date(0).toISOString(),
+    };
+    const back = decodeTrialResult(encodeTrialResult(record), 'j1', trial.id, trial.parameters);
+    expect(back.testDice![0]).toBeNaN();
+    expect(back.curve[0]!.loss).toBeNaN();
+    expect(back).toMatchObject({ host: 'node3', score: 0.5 });
+    expect(() => decodeTrialResult(encodeTrialResult(record), 'j1', 'another-trial', trial.parameters)).toThrow(/^queue: job j1: id is '.*', not its folder's 'another-trial'/);
+    expect(() => decodeTrialResult({ id: trial.id }, 'j1', trial.id, trial.parameters)).toThrow('queue: job j1 completed without a record (return value {"id":"' + trial.id + '"})');
+    expect(() => decodeTrialResult('{not json', 'j1', trial.id, trial.parameters)).toThrow(/^queue: job j1 returned no valid JSON/);
+    expect(() => decodeTrialResult(encodeTrialResult({ ...record, score: 2 }), 'j1', trial.id, trial.parameters)).toThrow(/score/);
   });
 
   it('job data is checked where it enters a worker', () => {

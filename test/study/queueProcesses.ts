@@ -102,8 +102,8 @@ export function recordFiles(dir: string): Map<string, Record<string, unknown>> {
   return out;
 }
 
-/** A record without the fields that differ between runs of the same trial: timings, host, finish time. */
+/** A record without the fields that differ between runs of the same trial: timings, host, finish time (and the checksum over them). */
 export function comparable(record: Record<string, unknown>): Record<string, unknown> {
-  const { seconds: _s, host: _h, finishedAt: _f, ...rest } = record;
+  const { seconds: _s, host: _h, finishedAt: _f, checksum: _c, ...rest } = record;
   return rest;
 }

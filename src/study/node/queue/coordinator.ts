@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { expandGrid, type StudyConfig } from '../../grid.js';
-import type { RunStudySummary } from '../../runner.js';
-import { openStudy, readTrialRecord, writeTrialRecord } from '../../store.js';
+import type { RunStudySummary } from '../runner.js';
+import { inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from '../store.js';
+import { unfinishedTrialRecord } from '../trial.js';
 import type { TrialParameters, TrialRecord } from '../../types.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
 import { decodeTrialResult, QUEUE_NAME, studyForQueue, TRIAL_ATTEMPTS, trialJobId, type TrialJobData } from './trialJob.js';
@@ -14,7 +15,9 @@ export interface QueueStudyOptions {
   pollMs?: number;
   /** Aborting stops waiting (Ctrl-C): records written so far stay, queued and running trials go on in the workers. */
   signal?: AbortSignal;
-  /** Log lines: Redis lost and back, trials enqueued again. */
+  /** Run even when the records and the trials to run fit no single protocol version (see `protocol.ts`). Default false. */
+  allowMixedProtocols?: boolean;
+  /** Log lines: Redis lost and back, trials enqueued again, records set aside. */
   log?: (line: string) => void;
   onTrialDone?: (record: TrialRecord, done: number, total: number) => void;
   /** Called whenever the counts change. */
@@ -38,25 +41,18 @@ export interface QueueStudySummary extends RunStudySummary {
   interrupted: boolean;
 }
 
-/** The record of a trial whose job failed in the queue (its process crashed twice, or its worker vanished twice). */
-function failedRecord(study: StudyConfig, id: string, parameters: TrialParameters, job: Job): TrialRecord {
-  const reason = job.failedReason === 'job stalled more than allowable limit' ? `its worker died or lost Redis twice (BullMQ: ${job.failedReason})` : job.failedReason;
+/** The record of a trial whose job failed in the queue (its process crashed twice, or its worker vanished twice), or returned no valid record. */
+function failedRecord(dir: string, study: StudyConfig, id: string, parameters: TrialParameters, job: Job, error: string): TrialRecord {
+  const seconds = job.finishedOn !== undefined && job.processedOn !== undefined ? Math.max(0, (job.finishedOn - job.processedOn) / 1000) : 0;
   return {
-    ...parameters,
-    id,
-    scoreWindow: Math.min(study.scoreWindow, parameters.iterations),
-    status: 'failed',
-    score: null,
-    foregroundFraction: null,
-    validationDice: null,
-    testDice: null,
-    curve: [],
-    seconds: job.finishedOn !== undefined && job.processedOn !== undefined ? (job.finishedOn - job.processedOn) / 1000 : 0,
-    engine: '',
+    ...unfinishedTrialRecord(dir, study, id, parameters, { status: 'failed', error, seconds }),
     ...(job.processedBy !== undefined ? { host: job.processedBy } : {}),
-    error: `queue: trial failed after ${job.attemptsMade} attempt(s): ${reason}`,
-    finishedAt: new Date(job.finishedOn ?? Date.now()).toISOString(),
   };
+}
+
+function failedReason(job: Job): string {
+  const reason = job.failedReason === 'job stalled more than allowable limit' ? `its worker died or lost Redis twice (BullMQ: ${job.failedReason})` : job.failedReason;
+  return `queue: trial failed after ${job.attemptsMade} attempt(s): ${reason}`;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -88,15 +84,37 @@ export async function runStudyOnQueue(config: StudyConfig, dirInput: string, opt
   const log = options.log ?? (() => undefined);
   openStudy(dir, config);
   const grid = expandGrid(config);
-  const outstanding = new Map<string, TrialParameters>();
-  const progress: QueueProgress = { total: grid.length, done: 0, running: 0, queued: 0, failed: 0 };
-  for (const t of grid) {
-    const record = readTrialRecord(dir, t.id);
-    if (record === undefined) outstanding.set(t.id, t.parameters);
-    else if (record.status === 'failed') progress.failed++;
-    else progress.done++;
+  // The store's rules, as in a local run: an invalid record or one of a failed trial is set aside and its trial runs again.
+  const states = grid.map((t) => ({ ...t, state: inspectTrialRecord(dir, t.id, t.parameters) }));
+  const kept = states.map((t) => ({ ...t, record: t.state.kind === 'valid' && t.state.record.status !== 'failed' ? t.state.record : undefined }));
+  const pending = kept.filter((t) => t.record === undefined);
+  if (!options.allowMixedProtocols) {
+    const mix = studyProtocolMix(dir, kept, pending);
+    if (mix !== undefined) throw new Error(`study --queue: ${dir}: ${mix}\n(--allow-mixed-protocols runs it anyway)`);
   }
-  const summary: QueueStudySummary = { dir, total: grid.length, skipped: grid.length - outstanding.size, ran: 0, failed: 0, diverged: 0, reEnqueued: 0, interrupted: false, seconds: 0 };
+  const outstanding = new Map(pending.map((t) => [t.id, t.parameters]));
+  const failedBefore = new Set<string>();
+  for (const { id, state } of pending) {
+    if (state.kind === 'invalid') log(`study ${config.name}: ${state.problem}\n  set aside as ${setTrialRecordAside(state.path, 'rejected')}; the trial runs again`);
+    if (state.kind === 'valid') {
+      log(`study ${config.name}: ${state.path}: the trial failed (${state.record.error ?? 'no cause recorded'})\n  set aside as ${setTrialRecordAside(state.path, 'failed')}; the trial runs again`);
+      failedBefore.add(id);
+    }
+  }
+  const progress: QueueProgress = { total: grid.length, done: grid.length - pending.length, running: 0, queued: 0, failed: 0 };
+  const summary: QueueStudySummary = {
+    dir,
+    total: grid.length,
+    skipped: grid.length - pending.length,
+    ran: 0,
+    failed: 0,
+    diverged: 0,
+    setAside: pending.filter((t) => t.state.kind !== 'missing').length,
+    failures: [],
+    reEnqueued: 0,
+    interrupted: false,
+    seconds: 0,
+  };
   if (outstanding.size === 0) return { ...summary, seconds: (performance.now() - started) / 1000 };
 
   const label = redisLabel(options.url);
@@ -114,6 +132,11 @@ export async function runStudyOnQueue(config: StudyConfig, dirInput: string, opt
   const seen = new Set<string>();
   let lastProgress = '';
   try {
+    // A trial whose failed record was set aside runs again: its failed job goes, so that it can be queued anew.
+    for (const id of failedBefore) {
+      const job = await queue.getJob(trialJobId(jobStudy, id));
+      if (job !== undefined && (await job.getState()) === 'failed') await job.remove();
+    }
     while (outstanding.size > 0 && options.signal?.aborted !== true) {
       try {
         let running = 0;
@@ -125,17 +148,18 @@ export async function runStudyOnQueue(config: StudyConfig, dirInput: string, opt
           if (state === 'completed' || state === 'failed') {
             const job = await queue.getJob(jobId);
             if (job === undefined) continue;
-            const decoded = state === 'completed' ? decodeTrialResult(job.returnvalue, id) : undefined;
-            const record =
-              decoded ??
-              (state === 'completed'
-                ? { ...failedRecord(config, id, parameters, job), error: `queue: job ${jobId} completed without a record of trial ${id}` }
-                : failedRecord(config, id, parameters, job));
+            let record: TrialRecord;
+            try {
+              record = state === 'completed' ? decodeTrialResult(job.returnvalue, jobId, id, parameters) : failedRecord(dir, config, id, parameters, job, failedReason(job));
+            } catch (err) {
+              record = failedRecord(dir, config, id, parameters, job, err instanceof Error ? err.message : String(err));
+            }
             writeTrialRecord(dir, record);
             outstanding.delete(id);
             summary.ran++;
             if (record.status === 'failed') {
               summary.failed++;
+              summary.failures.push({ id, error: record.error ?? 'no cause recorded' });
               progress.failed++;
             } else {
               if (record.status === 'diverged') summary.diverged++;

@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
-import { openStudy, readTrialRecord } from '../../store.js';
+import { openStudy, readTrialRecord } from '../store.js';
 import type { StudyConfig } from '../../grid.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
 import { runTrialProcess } from './trialProcess.js';

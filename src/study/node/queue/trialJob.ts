@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { expandGrid, parseStudyConfig, type StudyConfig } from '../../grid.js';
+import { parseWithSchema } from '../../../common/node/configFile.js';
+import { deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../../trialRecord.js';
 import type { TrialParameters, TrialRecord } from '../../types.js';
 
 /**
@@ -52,26 +54,25 @@ export function parseTrialJob(data: unknown, jobId: string | undefined): { study
   return { study, trialId: trial.id, parameters: trial.parameters };
 }
 
-/** Non-finite numbers as strings: JSON (BullMQ's encoding of a job's return value) would make NaN null. */
-const NON_FINITE = new Map<string, number>([
-  ['NaN', Number.NaN],
-  ['Infinity', Number.POSITIVE_INFINITY],
-  ['-Infinity', Number.NEGATIVE_INFINITY],
-]);
-
-/** A trial record as a job's return value: JSON text in which NaN and ±Infinity survive. */
+/** A trial record as a job's return value: the store's JSON form, in which NaN and ±Infinity survive. */
 export function encodeTrialResult(record: TrialRecord): string {
-  return JSON.stringify(record, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+  return serializeTrialRecord(record);
 }
 
-/** Reads a job's return value back; undefined when it is not the record of `trialId`. */
-export function decodeTrialResult(value: unknown, trialId: string): TrialRecord | undefined {
-  if (typeof value !== 'string') return undefined;
-  let record: unknown;
+/**
+ * Reads a job's return value back as the record of `trialId` with `parameters`; throws naming the job
+ * when it is not one (bad JSON, the schema, another trial's record).
+ */
+export function decodeTrialResult(value: unknown, jobId: string, trialId: string, parameters: TrialParameters): TrialRecord {
+  if (typeof value !== 'string') throw new Error(`queue: job ${jobId} completed without a record (return value ${JSON.stringify(value)})`);
+  let raw: unknown;
   try {
-    record = JSON.parse(value, (_k, v: unknown) => (typeof v === 'string' && NON_FINITE.has(v) ? NON_FINITE.get(v) : v));
-  } catch {
-    return undefined;
+    raw = deserializeTrialRecord(value);
+  } catch (err) {
+    throw new Error(`queue: job ${jobId} returned no valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  return typeof record === 'object' && record !== null && (record as { id?: unknown }).id === trialId ? (record as TrialRecord) : undefined;
+  const record = parseWithSchema(trialRecordSchema, raw, `queue: job ${jobId}`, 'trial record') as TrialRecord;
+  const mismatch = trialRecordMismatch(record, { id: trialId, parameters });
+  if (mismatch !== undefined) throw new Error(`queue: job ${jobId}: ${mismatch}`);
+  return record;
 }

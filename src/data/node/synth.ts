@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { didYouMean, writeFileAtomic } from '../common/index.js';
-import { writeNifti } from './node/niftiFiles.js';
-import { generatePhantom, LESION_SHAPES, type LesionShape } from './phantom.js';
+import { didYouMean } from '../../common/index.js';
+import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeNifti } from './niftiFiles.js';
+import { generatePhantom, LESION_SHAPES, type LesionShape } from '../phantom.js';
 
 export type SynthLesionShape = LesionShape | 'mixed';
 export const SYNTH_LESION_SHAPES: readonly SynthLesionShape[] = [...LESION_SHAPES, 'mixed'];
