@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System packages gendice uses when present. Everything here is optional for the library itself:
-# each missing piece has a pure-JS fallback. Runs as root on Debian; elsewhere it only reports.
+# each missing piece has a pure-JS fallback. redis-server is for the queue tests (test/study/queue*), which
+# start their own; CI fails them when it is missing. Runs as root on Debian; elsewhere it only reports.
 set -uo pipefail
-pkgs=(libdnnl-dev g++ make python3 chromium fonts-dejavu-core)
+pkgs=(libdnnl-dev g++ make python3 chromium fonts-dejavu-core redis-server)
 if [ "${#pkgs[@]}" -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   missing=()

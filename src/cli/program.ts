@@ -9,6 +9,7 @@ import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommands } from './train.js';
+import { registerWorkerCommand } from './worker.js';
 
 /**
  * Builds the `gendice` command. Each subcommand lives in its own file under src/cli/ and is
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerPlanCommand(program);
   registerStudyCommand(program);
+  registerWorkerCommand(program);
   registerReportCommand(program);
   registerEngineCommand(program);
   return program;

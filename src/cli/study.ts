@@ -3,12 +3,14 @@ import { getPreset, presetNames } from '../study/presets.js';
 import { readStudyConfig } from '../study/grid.js';
 import { runStudy } from '../study/node/runner.js';
 import { log, positiveInteger, printResult } from './output.js';
+import { runStudyCommandOnQueue } from './studyQueue.js';
 
 interface StudyFlags {
   preset?: string;
   config?: string;
   out: string;
   workers?: number;
+  queue?: string;
   json?: boolean;
   allowMixedProtocols?: boolean;
 }
@@ -27,10 +29,15 @@ export function registerStudyCommand(program: Command): void {
     .requiredOption('--out <dir>', 'study folder (results store, trial folders)')
     .option('--workers <n>', 'parallel worker processes (default: one per core)', positiveInteger('--workers'))
     .option('--allow-mixed-protocols', 'run even when the stored records were measured under another protocol version than the trials to run')
+    .option('--queue <url>', 'coordinate the trials through Redis (redis://HOST:PORT); `gendice worker` runs them')
     .option('--json', 'print the summary as one JSON document')
     .action(async (flags: StudyFlags) => {
       if ((flags.preset === undefined) === (flags.config === undefined)) throw new Error('study: give exactly one of --preset NAME or --config FILE');
+      if (flags.queue !== undefined && flags.workers !== undefined) throw new Error('study: --workers is for local runs; with --queue, start `gendice worker --concurrency N` on each machine');
       const config = flags.preset !== undefined ? getPreset(flags.preset) : readStudyConfig(flags.config!);
+      if (flags.queue !== undefined) {
+        return runStudyCommandOnQueue(config, { out: flags.out, queue: flags.queue, ...(flags.json ? { json: true } : {}), ...(flags.allowMixedProtocols ? { allowMixedProtocols: true } : {}) });
+      }
       const name = `study ${config.name}`;
       const summary = await runStudy(config, flags.out, {
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),

@@ -41,6 +41,8 @@ export const trialRecordSchema = trialParametersSchema
     curve: z.array(z.object({ iteration: positiveInt, loss: anyNumber, dice: anyNumber }).strict()),
     seconds: finite.min(0),
     engine: z.string(),
+    /** The host that ran the trial, when a queue worker ran it. */
+    host: z.string().min(1).optional(),
     error: z.string().optional(),
     finishedAt: z.iso.datetime(),
     checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be 'sha256:' and 64 hex digits" }).optional(),

@@ -56,6 +56,8 @@ export interface TrialRecord extends TrialParameters {
   curve: CurvePoint[];
   seconds: number;
   engine: string;
+  /** The host that ran the trial, when a queue worker ran it (`gendice worker`). */
+  host?: string;
   /** Set when status is 'diverged' or 'failed'. */
   error?: string;
   finishedAt: string;

@@ -63,7 +63,7 @@ type Outcome = { kind: 'record'; record: TrialRecord } | { kind: 'crash'; cause:
  * kept, so that a trial whose worker dies is recorded with the cause. From dist it runs trialWorker.js;
  * from the sources (tsx, vitest) the .ts file, through tsx's loader (`--import`).
  */
-class TrialProcess {
+export class TrialProcess {
   private readonly child: ChildProcess;
   private stderrTail = '';
   private closed: { code: number | null; signal: NodeJS.Signals | null } | undefined;
