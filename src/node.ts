@@ -10,7 +10,7 @@ export * from './index.js';
 export { version } from './node/version.js';
 
 // common: durable writes, configuration files
-export { writeFileAtomic } from './common/atomicWrite.js';
+export { writeFileAtomic } from './common/node/atomicWrite.js';
 export { parseWithSchema, readJsonOrYaml } from './common/node/configFile.js';
 
 // data: NIfTI files, datasets on disk, synthetic datasets on disk
@@ -47,7 +47,7 @@ export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writ
 export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './metrics/evaluate.js';
 
 // networks: model folders
-export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/modelFiles.js';
+export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/node/modelFiles.js';
 
 // networks: model card files
 export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js';
@@ -59,6 +59,7 @@ export { evaluateFolders } from './inference/node/evaluateFolders.js';
 
 // training on disk
 export * from './training/index.js';
+export * from './training/node/index.js';
 
 // studies
 export * from './study/index.js';

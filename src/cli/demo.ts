@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { TrainingConfigInput } from '../training/config.js';
-import { train, type TrainingResult } from '../training/trainer.js';
+import { train, type TrainingResult } from '../training/node/trainer.js';
 import { log, positiveInteger, printResult, ProgressBar } from './output.js';
 
 /**

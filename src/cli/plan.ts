@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { writeFileAtomic } from '../common/atomicWrite.js';
+import { writeFileAtomic } from '../common/node/atomicWrite.js';
 import { loadCase, loadDecathlon } from '../data/node/dataset.js';
 import {
   caseFingerprint,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { basename, join } from 'node:path';
 import { readTrainingConfig } from '../training/config.js';
-import { resume, train, type TrainingProgress, type TrainingResult } from '../training/trainer.js';
-import { configDirectory } from '../training/trainingData.js';
+import { resume, train, type TrainingProgress, type TrainingResult } from '../training/node/trainer.js';
+import { configDirectory } from '../training/node/trainingData.js';
 import { log, printResult, ProgressBar } from './output.js';
 
 function summary(r: TrainingResult): string {

@@ -6,7 +6,7 @@ import { zScore } from '../data/normalization.js';
 import { channelsLastToVolume, volumeToChannelsLast, type Volume } from '../data/volume.js';
 import { getNetworkGeometry } from '../networks/registry.js';
 import type { ModelCard } from '../networks/modelCard.js';
-import { loadModel } from '../networks/modelFiles.js';
+import { loadModel } from '../networks/node/modelFiles.js';
 import { readModelCard } from '../networks/node/modelCardFile.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference, type SlidingWindowOptions } from './slidingWindow.js';
 

@@ -14,6 +14,5 @@ export {
   type NetworkName,
   type NetworkOptionsMap,
 } from './registry.js';
-export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './modelFiles.js';
 export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './modelCard.js';
 export * from './layers/index.js';

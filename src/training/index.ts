@@ -1,13 +1,6 @@
-export { train, resume, TrainingDivergedError } from './trainer.js';
-export type { TrainOptions, TrainingProgress, TrainingResult } from './trainer.js';
+/** gendice training, universal parts: the configuration, the optimizer with exact state, the batch Dice. On disk: ./node/. */
 export { trainingConfigSchema, parseTrainingConfig, readTrainingConfig } from './config.js';
 export type { TrainingConfig, TrainingConfigInput } from './config.js';
-export { saveCheckpoint, loadCheckpoint, latestCheckpointDir, removeRunLeftovers, CHECKPOINTS_DIR } from './checkpoint.js';
-export type { CheckpointState, LoadedCheckpoint } from './checkpoint.js';
-export { TrainLog, paperScore, median } from './trainLog.js';
-export type { LogCoverage, LogRecord } from './trainLog.js';
-export { loadTrainingData, configDirectory } from './trainingData.js';
-export type { TrainingCase, TrainingData } from './trainingData.js';
 export { createOptimizer, learningRateAt } from './optimizer.js';
 export type { OptimizerState, TrainingOptimizer } from './optimizer.js';
 export { batchDice } from './batchDice.js';

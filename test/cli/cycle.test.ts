@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNifti } from '../../src/data/index.js';
-import { loadModel } from '../../src/networks/index.js';
-import { TrainLog } from '../../src/training/index.js';
+import { loadModel } from '../../src/networks/node/modelFiles.js';
+import { TrainLog } from '../../src/training/node/index.js';
 import { gendice, gendiceAsync } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-cycle-'));

@@ -32,7 +32,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { removeWriteLeftovers, writeFileAtomic, writeFolderAtomic } = await import('../../src/common/atomicWrite.js');
+const { removeWriteLeftovers, writeFileAtomic, writeFolderAtomic } = await import('../../src/common/node/atomicWrite.js');
 
 const root = fs.mkdtempSync(join(tmpdir(), 'gendice-atomic-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

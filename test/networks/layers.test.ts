@@ -9,11 +9,10 @@ import {
   ChannelPadding,
   CroppingND,
   InstanceNormalization,
-  loadModel,
   Maxout,
-  saveModel,
   UpSampling3D,
 } from '../../src/networks/index.js';
+import { loadModel, saveModel } from '../../src/networks/node/modelFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-layers-'));
 beforeAll(async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, MODEL_JSON, saveModel, unet2d, WEIGHTS_BIN } from '../../src/networks/index.js';
+import { unet2d } from '../../src/networks/index.js';
+import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../src/networks/node/modelFiles.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-modelfiles-'));
 let saved = '';

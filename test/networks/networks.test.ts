@@ -10,17 +10,16 @@ import {
   getNetwork,
   getNetworkGeometry,
   highResNet,
-  loadModel,
   type NetworkName,
   networkInfo,
   networkNames,
-  saveModel,
   twoPathCnn,
   twoPathCnnGeometry,
   unet2d,
   unet2dGeometry,
   unet3d,
 } from '../../src/networks/index.js';
+import { loadModel, saveModel } from '../../src/networks/node/modelFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-networks-'));
 beforeAll(async () => {

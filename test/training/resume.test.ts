@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINTS_DIR, resume, train, TrainLog, type TrainingConfigInput } from '../../src/training/index.js';
+import type { TrainingConfigInput } from '../../src/training/index.js';
+import { CHECKPOINTS_DIR, resume, train, TrainLog } from '../../src/training/node/index.js';
 import { tinyConfig } from './tinyConfig.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-resume-'));

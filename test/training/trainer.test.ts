@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../../src/networks/index.js';
-import { latestCheckpointDir, TrainLog, train, TrainingDivergedError } from '../../src/training/index.js';
+import { loadModel } from '../../src/networks/node/modelFiles.js';
+import { latestCheckpointDir, TrainLog, train, TrainingDivergedError } from '../../src/training/node/index.js';
 import { tinyConfig } from './tinyConfig.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-train-'));

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import type { Volume } from '../volume.js';
 import { encodeNiftiUncompressed } from '../nifti/encode.js';
 import { errorText, NiftiError } from '../nifti/niftiError.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import { writeNifti } from './niftiFiles.js';
 import { generateRealisticPhantom, REALISTIC_LABELS, REALISTIC_MODALITIES } from '../realisticPhantom.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { didYouMean } from '../../common/index.js';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import { writeNifti } from './niftiFiles.js';
 import { generatePhantom, LESION_SHAPES, type LesionShape } from '../phantom.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import { MODEL_CARD, modelCardJson, parseModelCard, type ModelCard } from '../modelCard.js';
 
 export type { ModelCard } from '../modelCard.js';

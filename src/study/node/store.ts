@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import { parseWithSchema } from '../../common/node/configFile.js';
 import { expandGrid, parseStudyConfig, type StudyConfig } from '../grid.js';
 import { protocolMix, recordProtocol, STUDY_PROTOCOL } from '../protocol.js';

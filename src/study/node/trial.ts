@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { latestCheckpointDir } from '../../training/checkpoint.js';
-import { resume, train, TrainingDivergedError, type TrainingResult } from '../../training/trainer.js';
-import { TrainLog, type LogRecord } from '../../training/trainLog.js';
+import { latestCheckpointDir } from '../../training/node/checkpoint.js';
+import { resume, train, TrainingDivergedError, type TrainingResult } from '../../training/node/trainer.js';
+import { TrainLog, type LogRecord } from '../../training/node/trainLog.js';
 import { trialTrainingConfig, type StudyConfig } from '../grid.js';
 import { STUDY_PROTOCOL } from '../protocol.js';
 import { clearTrialFolder, trialDir, writeTrialRecord } from './store.js';

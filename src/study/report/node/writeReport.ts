@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../common/atomicWrite.js';
+import { writeFileAtomic } from '../../../common/node/atomicWrite.js';
 import { computeFindings, type Finding, type FindingsOptions } from '../../findings/index.js';
 import type { StudyResults } from '../../types.js';
 import { reportFigures } from '../figures.js';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../common/atomicWrite.js';
-import { installMissingGradients } from '../engine/gradients/index.js';
-import './layers/index.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
+import { installMissingGradients } from '../../engine/gradients/index.js';
+import '../layers/index.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

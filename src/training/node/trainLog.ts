@@ -1,5 +1,5 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../common/atomicWrite.js';
+import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 
 /** How much of a log a checkpoint covers: its length in bytes and its number of records. */
 export interface LogCoverage {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeWriteLeftovers, syncFolder, writeFileAtomic, writeFolderAtomic } from '../common/atomicWrite.js';
-import { loadModel, saveModel } from '../networks/modelFiles.js';
-import type { OptimizerState, TrainingOptimizer } from './optimizer.js';
+import { removeWriteLeftovers, syncFolder, writeFileAtomic, writeFolderAtomic } from '../../common/node/atomicWrite.js';
+import { loadModel, saveModel } from '../../networks/node/modelFiles.js';
+import type { OptimizerState, TrainingOptimizer } from '../optimizer.js';
 import type { LogCoverage } from './trainLog.js';
 
 /** What a checkpoint holds besides the model and the optimizer's tensors. */

@@ -1,10 +1,10 @@
 import { dirname, resolve } from 'node:path';
-import { loadCase, loadDecathlon, splitCases } from '../data/node/dataset.js';
-import { zScore } from '../data/normalization.js';
-import type { SamplerCase } from '../data/patchSampler.js';
-import { generatePhantom, LESION_SHAPES } from '../data/phantom.js';
-import type { Volume } from '../data/volume.js';
-import type { TrainingConfig } from './config.js';
+import { loadCase, loadDecathlon, splitCases } from '../../data/node/dataset.js';
+import { zScore } from '../../data/normalization.js';
+import type { SamplerCase } from '../../data/patchSampler.js';
+import { generatePhantom, LESION_SHAPES } from '../../data/phantom.js';
+import type { Volume } from '../../data/volume.js';
+import type { TrainingConfig } from '../config.js';
 
 /** A case ready for training or validation: normalised image and label map. */
 export interface TrainingCase extends SamplerCase {

@@ -1,0 +1,9 @@
+/** Training on disk (Node-only): train/resume into an output folder, checkpoints, the log, datasets. */
+export { train, resume, TrainingDivergedError } from './trainer.js';
+export type { TrainOptions, TrainingProgress, TrainingResult } from './trainer.js';
+export { saveCheckpoint, loadCheckpoint, latestCheckpointDir, removeRunLeftovers, CHECKPOINTS_DIR } from './checkpoint.js';
+export type { CheckpointState, LoadedCheckpoint } from './checkpoint.js';
+export { TrainLog, paperScore, median } from './trainLog.js';
+export type { LogCoverage, LogRecord } from './trainLog.js';
+export { loadTrainingData, configDirectory } from './trainingData.js';
+export type { TrainingCase, TrainingData } from './trainingData.js';
