@@ -4,7 +4,9 @@ import { writeEvaluation, evaluationToJson } from '../metrics/evaluate.js';
 import { evaluateFolders } from '../inference/evaluateFolders.js';
 import { predictFiles } from '../inference/predict.js';
 import { selectEngine } from '../engine/index.js';
-import { didYouMean } from '../common/didYouMean.js';
+import { EMPTY_POLICIES, type EmptyPolicy } from '../metrics/metricOptions.js';
+import { BLENDING_MODES } from '../inference/slidingWindow.js';
+import { choiceList, choiceOption } from './flagParsers.js';
 import { log, numberIn, positiveInteger, printResult } from './output.js';
 
 /** Registers `gendice predict` and `gendice evaluate`. */
@@ -16,14 +18,11 @@ export function registerPredictCommands(program: Command): void {
     .requiredOption('--input <path>', 'a .nii/.nii.gz image or a folder of them')
     .requiredOption('--out <dir>', 'output folder for <case>.nii.gz label maps')
     .option('--overlap <fraction>', 'window overlap in [0, 1)', numberIn('--overlap', 0, 1), 0.25)
-    .option('--blending <mode>', "'gaussian' or 'constant'", 'gaussian')
+    .addOption(choiceOption('--blending <mode>', 'how overlapping windows are blended', BLENDING_MODES).default('gaussian'))
     .option('--batch-size <n>', 'windows per forward pass', positiveInteger('--batch-size'), 4)
     .option('--probabilities', 'also write <case>_prob.nii.gz class probabilities')
     .option('--json', 'print the result as one JSON document')
-    .action(async (flags: { model: string; input: string; out: string; overlap: number; blending: string; batchSize: number; probabilities?: boolean; json?: boolean }) => {
-      if (flags.blending !== 'gaussian' && flags.blending !== 'constant') {
-        throw new Error(`--blending must be 'gaussian' or 'constant', got '${flags.blending}'`);
-      }
+    .action(async (flags: { model: string; input: string; out: string; overlap: number; blending: (typeof BLENDING_MODES)[number]; batchSize: number; probabilities?: boolean; json?: boolean }) => {
       await selectEngine();
       const results = await predictFiles(flags.model, flags.input, flags.out, {
         overlap: flags.overlap,
@@ -40,21 +39,17 @@ export function registerPredictCommands(program: Command): void {
     .description('compare predicted label maps with references (paired by file name): Dice, HD95, surface distances')
     .requiredOption('--pred <dir>', 'folder of predicted label maps')
     .requiredOption('--ref <dir>', 'folder of reference label maps')
-    .option('--metrics <list>', `comma-separated: ${EVALUATION_METRICS.join(', ')}`, 'dice,hd95,averageSurfaceDistance')
-    .option('--empty-policy <policy>', "'nan' (default), 'one' or 'worst'", 'nan')
+    .option('--metrics <list>', `comma-separated: ${EVALUATION_METRICS.join(', ')}`, choiceList(EVALUATION_METRICS), ['dice', 'hd95', 'averageSurfaceDistance'] as EvaluationMetricName[])
+    .addOption(choiceOption('--empty-policy <policy>', 'what a metric gives for empty masks', EMPTY_POLICIES).default('nan'))
     .option('--tolerance <mm>', 'surface Dice tolerance in mm', numberIn('--tolerance', 0, Infinity))
     .option('--num-classes <k>', 'classes including background (default: from the labels)', positiveInteger('--num-classes'))
     .option('--out <file>', 'also write the report to a .json or .csv file')
     .option('--json', 'print the report as one JSON document')
-    .action(async (flags: { pred: string; ref: string; metrics: string; emptyPolicy: string; tolerance?: number; numClasses?: number; out?: string; json?: boolean }) => {
-      const metrics = flags.metrics.split(',').map((m) => m.trim()).filter(Boolean);
-      for (const m of metrics) {
-        if (!(EVALUATION_METRICS as readonly string[]).includes(m)) throw new Error(`--metrics: unknown metric '${m}'${didYouMean(m, EVALUATION_METRICS)}`);
-      }
-      if (!['nan', 'one', 'worst'].includes(flags.emptyPolicy)) throw new Error(`--empty-policy must be 'nan', 'one' or 'worst', got '${flags.emptyPolicy}'`);
+    .action(async (flags: { pred: string; ref: string; metrics: EvaluationMetricName[]; emptyPolicy: EmptyPolicy; tolerance?: number; numClasses?: number; out?: string; json?: boolean }) => {
+      const metrics = flags.metrics;
       const report = await evaluateFolders(flags.pred, flags.ref, {
-        metrics: metrics as EvaluationMetricName[],
-        emptyPolicy: flags.emptyPolicy as 'nan' | 'one' | 'worst',
+        metrics,
+        emptyPolicy: flags.emptyPolicy,
         ...(flags.tolerance !== undefined ? { toleranceMm: flags.tolerance } : {}),
         ...(flags.numClasses !== undefined ? { numClasses: flags.numClasses } : {}),
       });

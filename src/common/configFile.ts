@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-
-function describeValue(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+import { formatValue, nearMiss, quoteList } from './options.js';
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
@@ -19,14 +15,20 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Validates `raw` against a zod schema. On failure the error lists every wrong field as
- * `path: problem (got value)`, after `<source>: invalid <what>`.
+ * `path: problem; got value`, after `<source>: invalid <what>` (enums as every option check words them:
+ * `must be one of 'a', 'b'; got 'x' (did you mean 'a'?)`).
  */
 export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, source: string, what: string): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
-    const got = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(raw, issue.path))})`;
+    const value = valueAt(raw, issue.path);
+    if (issue.code === 'invalid_value' && issue.values.every((v): v is string => typeof v === 'string')) {
+      // An enum: the wording of every option check (src/common/options.ts), with the near miss.
+      return `  ${path}: must be one of ${quoteList(issue.values)}; got ${formatValue(value)}${nearMiss(value, issue.values)}`;
+    }
+    const got = issue.code === 'unrecognized_keys' ? '' : `; got ${formatValue(value)}`;
     return `  ${path}: ${issue.message}${got}`;
   });
   throw new Error(`${source}: invalid ${what}\n${lines.join('\n')}`);

@@ -40,7 +40,7 @@ export {
   type LoadedCase,
   type SplitOptions,
 } from './dataset.js';
-export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './normalization.js';
+export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {
   PatchSampler,
   type ForegroundFractionStatistics,
@@ -49,14 +49,13 @@ export {
   type PatchSamplerState,
   type SamplerCase,
   type SamplingMode,
+  SAMPLING_MODES,
 } from './patchSampler.js';
 export { Augmenter, type AugmentationOptions } from './augmentation.js';
-export { LESION_SHAPES, generatePhantom, type LesionShape, type Phantom, type PhantomOptions } from './phantom.js';
+export { LESION_SHAPES, SYNTH_LESION_SHAPES, generatePhantom, type LesionShape, type SynthLesionShape, type Phantom, type PhantomOptions } from './phantom.js';
 export {
-  SYNTH_LESION_SHAPES,
   writeSyntheticDataset,
   type SynthCaseReport,
-  type SynthLesionShape,
   type SynthOptions,
   type SynthReport,
 } from './synth.js';

@@ -1,8 +1,10 @@
-import { didYouMean, Random } from '../common/index.js';
+import { oneOf } from '../common/options.js';
+import { Random } from '../common/random.js';
 import { volumeToChannelsLast, type Volume } from './volume.js';
 
-export type SamplingMode = 'uniform' | 'foreground' | 'balanced';
-const MODES: readonly SamplingMode[] = ['uniform', 'foreground', 'balanced'];
+/** How patch centres are drawn: anywhere, only patches holding foreground (the paper's rule), or per class ratio. */
+export const SAMPLING_MODES = ['uniform', 'foreground', 'balanced'] as const;
+export type SamplingMode = (typeof SAMPLING_MODES)[number];
 
 export interface PatchSamplerOptions {
   /** Patch extents in volume axis order, [px, py] or [px, py, pz] (the volume's rank). */
@@ -160,8 +162,7 @@ export class PatchSampler {
   private drawn = 0;
 
   constructor(cases: readonly SamplerCase[], options: PatchSamplerOptions) {
-    const mode = options.mode ?? 'foreground';
-    if (!MODES.includes(mode)) throw new Error(`PatchSampler: unknown mode '${String(mode)}'${didYouMean(String(mode), MODES)}`);
+    const mode = oneOf('PatchSampler', 'mode', options.mode ?? 'foreground', SAMPLING_MODES);
     if (cases.length === 0) throw new Error('PatchSampler: no cases');
     const rank = cases[0]!.image.shape.length;
     const { patchSize, batchSize } = options;

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { NetworkGeometry } from './common.js';
+import type { NetworkGeometry } from './networkGeometry.js';
 import { buildUNet, type UNetOptions, uNetGeometry } from './unet.js';
 
 export type UNet2DOptions = UNetOptions;

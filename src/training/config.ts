@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
-import { lossNames } from '../losses/registry.js';
-import { networkNames } from '../networks/registry.js';
+import { LOSS_NAMES } from '../losses/registry.js';
+import { NETWORK_NAMES } from '../networks/registry.js';
+import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
+import { SAMPLING_MODES } from '../data/patchSampler.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
 const options = z.record(z.string(), z.unknown()).default({});
+
+/** The optimisers a configuration may name. */
+export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+/** Intensity normalisation of each image: z-score over the whole image, or none. */
+export const INTENSITY_NORMALIZATIONS = ['zscore', 'none'] as const;
 
 const schedule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('constant') }).strict(),
@@ -23,9 +31,26 @@ const syntheticData = z
     foregroundFraction: z.number().min(1e-4).max(0.5),
     classes: positiveInt.default(1),
     channels: positiveInt.default(1),
-    lesionShape: z.enum(['blobs', 'elongated', 'punctate', 'mixed']).default('mixed'),
+    lesionShape: z.enum(SYNTH_LESION_SHAPES).default('mixed'),
   })
   .strict();
+
+/**
+ * The data of a training run or of a study: a Decathlon folder or synthetic phantoms, with the
+ * fractions of cases held out for validation and for test. `testFraction` defaults to 0 for both
+ * (cases are taken away from training only when asked; the built-in studies ask for 0.1).
+ */
+export const dataSchema = z.union([
+  z
+    .object({
+      /** A Medical Segmentation Decathlon folder (with dataset.json), relative to the config file. */
+      dataset: z.string().min(1),
+      validationFraction: fraction.default(0.1),
+      testFraction: fraction.default(0),
+    })
+    .strict(),
+  z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
+]);
 
 /** The schema of a training configuration (JSON or YAML). Unknown keys are errors. */
 export const trainingConfigSchema = z
@@ -34,11 +59,11 @@ export const trainingConfigSchema = z
     seed: z.number().int().min(0).default(0),
     /** Seed of the synthetic data and of the train/validation/test split. Default: `seed`. */
     dataSeed: z.number().int().min(0).optional(),
-    network: z.object({ name: z.enum(networkNames as [string, ...string[]]), options }).strict(),
-    loss: z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict(),
+    network: z.object({ name: z.enum(NETWORK_NAMES), options }).strict(),
+    loss: z.object({ name: z.enum(LOSS_NAMES), options }).strict(),
     optimizer: z
       .object({
-        name: z.enum(['adam', 'sgd']).default('adam'),
+        name: z.enum(OPTIMIZER_NAMES).default('adam'),
         learningRate: z.number().positive(),
         /** SGD momentum. */
         momentum: z.number().min(0).max(1).default(0.9),
@@ -51,20 +76,10 @@ export const trainingConfigSchema = z
     /** Patch extents in volume axis order: 2 numbers (2D) or 3 (3D). */
     patchSize: z.array(positiveInt).min(2).max(3),
     /** 'foreground' (default): only patches holding foreground, the paper's rule. */
-    sampling: z.enum(['uniform', 'foreground', 'balanced']).default('foreground'),
-    data: z.union([
-      z
-        .object({
-          /** A Medical Segmentation Decathlon folder (with dataset.json), relative to the config file. */
-          dataset: z.string().min(1),
-          validationFraction: fraction.default(0.1),
-          testFraction: fraction.default(0),
-        })
-        .strict(),
-      z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
-    ]),
+    sampling: z.enum(SAMPLING_MODES).default('foreground'),
+    data: dataSchema,
     /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
-    normalization: z.enum(['zscore', 'none']).default('zscore'),
+    normalization: z.enum(INTENSITY_NORMALIZATIONS).default('zscore'),
     validation: z
       .object({
         /** Validate every k iterations (0: only at the end). */

@@ -4,7 +4,7 @@ export { trainingConfigSchema, parseTrainingConfig, readTrainingConfig } from '.
 export type { TrainingConfig, TrainingConfigInput } from './config.js';
 export { saveCheckpoint, loadCheckpoint, latestCheckpointDir, CHECKPOINTS_DIR } from './checkpoint.js';
 export type { CheckpointState, LoadedCheckpoint } from './checkpoint.js';
-export { TrainLog, paperScore, median } from './trainLog.js';
+export { TrainLog, paperScore } from './trainLog.js';
 export type { LogRecord } from './trainLog.js';
 export { loadTrainingData, configDirectory } from './trainingData.js';
 export type { TrainingCase, TrainingData } from './trainingData.js';

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../common/atomicWrite.js';
+import { median } from '../common/stats.js';
 
 /** One line of `log.jsonl`: a training iteration or a validation pass. */
 export type LogRecord =
@@ -50,14 +51,6 @@ export class TrainLog {
     const kept = this.read().filter((r) => r.iteration <= iteration);
     writeFileAtomic(this.path, kept.map(encode).join(''));
   }
-}
-
-/** Median of the finite values (NaN when none). */
-export function median(values: readonly number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 /** The paper's score: the median training Dice over the last `window` iterations of the log. */

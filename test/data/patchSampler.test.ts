@@ -143,7 +143,7 @@ describe('PatchSampler patches', () => {
   it('refuses bad options with named errors', () => {
     const c = case2d();
     expect(() => new PatchSampler([c], { patchSize: [4, 3], batchSize: 2, mode: 'foregrund' as 'foreground' })).toThrow(
-      /PatchSampler: unknown mode 'foregrund'; did you mean 'foreground'\?/,
+      /PatchSampler: mode must be one of 'uniform', 'foreground', 'balanced'; got 'foregrund' \(did you mean 'foreground'\?\)/,
     );
     expect(() => new PatchSampler([c], { patchSize: [4, 3, 2], batchSize: 2 })).toThrow(/patchSize must be 2 positive integers for 2D volumes/);
     expect(() => new PatchSampler([c], { patchSize: [4, 3], batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);

@@ -73,6 +73,6 @@ describe('study grid', () => {
     expect(small.scoreWindow).toBe(200);
     expect(small.data).toEqual(p3.data);
     expect(expandGrid(small)).toHaveLength(36);
-    expect(() => getPreset('paper2d')).toThrow(/study: unknown preset 'paper2d'; did you mean 'paper-2d'\?/);
+    expect(() => getPreset('paper2d')).toThrow(/getPreset: name must be one of 'quick', .*; got 'paper2d' \(did you mean 'paper-2d'\?\)/);
   });
 });

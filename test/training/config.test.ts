@@ -26,11 +26,13 @@ describe('training configuration', () => {
   });
 
   it.each([
-    [{ ...minimal, optimizer: { learningRate: -1 } }, /optimizer\.learningRate: .*(>0|positive|greater).* \(got -1\)/i],
-    [{ ...minimal, loss: { name: 'gld' } }, /loss\.name: .* \(got "gld"\)/],
-    [{ ...minimal, network: { name: 'unet' } }, /network\.name: .* \(got "unet"\)/],
-    [{ ...minimal, patchSize: [32] }, /patchSize: .* \(got \[32\]\)/],
-    [{ ...minimal, iterations: 2.5 }, /iterations: .*int.* \(got 2\.5\)/i],
+    [{ ...minimal, optimizer: { learningRate: -1 } }, /optimizer\.learningRate: .*(>0|positive|greater).*; got -1$/im],
+    [{ ...minimal, loss: { name: 'gld' } }, /loss\.name: must be one of 'gdl', 'dice', .*; got 'gld' \(did you mean 'gdl'\?\)/],
+    [{ ...minimal, network: { name: 'unet' } }, /network\.name: must be one of 'unet2d', .*; got 'unet' \(did you mean 'unet2d'\?\)/],
+    [{ ...minimal, patchSize: [32] }, /patchSize: .*; got \[32\]/],
+    [{ ...minimal, iterations: 2.5 }, /iterations: .*int.*; got 2\.5/i],
+    [{ ...minimal, optimizer: { learningRate: Number.NaN } }, /optimizer\.learningRate: .*; got NaN$/m],
+    [{ ...minimal, sampling: 'foregrund' }, /sampling: must be one of 'uniform', 'foreground', 'balanced'; got 'foregrund' \(did you mean 'foreground'\?\)/],
     [{ ...minimal, batchsize: 2 }, /\(root\): .*batchsize/],
     [{ ...minimal, optimizer: { learningRate: 1e-3, schedule: { type: 'cosine' } } }, /optimizer\.schedule\.type: /],
   ])('%#: an invalid field is named with its path and value', (raw, message) => {
