@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { formatValue, nearMiss, quoteList } from './options.js';
+import { formatValue, nearMiss, OptionError, quoteList } from './options.js';
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;
@@ -32,6 +32,31 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, so
     return `  ${path}: ${issue.message}${got}`;
   });
   throw new Error(`${source}: invalid ${what}\n${lines.join('\n')}`);
+}
+
+/** A check of one field of a parsed configuration by a layer's own checker (it throws on a problem). */
+export interface FieldCheck {
+  /** The field's path, e.g. `loss.options` or `networks.0.patches.1.patchSize`. */
+  path: string;
+  check: () => void;
+}
+
+/**
+ * Runs every check and, when any fails, throws one error in the format of {@link parseWithSchema}:
+ * an `OptionError` of option `o` at `path` becomes `path.o: problem` (`loss.options.weightType: must
+ * be one of ...`), any other error `path: message`.
+ */
+export function checkFields(checks: readonly FieldCheck[], source: string, what: string): void {
+  const lines: string[] = [];
+  for (const { path, check } of checks) {
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof OptionError) lines.push(`  ${err.option === 'options' ? path : `${path}.${err.option}`}: ${err.problem}`);
+      else lines.push(`  ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (lines.length > 0) throw new Error(`${source}: invalid ${what}\n${lines.join('\n')}`);
 }
 
 /** Reads a JSON or YAML (.yml, .yaml) file into a plain value; errors name the file. */

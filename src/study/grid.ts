@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
 import { oneOf } from '../common/options.js';
 import { LOSS_NAMES } from '../losses/registry.js';
 import { NETWORK_NAMES } from '../networks/registry.js';
-import { dataSchema, OPTIMIZER_NAMES, type TrainingConfigInput } from '../training/config.js';
+import { dataSchema, lossCheck, networkChecks, OPTIMIZER_NAMES, type TrainingConfigInput } from '../training/config.js';
 import type { TrialParameters } from './types.js';
 
 const positiveInt = z.number().int().positive();
@@ -44,9 +44,26 @@ export const studyConfigSchema = z
 export type StudyConfig = z.infer<typeof studyConfigSchema>;
 export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 
-/** Validates a study configuration; errors list `path: problem (got value)`. */
+/**
+ * Validates a study configuration: the schema, then every loss's options, every network's options
+ * and every patch size through the layers' own checkers (as `parseTrainingConfig` checks one trial),
+ * so that a misspelt option fails the study at once instead of every trial that uses it. Errors list
+ * `path: problem; got value` (`losses.1.options.weightType: must be one of ...`).
+ */
 export function parseStudyConfig(raw: unknown, source = 'study config'): StudyConfig {
-  return parseWithSchema(studyConfigSchema, raw, source, 'study configuration');
+  const what = 'study configuration';
+  const config = parseWithSchema(studyConfigSchema, raw, source, what);
+  checkFields(
+    [
+      ...config.networks.flatMap((n, i) =>
+        networkChecks(`networks.${i}.options`, n.name, n.options, n.patches.map((p, j) => ({ path: `networks.${i}.patches.${j}.patchSize`, patchSize: p.patchSize }))),
+      ),
+      ...config.losses.map((l, k) => lossCheck(`losses.${k}.options`, l.name, l.options)),
+    ],
+    source,
+    what,
+  );
+  return config;
 }
 
 /** Reads and validates a JSON or YAML study configuration file. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
-import { LOSS_NAMES } from '../losses/registry.js';
-import { NETWORK_NAMES } from '../networks/registry.js';
+import { formatValue, OptionError } from '../common/options.js';
+import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
+import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES } from '../networks/registry.js';
 import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
 import { SAMPLING_MODES } from '../data/patchSampler.js';
 
@@ -108,14 +109,60 @@ export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
 /**
- * Validates a configuration object. Errors list every wrong field as `path: problem (got value)`,
- * prefixed by `source` (a file name or 'config').
+ * The checks of a network's options and of the patch sizes it is trained on, by the network's own
+ * checkers (no model is built), as gendice trains it: `inputShape` comes from the patch and the
+ * output stays logits (`outputActivation: 'none'`, the loss applies its own activation).
+ */
+export function networkChecks(path: string, name: string, options: Record<string, unknown>, patches: ReadonlyArray<{ path: string; patchSize: number[] }>): FieldCheck[] {
+  const trained = { outputActivation: 'none', ...options };
+  const optionsValid = (): boolean => {
+    try {
+      checkNetworkOptions(name, trained);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return [
+    {
+      path,
+      check: () => {
+        if (options.inputShape !== undefined) throw new OptionError(name, 'inputShape', 'is set by gendice from patchSize; remove it');
+        if (options.outputActivation !== undefined && options.outputActivation !== 'none') {
+          const problem = `must stay 'none' (logits; the loss applies its own activation); got ${formatValue(options.outputActivation)}`;
+          throw new OptionError(name, 'outputActivation', problem);
+        }
+        checkNetworkOptions(name, trained);
+      },
+    },
+    // A patch is checked only against valid options (a wrong option is reported once, above).
+    ...patches.map((p) => ({ path: p.path, check: () => void (optionsValid() && checkPatchSize(name, trained, p.patchSize)) })),
+  ];
+}
+
+/** The check of a loss's options by the loss's own checker (no tensor is built). */
+export function lossCheck(path: string, name: string, options: Record<string, unknown>): FieldCheck {
+  return { path, check: () => checkLossOptions(name, options) };
+}
+
+/**
+ * Validates a configuration object: the schema, then the loss options, the network options and the
+ * patch geometry through the layers' own checkers, so that a wrong configuration fails before any
+ * file is written or tensor built. Errors list every wrong field as `path: problem; got value`
+ * (`loss.options.weightType: must be one of 'square', 'simple', 'uniform'; got 'squared' (did you
+ * mean 'square'?)`), prefixed by `source` (a file name or 'config').
  */
 export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingConfig {
-  const config = parseWithSchema(trainingConfigSchema, raw, source, 'training configuration');
-  if (config.network.options.inputShape !== undefined) {
-    throw new Error(`${source}: network.options.inputShape is set by gendice from patchSize; remove it`);
-  }
+  const what = 'training configuration';
+  const config = parseWithSchema(trainingConfigSchema, raw, source, what);
+  checkFields(
+    [
+      ...networkChecks('network.options', config.network.name, config.network.options, [{ path: 'patchSize', patchSize: config.patchSize }]),
+      lossCheck('loss.options', config.loss.name, config.loss.options),
+    ],
+    source,
+    what,
+  );
   return config;
 }
 

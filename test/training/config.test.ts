@@ -41,7 +41,28 @@ describe('training configuration', () => {
   });
 
   it('refuses an inputShape, which gendice derives from patchSize', () => {
-    expect(() => parseTrainingConfig({ ...minimal, network: { name: 'unet2d', options: { inputShape: [32, 32] } } })).toThrow(/network\.options\.inputShape is set by gendice/);
+    expect(() => parseTrainingConfig({ ...minimal, network: { name: 'unet2d', options: { inputShape: [32, 32] } } })).toThrow(/network\.options\.inputShape: is set by gendice/);
+  });
+
+  it.each<[string, object, RegExp]>([
+    ['a misspelt loss option', { loss: { name: 'gdl', options: { weightType: 'squared' } } }, /^ {2}loss\.options\.weightType: must be one of 'square', 'simple', 'uniform'; got 'squared' \(did you mean 'square'\?\)$/m],
+    ['a loss option of another loss', { loss: { name: 'dice', options: { weightType: 'square' } } }, /^ {2}loss\.options\.weightType: unknown option; known options: activation, /m],
+    ['an unknown network option', { network: { name: 'unet2d', options: { basefilters: 8 } } }, /^ {2}network\.options\.basefilters: unknown option \(did you mean 'baseFilters'\?\)/m],
+    ['a bad network option value', { network: { name: 'unet2d', options: { dropout: 1 } } }, /^ {2}network\.options\.dropout: must be a finite number in \[0, 1\); got 1$/m],
+    ['an output activation the trainer replaces', { network: { name: 'unet2d', options: { outputActivation: 'softmax' } } }, /^ {2}network\.options\.outputActivation: must stay 'none' .*; got 'softmax'$/m],
+    ['a patch the network cannot take', { patchSize: [40, 32] }, /^ {2}patchSize: unet2d: input size 40 is not divisible by 2\^4 = 16$/m],
+    ['a patch smaller than the network', { network: { name: 'twoPathCnn' }, patchSize: [12, 12] }, /^ {2}patchSize: twoPathCnn: input size 12 is smaller than the minimum 13/m],
+  ])('checks the layers\' options and the patch at the door: %s', (_name, change, message) => {
+    expect(() => parseTrainingConfig({ ...minimal, ...change }, 'c.yaml')).toThrow(message);
+    expect(() => parseTrainingConfig({ ...minimal, ...change }, 'c.yaml')).toThrow(/^c\.yaml: invalid training configuration\n/);
+  });
+
+  it('the door checks build no tensor', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const before = tf.memory().numTensors;
+    parseTrainingConfig({ ...minimal, network: { name: 'highResNet' }, patchSize: [32, 32, 32], data: { synthetic: { dims: 3, foregroundFraction: 0.01 } } });
+    expect(() => parseTrainingConfig({ ...minimal, loss: { name: 'gdl', options: { weightType: 'squared' } } })).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('learning-rate schedules', () => {
