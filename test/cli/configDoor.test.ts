@@ -53,35 +53,30 @@ const mistakes: Array<[string, (c: typeof training) => object, (s: typeof study)
   ],
 ];
 
+/** Runs `gendice <command> --config <file> --out <dir>` and checks that it is refused at the door. */
+function expectRefused(command: 'train' | 'study', file: string, config: object, message: RegExp): number {
+  writeFileSync(file, JSON.stringify(config));
+  const out = `${file}.out`;
+  const started = performance.now();
+  const r = gendice([command, '--config', file, '--out', out]);
+  const seconds = (performance.now() - started) / 1000;
+  expect(r.status, r.stderr).not.toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`${command}\\.json: invalid ${command === 'train' ? 'training' : 'study'} configuration`));
+  expect(r.stderr).toMatch(message);
+  expect(r.stdout).toBe('');
+  expect(existsSync(out)).toBe(false);
+  return seconds;
+}
+
 describe('a wrong configuration fails at the door, naming the field and writing nothing', () => {
   it.each(mistakes)('%s', (name, trainChange, studyChange, trainMessage, studyMessage) => {
     const slug = name.replace(/\W+/g, '-');
-    const trainConfig = join(dir, `${slug}-train.json`);
-    writeFileSync(trainConfig, JSON.stringify(trainChange(training)));
-    const trainOut = join(dir, `${slug}-train-out`);
-    let started = performance.now();
-    const t = gendice(['train', '--config', trainConfig, '--out', trainOut]);
-    const trainSeconds = (performance.now() - started) / 1000;
-    expect(t.status, t.stderr).not.toBe(0);
-    expect(t.stderr).toMatch(/-train\.json: invalid training configuration/);
-    expect(t.stderr).toMatch(trainMessage);
-    expect(t.stdout).toBe('');
-    expect(existsSync(trainOut)).toBe(false);
-
-    const studyConfig = join(dir, `${slug}-study.json`);
-    writeFileSync(studyConfig, JSON.stringify(studyChange(study)));
-    const studyOut = join(dir, `${slug}-study-out`);
-    started = performance.now();
-    const s = gendice(['study', '--config', studyConfig, '--out', studyOut]);
-    const studySeconds = (performance.now() - started) / 1000;
-    expect(s.status, s.stderr).not.toBe(0);
-    expect(s.stderr).toMatch(/-study\.json: invalid study configuration/);
-    expect(s.stderr).toMatch(studyMessage);
-    expect(s.stdout).toBe('');
-    expect(existsSync(studyOut)).toBe(false);
-
+    const seconds = [
+      expectRefused('train', join(dir, `${slug}-train.json`), trainChange(training), trainMessage),
+      expectRefused('study', join(dir, `${slug}-study.json`), studyChange(study), studyMessage),
+    ];
     // Process start-up (tsx, TF.js) included; no data is loaded and no network built.
-    expect(Math.max(trainSeconds, studySeconds)).toBeLessThan(20);
+    expect(Math.max(...seconds)).toBeLessThan(20);
     expect(readdirSync(dir).filter((f) => f.startsWith(slug))).toEqual([`${slug}-study.json`, `${slug}-train.json`]);
   }, 60_000);
 });
