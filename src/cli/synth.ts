@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { choiceOption, numberFlag } from './flagParsers.js';
+import { ProgressBar } from './output.js';
 import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/index.js';
 
 function integerIn(lo: number, hi: number): (value: string) => number {
@@ -44,6 +45,7 @@ export function registerSynthCommand(program: Command): Command {
         throw new Error(`synth: --foreground ${flags.foreground} of ${voxels} voxels (--size ${size}, --dims ${flags.dims}) is less than one voxel; raise --size`);
       }
       const started = performance.now();
+      let bar: ProgressBar | undefined;
       const report = await writeSyntheticDataset({
         out: flags.out,
         dims: flags.dims,
@@ -54,7 +56,10 @@ export function registerSynthCommand(program: Command): Command {
         channels: flags.channels,
         lesionShape: flags.shape,
         seed: flags.seed,
-        onCase: (i, total) => process.stderr.write(`synth: case ${i + 1}/${total}\r${i + 1 === total ? '\n' : ''}`),
+        onCase: (i, total) => {
+          bar ??= new ProgressBar('synth: case', total);
+          bar.update(i + 1);
+        },
       });
       const seconds = (performance.now() - started) / 1000;
       if (flags.json === true) {

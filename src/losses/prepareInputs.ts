@@ -55,6 +55,16 @@ export function prepareInputs(
       throw new Error(`${fn}: yTrue and yPred differ in batch or spatial size, got yTrue ${shapeText(yTrue)} and yPred ${shapeText(yPred)}`);
     }
   }
+  // An empty batch or axis would reach TF.js's reshape as 'The new shape (0,NaN,3) has NaN elements',
+  // or give 0, -1 or NaN depending on the loss: refused here, naming the argument and its shape.
+  if (yPred.shape[0] === 0) throw new Error(`${fn}: yPred has an empty batch, shape ${shapeText(yPred)}; a loss needs at least one image`);
+  for (const [name, t] of [['yPred', yPred], ['yTrue', yTrue]] as const) {
+    const axis = t.shape.findIndex((n, i) => i > 0 && n === 0);
+    if (axis > 0) {
+      const what = axis === t.rank - 1 ? 'no channel' : `a zero-size spatial axis (axis ${axis})`;
+      throw new Error(`${fn}: ${name} has ${what}, shape ${shapeText(t)}; a loss needs at least one voxel and one channel`);
+    }
+  }
   const numClasses = yPred.shape[yPred.rank - 1]!;
   const trueChannels = yTrue.shape[yTrue.rank - 1]!;
   const labelMap = trueChannels === 1 && numClasses > 1;

@@ -9,6 +9,15 @@ export function firstNonBinary(data: ArrayLike<number>): number {
   return -1;
 }
 
+/** Index of the first value below 0 or above 1 (NaN is neither), or -1. */
+export function firstOutsideUnitInterval(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < 0 || v > 1) return i;
+  }
+  return -1;
+}
+
 /** Index of the first value that is not an integer, or -1. */
 export function firstNonInteger(data: ArrayLike<number>): number {
   if (isIntegerTyped(data)) return -1;

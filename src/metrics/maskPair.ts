@@ -1,5 +1,5 @@
-import { boolean, finiteNumber, integer, oneOf } from '../common/options.js';
-import { argmaxChannels, firstNonBinary, firstNonInteger, thresholdValues } from './binarization.js';
+import { boolean, finiteNumber, formatValue, integer, oneOf } from '../common/options.js';
+import { argmaxChannels, firstNonBinary, firstNonInteger, firstOutsideUnitInterval, thresholdValues } from './binarization.js';
 import { jointByteHistograms } from './jointHistogram.js';
 import { isIntegerTyped, readInput, shapeString, type MaskInput } from './maskInput.js';
 import { BINARIZE_MODES, EMPTY_POLICIES, type EmptyPolicy, type MaskOptions } from './metricOptions.js';
@@ -87,7 +87,20 @@ export function normalizePair(metric: string, prediction: MaskInput, reference: 
   if (cP === 1) {
     let effective = mode;
     if (mode === 'argmax') throw new Error(`${metric}: binarize 'argmax' needs C > 1 channels, got prediction ${shapeString(pred.shape)}`);
-    if (mode === 'auto') effective = firstNonInteger(pred.data) >= 0 ? 'threshold' : 'none';
+    if (mode === 'auto') {
+      // Fractions mean probabilities, to threshold; but a fraction beside a value outside [0, 1] (a
+      // label map holding 1.5) is neither a label map nor probabilities, and is refused.
+      const fraction = firstNonInteger(pred.data);
+      const outside = fraction >= 0 ? firstOutsideUnitInterval(pred.data) : -1;
+      if (outside >= 0) {
+        const at = (i: number): string => `${formatValue(pred.data[i])} at index ${i}`;
+        throw new Error(
+          `${metric}: prediction holds ${fraction === outside ? at(fraction) : `${at(fraction)} and ${at(outside)}`}; ` +
+            "a single-channel prediction is a label map (integers >= 0) or probabilities in [0, 1] (set binarize 'threshold' to threshold it anyway)",
+        );
+      }
+      effective = fraction >= 0 ? 'threshold' : 'none';
+    }
     if (effective === 'threshold') {
       if (options.numClasses !== undefined && options.numClasses !== 2) {
         throw new Error(`${metric}: a thresholded single-channel prediction has 2 classes, but numClasses is ${options.numClasses}`);

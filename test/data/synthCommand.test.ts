@@ -44,6 +44,8 @@ describe('gendice synth', () => {
     expect(doc.requestedForegroundFraction).toBe(0.002);
     expect(Math.abs(doc.meanForegroundFraction - 0.002) / 0.002).toBeLessThan(0.1);
     expect(r.stderr).toMatch(/synth: case 2\/2/);
+    // Not a terminal: whole lines, no carriage returns in a log.
+    expect(r.stderr).not.toContain('\r');
     expect(existsSync(join(out, 'dataset.json'))).toBe(true);
     const label = await readNifti(join(out, 'labelsTr', 'phantom_001.nii.gz'));
     expect(label.shape).toEqual([24, 24, 24]);
