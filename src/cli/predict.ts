@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EVALUATION_METRICS, type EvaluationMetricName } from '../metrics/evaluate.js';
 import { writeEvaluation, evaluationToJson } from '../metrics/evaluate.js';
+import { evaluationSummaryLines } from '../metrics/evaluationSummary.js';
 import { evaluateFolders } from '../inference/evaluateFolders.js';
 import { predictFiles } from '../inference/predict.js';
 import { selectEngine } from '../engine/index.js';
@@ -59,10 +60,7 @@ export function registerPredictCommands(program: Command): void {
         return;
       }
       const lines = [`${report.cases.length} case(s)${report.unmatched.length ? `; predictions without reference: ${report.unmatched.join(', ')}` : ''}`];
-      for (const [metric, agg] of Object.entries(report.summary)) {
-        const o = agg.overall;
-        lines.push(`${metric}: mean ${o.mean.toFixed(4)}, median ${o.median.toFixed(4)} over ${o.count} of ${o.total} values`);
-      }
+      lines.push(...evaluationSummaryLines(report));
       if (flags.out) lines.push(`report: ${flags.out}`);
       printResult(false, report, lines.join('\n'));
     });
