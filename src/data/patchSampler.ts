@@ -1,5 +1,6 @@
 import { oneOf } from '../common/options.js';
 import { Random } from '../common/random.js';
+import { percentileOfSorted } from '../common/stats.js';
 import { volumeToChannelsLast, type Volume } from './volume.js';
 
 /** How patch centres are drawn: anywhere, only patches holding foreground (the paper's rule), or per class ratio. */
@@ -370,24 +371,18 @@ export class PatchSampler {
   /** Statistics of the foreground fraction of every patch drawn since construction or `resetStatistics`. */
   statistics(): ForegroundFractionStatistics {
     const sorted = Float64Array.from(this.fractions).sort();
-    const q = (p: number): number => {
-      if (sorted.length === 0) return Number.NaN;
-      const at = p * (sorted.length - 1);
-      const lo = Math.floor(at);
-      const hi = Math.min(sorted.length - 1, lo + 1);
-      return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-    };
+    const q = (percent: number): number => percentileOfSorted(sorted, percent);
     const centred = this.centreCounts.reduce((a, b) => a + b, 0);
     return {
       patches: this.drawn,
       mean: this.drawn > 0 ? this.fractionSum / this.drawn : Number.NaN,
-      median: q(0.5),
-      q05: q(0.05),
-      q25: q(0.25),
-      q75: q(0.75),
-      q95: q(0.95),
+      median: q(50),
+      q05: q(5),
+      q25: q(25),
+      q75: q(75),
+      q95: q(95),
       min: q(0),
-      max: q(1),
+      max: q(100),
       emptyShare: this.drawn > 0 ? this.emptyCount / this.drawn : Number.NaN,
       centreClassShares: centred > 0 ? this.centreCounts.map((n) => n / centred) : [],
     };
