@@ -13,6 +13,26 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** The zod definition fields this file walks (zod 4's `_zod.def`). */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  innerType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+  options?: Array<{ _zod: { def: SchemaDef } }>;
+}
+
+/** The keys an object schema at `path` knows (the union of every branch of a union), for a near miss. */
+function knownKeysAt(def: SchemaDef, path: readonly PropertyKey[]): string[] {
+  if (def.innerType !== undefined) return knownKeysAt(def.innerType._zod.def, path);
+  if (def.options !== undefined) return [...new Set(def.options.flatMap((o) => knownKeysAt(o._zod.def, path)))];
+  if (path.length === 0) return def.shape !== undefined ? Object.keys(def.shape) : [];
+  const [head, ...rest] = path;
+  if (def.element !== undefined) return knownKeysAt(def.element._zod.def, rest);
+  const child = def.shape?.[String(head)];
+  return child === undefined ? [] : knownKeysAt(child._zod.def, rest);
+}
+
 /**
  * Validates `raw` against a zod schema. On failure the error lists every wrong field as
  * `path: problem; got value`, after `<source>: invalid <what>` (enums as every option check words them:
@@ -28,8 +48,12 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, so
       // An enum: the wording of every option check (src/common/options.ts), with the near miss.
       return `  ${path}: must be one of ${quoteList(issue.values)}; got ${formatValue(value)}${nearMiss(value, issue.values)}`;
     }
-    const got = issue.code === 'unrecognized_keys' ? '' : `; got ${formatValue(value)}`;
-    return `  ${path}: ${issue.message}${got}`;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt((schema as unknown as { _zod: { def: SchemaDef } })._zod.def, issue.path);
+      const prefix = issue.path.length ? `${path}.` : '';
+      return issue.keys.map((key) => `  ${prefix}${key}: unknown key${nearMiss(key, known)}; known keys: ${known.join(', ')}`).join('\n');
+    }
+    return `  ${path}: ${issue.message}; got ${formatValue(value)}`;
   });
   throw new Error(`${source}: invalid ${what}\n${lines.join('\n')}`);
 }

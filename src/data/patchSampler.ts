@@ -1,4 +1,4 @@
-import { oneOf } from '../common/options.js';
+import { knownKeys, oneOf } from '../common/options.js';
 import { Random } from '../common/random.js';
 import { percentileOfSorted } from '../common/stats.js';
 import { volumeToChannelsLast, type Volume } from './volume.js';
@@ -6,6 +6,8 @@ import { volumeToChannelsLast, type Volume } from './volume.js';
 /** How patch centres are drawn: anywhere, only patches holding foreground (the paper's rule), or per class ratio. */
 export const SAMPLING_MODES = ['uniform', 'foreground', 'balanced'] as const;
 export type SamplingMode = (typeof SAMPLING_MODES)[number];
+
+const PATCH_SAMPLER_OPTION_NAMES = ['patchSize', 'batchSize', 'mode', 'classRatios', 'seed', 'padValue', 'labelRegion'] as const;
 
 export interface PatchSamplerOptions {
   /** Patch extents in volume axis order, [px, py] or [px, py, pz] (the volume's rank). */
@@ -26,8 +28,9 @@ export interface PatchSamplerOptions {
    * TwoPathCNN). Default: the patch. The region, not the patch, is placed in the volume (the patch may
    * reach past the volume by the margin, padded), holds the chosen foreground voxel ('foreground') or is
    * centred on the chosen voxel ('balanced'), and is where foreground fractions are measured.
+   * (Named a region, not a shape: `PatchBatch.labelShape` is the labels' tensor shape.)
    */
-  labelShape?: number[];
+  labelRegion?: number[];
 }
 
 /** An image and its label map on the same grid. */
@@ -163,6 +166,7 @@ export class PatchSampler {
   private drawn = 0;
 
   constructor(cases: readonly SamplerCase[], options: PatchSamplerOptions) {
+    knownKeys('PatchSampler', options, PATCH_SAMPLER_OPTION_NAMES);
     const mode = oneOf('PatchSampler', 'mode', options.mode ?? 'foreground', SAMPLING_MODES);
     if (cases.length === 0) throw new Error('PatchSampler: no cases');
     const rank = cases[0]!.image.shape.length;
@@ -186,9 +190,9 @@ export class PatchSampler {
     this.mode = mode;
     this.patchSize = [...patchSize];
     this.patch3 = [patchSize[0]!, patchSize[1]!, patchSize[2] ?? 1];
-    const region = options.labelShape ?? patchSize;
+    const region = options.labelRegion ?? patchSize;
     if (!Array.isArray(region) || region.length !== rank || !region.every((r, a) => Number.isInteger(r) && r >= 1 && r <= patchSize[a]!)) {
-      throw new Error(`PatchSampler: labelShape must be ${rank} integers in 1..patchSize [${patchSize.join(', ')}], got [${String(region)}]`);
+      throw new Error(`PatchSampler: labelRegion must be ${rank} integers in 1..patchSize [${patchSize.join(', ')}], got [${String(region)}]`);
     }
     this.region3 = [region[0]!, region[1]!, region[2] ?? 1];
     this.offset3 = [0, 1, 2].map((a) => Math.floor((this.patch3[a]! - this.region3[a]!) / 2)) as [number, number, number];

@@ -1,5 +1,5 @@
 /** gendice networks: the paper's four networks and a 3D U-Net, their custom layers and model files. */
-export { NORMALISATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalisation, type OutputActivation, type SpatialDims } from './networkOptions.js';
+export { NORMALIZATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, type OutputActivation, type SpatialDims } from './networkOptions.js';
 export type { NetworkGeometry } from './networkGeometry.js';
 export { ReceptiveField } from './receptiveField.js';
 export { unet2d, unet2dGeometry, type UNet2DOptions } from './unet2d.js';

@@ -55,7 +55,7 @@ export class LayerFactory {
       padding: opts.padding ?? 'same',
       dilationRate: opts.dilation ?? 1,
       strides: opts.strides ?? 1,
-      useBias: opts.useBias ?? this.common.normalisation === 'none',
+      useBias: opts.useBias ?? this.common.normalization === 'none',
       kernelInitializer: this.initializer(),
       name: this.name(part),
     };
@@ -65,12 +65,12 @@ export class LayerFactory {
 
   /** Convolution, normalisation, ReLU (the ReLU inside the convolution layer when there is no normalisation). */
   convNormRelu(x: tf.SymbolicTensor, part: string, filters: number, kernelSize: number, opts: { dilation?: number; padding?: 'same' | 'valid' } = {}): tf.SymbolicTensor {
-    if (this.common.normalisation === 'none') return this.conv(x, part, filters, kernelSize, { ...opts, activation: 'relu' });
+    if (this.common.normalization === 'none') return this.conv(x, part, filters, kernelSize, { ...opts, activation: 'relu' });
     return this.relu(this.norm(this.conv(x, part, filters, kernelSize, opts), `${part}_norm`), `${part}_relu`);
   }
 
   norm(x: tf.SymbolicTensor, part: string): tf.SymbolicTensor {
-    switch (this.common.normalisation) {
+    switch (this.common.normalization) {
       case 'none':
         return x;
       case 'instance':
@@ -110,7 +110,7 @@ export class LayerFactory {
       kernelSize: 2,
       strides: 2,
       padding: 'same' as const,
-      useBias: this.common.normalisation === 'none',
+      useBias: this.common.normalization === 'none',
       kernelInitializer: this.initializer(),
       name: this.name(part),
     };

@@ -1,9 +1,9 @@
 import { ACTIVATIONS, type Activation } from '../common/activation.js';
 import { finiteNumber, integer, numberList, oneOf } from '../common/options.js';
 
-/** Normalisation after each convolution. */
-export const NORMALISATIONS = ['none', 'batch', 'instance'] as const;
-export type Normalisation = (typeof NORMALISATIONS)[number];
+/** Normalization after each convolution. */
+export const NORMALIZATIONS = ['none', 'batch', 'instance'] as const;
+export type Normalization = (typeof NORMALIZATIONS)[number];
 /** Activation of a network's last layer (the activation vocabulary shared with losses and inference). */
 export type OutputActivation = Activation;
 export type SpatialDims = 2 | 3;
@@ -14,8 +14,8 @@ export interface CommonNetworkOptions {
   inputChannels?: number;
   /** Output channels: classes including background. Default 2. */
   classes?: number;
-  /** Normalisation after each convolution. Default depends on the network (as its paper). */
-  normalisation?: Normalisation;
+  /** Normalization after each convolution. Default depends on the network (as its paper). */
+  normalization?: Normalization;
   /** Dropout rate in [0, 1) at the place the network's paper puts it. Default 0. */
   dropout?: number;
   /** Activation of the last layer: probabilities for the overlap losses, or logits ('none'). Default 'softmax'. */
@@ -30,7 +30,7 @@ export interface CommonNetworkOptions {
 export const COMMON_OPTION_NAMES = [
   'inputChannels',
   'classes',
-  'normalisation',
+  'normalization',
   'dropout',
   'outputActivation',
   'inputShape',
@@ -40,7 +40,7 @@ export const COMMON_OPTION_NAMES = [
 export interface ResolvedCommon {
   inputChannels: number;
   classes: number;
-  normalisation: Normalisation;
+  normalization: Normalization;
   dropout: number;
   outputActivation: OutputActivation;
   inputShape: number[] | undefined;
@@ -52,11 +52,11 @@ export function resolveCommon(
   network: string,
   dims: SpatialDims,
   options: CommonNetworkOptions,
-  defaultNormalisation: Normalisation,
+  defaultNormalization: Normalization,
 ): ResolvedCommon {
   const inputChannels = integer(network, 'inputChannels', options.inputChannels ?? 1, { min: 1 });
   const classes = integer(network, 'classes', options.classes ?? 2, { min: 1 });
-  const normalisation = oneOf(network, 'normalisation', options.normalisation ?? defaultNormalisation, NORMALISATIONS);
+  const normalization = oneOf(network, 'normalization', options.normalization ?? defaultNormalization, NORMALIZATIONS);
   const outputActivation = oneOf(network, 'outputActivation', options.outputActivation ?? 'softmax', ACTIVATIONS);
   const dropout = finiteNumber(network, 'dropout', options.dropout ?? 0, { min: 0, max: 1, maxExclusive: true });
   if (outputActivation === 'softmax' && classes < 2) {
@@ -65,5 +65,5 @@ export function resolveCommon(
   const inputShape =
     options.inputShape === undefined ? undefined : numberList(network, 'inputShape', options.inputShape, { length: dims, integer: true, min: 1 });
   const seed = options.seed === undefined ? undefined : finiteNumber(network, 'seed', options.seed);
-  return { inputChannels, classes, normalisation, dropout, outputActivation, inputShape, seed };
+  return { inputChannels, classes, normalization, dropout, outputActivation, inputShape, seed };
 }

@@ -70,7 +70,7 @@ export function networkInfo(name: string): { dims: 2 | 3; paper: string } {
 
 /**
  * Checks a network's options without building anything: its own options (as its geometry reads
- * them) and the common ones (`inputChannels`, `normalisation`, `dropout`, ...). Throws the network's
+ * them) and the common ones (`inputChannels`, `normalization`, `dropout`, ...). Throws the network's
  * `OptionError` (`unet2d: unknown option 'dpeth' (did you mean 'depth'?); ...`).
  */
 export function checkNetworkOptions(name: string, options: object = {}): void {

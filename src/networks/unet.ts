@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { integer, knownKeys, oneOf } from '../common/options.js';
 import { LayerFactory } from './layerFactory.js';
 import { checkSizes, type NetworkGeometry } from './networkGeometry.js';
-import { COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalisation, resolveCommon, type SpatialDims } from './networkOptions.js';
+import { COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, resolveCommon, type SpatialDims } from './networkOptions.js';
 import { ReceptiveField } from './receptiveField.js';
 import type { SizeRule } from './layers/spatialSizeCheck.js';
 
@@ -25,7 +25,7 @@ export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'upsam
 interface UNetDefaults {
   depth: number;
   baseFilters: number;
-  normalisation: Normalisation;
+  normalization: Normalization;
 }
 
 interface ResolvedUNet {
@@ -49,7 +49,7 @@ function sizeRule(network: string, depth: number): SizeRule {
 
 export function buildUNet(network: string, dims: SpatialDims, options: UNetOptions, defaults: UNetDefaults): tf.LayersModel {
   const u = resolveUNet(network, options, defaults);
-  const common = resolveCommon(network, dims, options, defaults.normalisation);
+  const common = resolveCommon(network, dims, options, defaults.normalization);
   const f = new LayerFactory(network, dims, common);
   const input = f.input();
   let x = f.sizeCheck(input, sizeRule(network, u.depth));

@@ -191,7 +191,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
  */
 function createSampler(config: TrainingConfig, data: TrainingData): PatchSampler {
   const labelShape = getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
-  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelShape });
+  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelRegion: labelShape });
 }
 
 /** Centre crop of a `[B, ...spatial, 1]` label tensor to the network's output size. */

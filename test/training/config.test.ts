@@ -33,7 +33,11 @@ describe('training configuration', () => {
     [{ ...minimal, iterations: 2.5 }, /iterations: .*int.*; got 2\.5/i],
     [{ ...minimal, optimizer: { learningRate: Number.NaN } }, /optimizer\.learningRate: .*; got NaN$/m],
     [{ ...minimal, sampling: 'foregrund' }, /sampling: must be one of 'uniform', 'foreground', 'balanced'; got 'foregrund' \(did you mean 'foreground'\?\)/],
-    [{ ...minimal, batchsize: 2 }, /\(root\): .*batchsize/],
+    [{ ...minimal, batchsize: 2 }, /^ {2}batchsize: unknown key \(did you mean 'batchSize'\?\); known keys: seed, dataSeed, network, /m],
+    // One spelling for both: the intensity key and the network option are both 'normalization'.
+    [{ ...minimal, normalisation: 'none' }, /^ {2}normalisation: unknown key \(did you mean 'normalization'\?\)/m],
+    [{ ...minimal, network: { name: 'unet2d', options: { normalisation: 'batch' } } }, /^ {2}network\.options\.normalisation: unknown option \(did you mean 'normalization'\?\)/m],
+    [{ ...minimal, data: { synthetic: { dims: 2, foregroundFraction: 0.01, lesionShap: 'blobs' } } }, /^ {2}data\.synthetic\.lesionShap: unknown key \(did you mean 'lesionShape'\?\)/m],
     [{ ...minimal, optimizer: { learningRate: 1e-3, schedule: { type: 'cosine' } } }, /optimizer\.schedule\.type: /],
   ])('%#: an invalid field is named with its path and value', (raw, message) => {
     expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(message);
