@@ -4,7 +4,7 @@ import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/configFi
 import { oneOf } from '../common/options.js';
 import { LOSS_NAMES } from '../losses/registry.js';
 import { NETWORK_NAMES } from '../networks/registry.js';
-import { dataSchema, lossCheck, networkChecks, OPTIMIZER_NAMES, type TrainingConfigInput } from '../training/config.js';
+import { dataDimsCheck, dataSchema, lossCheck, networkChecks, OPTIMIZER_NAMES, type TrainingConfigInput } from '../training/config.js';
 import type { TrialParameters } from './types.js';
 
 const positiveInt = z.number().int().positive();
@@ -59,6 +59,7 @@ export function parseStudyConfig(raw: unknown, source = 'study config'): StudyCo
         networkChecks(`networks.${i}.options`, n.name, n.options, n.patches.map((p, j) => ({ path: `networks.${i}.patches.${j}.patchSize`, patchSize: p.patchSize }))),
       ),
       ...config.losses.map((l, k) => lossCheck(`losses.${k}.options`, l.name, l.options)),
+      ...config.networks.map((n) => dataDimsCheck('data.synthetic', config.data, n.name)),
     ],
     source,
     what,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatValue, OptionError } from '../common/options.js';
 import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
 import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
-import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES } from '../networks/registry.js';
+import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';
 import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
 import { SAMPLING_MODES } from '../data/patchSampler.js';
 
@@ -140,6 +140,18 @@ export function networkChecks(path: string, name: string, options: Record<string
   ];
 }
 
+/** The check that synthetic data of `dims` dimensions suit the network (a 2D network on 3D phantoms fails only after they are made). */
+export function dataDimsCheck(path: string, data: z.infer<typeof dataSchema>, name: string): FieldCheck {
+  return {
+    path,
+    check: () => {
+      if (!('synthetic' in data)) return;
+      const { dims } = networkInfo(name);
+      if (data.synthetic.dims !== dims) throw new OptionError(name, 'dims', `must be ${dims} for ${name} (a ${dims}D network); got ${data.synthetic.dims}`);
+    },
+  };
+}
+
 /** The check of a loss's options by the loss's own checker (no tensor is built). */
 export function lossCheck(path: string, name: string, options: Record<string, unknown>): FieldCheck {
   return { path, check: () => checkLossOptions(name, options) };
@@ -159,6 +171,7 @@ export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingCo
     [
       ...networkChecks('network.options', config.network.name, config.network.options, [{ path: 'patchSize', patchSize: config.patchSize }]),
       lossCheck('loss.options', config.loss.name, config.loss.options),
+      dataDimsCheck('data.synthetic', config.data, config.network.name),
     ],
     source,
     what,

@@ -55,6 +55,7 @@ describe('training configuration', () => {
     ['a bad network option value', { network: { name: 'unet2d', options: { dropout: 1 } } }, /^ {2}network\.options\.dropout: must be a finite number in \[0, 1\); got 1$/m],
     ['an output activation the trainer replaces', { network: { name: 'unet2d', options: { outputActivation: 'softmax' } } }, /^ {2}network\.options\.outputActivation: must stay 'none' .*; got 'softmax'$/m],
     ['a patch the network cannot take', { patchSize: [40, 32] }, /^ {2}patchSize: unet2d: input size 40 is not divisible by 2\^4 = 16$/m],
+    ['3D phantoms for a 2D network', { data: { synthetic: { dims: 3, foregroundFraction: 0.01 } } }, /^ {2}data\.synthetic\.dims: must be 2 for unet2d \(a 2D network\); got 3$/m],
     ['a patch smaller than the network', { network: { name: 'twoPathCnn' }, patchSize: [12, 12] }, /^ {2}patchSize: twoPathCnn: input size 12 is smaller than the minimum 13/m],
   ])('checks the layers\' options and the patch at the door: %s', (_name, change, message) => {
     expect(() => parseTrainingConfig({ ...minimal, ...change }, 'c.yaml')).toThrow(message);
