@@ -1,13 +1,15 @@
 /**
- * Data-layer throughput: write and read a 256³ float32 .nii.gz (gzip through fflate, level 1), and
- * sample 1,000 64³ patches (foreground mode) from that volume. Seconds and MB/s of voxel data.
+ * Data-layer throughput: write and read a 256³ float32 .nii.gz (gzip level 1: Node's zlib in
+ * `writeNifti`/`readNifti`, the pure-JS fflate path of browsers in `encodeNifti`/`parseNifti`, both with
+ * every gzip member's CRC32 and length verified on reading), and sample 1,000 64³ patches (foreground
+ * mode) from that volume. Seconds and MB/s of voxel data.
  * `npm run bench -- data [--json]`.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../src/common/index.js';
-import { createVolume, PatchSampler, readNifti, writeNifti } from '../src/data/index.js';
+import { createVolume, encodeNifti, parseNifti, PatchSampler, readNifti, writeNifti } from '../src/data/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
 const N = 256;
@@ -38,6 +40,9 @@ try {
   const fileMb = statSync(path).size / 1e6;
   note(`written: ${fileMb.toFixed(1)} MB compressed`);
   const readMs = await timeMs(() => readNifti(path), 3, 1);
+  const encodePureMs = await timeMs(() => encodeNifti(volume, { gzip: true }), 3, 0);
+  const fileBytes = new Uint8Array(readFileSync(path));
+  const parsePureMs = await timeMs(() => parseNifti(fileBytes, path), 3, 1);
   const rawPath = join(dir, 'bench.nii');
   const writeRawMs = await timeMs(() => writeNifti(rawPath, volume), 3, 0);
   const readRawMs = await timeMs(() => readNifti(rawPath), 3, 1);
@@ -60,6 +65,8 @@ try {
   const rows: BenchRow[] = [
     { name: 'write 256³ float32 .nii.gz', seconds: writeMs / 1000, MB: mb, 'MB/s': mb / (writeMs / 1000) },
     { name: 'read 256³ float32 .nii.gz', seconds: readMs / 1000, MB: mb, 'MB/s': mb / (readMs / 1000) },
+    { name: 'encode 256³ float32 .nii.gz (pure-JS)', seconds: encodePureMs / 1000, MB: mb, 'MB/s': mb / (encodePureMs / 1000) },
+    { name: 'parse 256³ float32 .nii.gz (pure-JS)', seconds: parsePureMs / 1000, MB: mb, 'MB/s': mb / (parsePureMs / 1000) },
     { name: 'write 256³ float32 .nii', seconds: writeRawMs / 1000, MB: mb, 'MB/s': mb / (writeRawMs / 1000) },
     { name: 'read 256³ float32 .nii', seconds: readRawMs / 1000, MB: mb, 'MB/s': mb / (readRawMs / 1000) },
     { name: 'sampler setup (256³, 1 case)', seconds: prepareMs / 1000, MB: mb, 'MB/s': mb / (prepareMs / 1000) },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/index.js';
 import { oneOf } from '../common/options.js';
-import { writeNifti } from './nifti.js';
+import { writeNifti } from './node/niftiFiles.js';
 import { generatePhantom, LESION_SHAPES, SYNTH_LESION_SHAPES, type LesionShape, type SynthLesionShape } from './phantom.js';
 
 

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../common/atomicWrite.js';
-import { readNifti, writeNifti } from '../data/nifti.js';
+import { readNifti, writeNifti } from '../data/node/niftiFiles.js';
 import { zScore } from '../data/normalization.js';
 import { channelsLastToVolume, volumeToChannelsLast, type Volume } from '../data/volume.js';
 import { getNetworkGeometry } from '../networks/registry.js';
