@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { studyMarkdown } from '../study/report/markdown.js';
-import { writeReport } from '../study/report/writeReport.js';
+import { writeReport } from '../study/report/node/writeReport.js';
 import type { StudyResults } from '../study/types.js';
 import { log, printResult } from './output.js';
 

@@ -74,10 +74,15 @@ export interface ForegroundFractionStatistics {
   centreClassShares: number[];
 }
 
-/** The sampler's random state, for checkpoints. */
+/** The sampler's state, for checkpoints. */
 export interface PatchSamplerState {
   random: number;
   batches: number;
+  /**
+   * What `statistics()` summarises, so that a resumed run reports the statistics of all its patches.
+   * Absent (older checkpoints): the statistics start over.
+   */
+  statistics?: { drawn: number; fractionSum: number; emptyCount: number; fractions: number[]; centreCounts: number[] };
 }
 
 interface PreparedCase {
@@ -400,9 +405,10 @@ export class PatchSampler {
     this.drawn = 0;
   }
 
-  /** The random state (with the number of batches drawn), for checkpoints. */
+  /** The random state, the number of batches drawn and the statistics so far (copies), for checkpoints. */
   getState(): PatchSamplerState {
-    return { random: this.rng.getState(), batches: this.batches };
+    const statistics = { drawn: this.drawn, fractionSum: this.fractionSum, emptyCount: this.emptyCount, fractions: [...this.fractions], centreCounts: [...this.centreCounts] };
+    return { random: this.rng.getState(), batches: this.batches, statistics };
   }
 
   /** Resumes from a state returned by `getState` (of a sampler built with the same cases and options). */
@@ -412,5 +418,16 @@ export class PatchSampler {
     }
     this.rng = Random.fromState(state.random);
     this.batches = state.batches;
+    const st = state.statistics;
+    if (st === undefined) return;
+    const counts = [st.drawn, st.emptyCount, ...st.centreCounts];
+    if (!counts.every((n) => Number.isInteger(n) && n >= 0) || !Number.isFinite(st.fractionSum) || !st.fractions.every((f) => f >= 0 && f <= 1)) {
+      throw new Error('PatchSampler.setState: statistics must hold counts (integers ≥ 0), a finite fractionSum and fractions in [0, 1]');
+    }
+    this.drawn = st.drawn;
+    this.fractionSum = st.fractionSum;
+    this.emptyCount = st.emptyCount;
+    this.fractions = [...st.fractions];
+    this.centreCounts = [...st.centreCounts];
   }
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The functions of the oneDNN addon (native/src/addon.cc). */
+/** The functions of the oneDNN addon (declared in native/src/kernels.h, registered in native/src/addon.cc). */
 export interface NativeAddon {
   /**
    * One convolution. dims are oneDNN's logical dims: activations (N, C, [D,] H, W) stored channels-last,
@@ -71,7 +71,7 @@ export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKerne
  * The OpenMP wait policy set before the addon (and with it libdnnl's libgomp) is loaded, unless the
  * user set one. libgomp's default spins after each parallel region: on a 2-core machine the spinning
  * thread takes the core from Node's JS thread, and when another process is running, oneDNN's barriers
- * wait for descheduled spinners (a 3D U-Net step measured 10.5 s spinning vs 1.4 s passive under load).
+ * wait for descheduled spinners (docs/engine.md, OpenMP, has the measurements).
  */
 export const OMP_WAIT_POLICY_DEFAULT = 'passive';
 

@@ -204,10 +204,10 @@ function softmaxRows(x: Float32Array, out: Float32Array, n: number): void {
  * Registers, for float32 on `cpu`: Add, Sub, Multiply, RealDiv, Maximum, Minimum and the comparisons
  * GreaterEqual, Greater, LessEqual, Less, Equal, NotEqual (bool out), all with broadcasting; Relu, Step,
  * Softmax (last axis), and Cast from bool/int32 to float32. With the addon's memory-bound loops (`native`)
- * the Add..RealDiv inner loops run in C++ (about 10× faster than JS's float32→float64→float32 loops), with
+ * the Add..RealDiv inner loops run in C++ (JS's loops convert every float32 to float64 and back), with
  * bit-identical results, and Neg, Abs, Sqrt, Square are replaced too. TF.js's own binary kernels index
- * every element through a modulo and a closure call (5–10 ns each); in a TwoPathCNN step its Maximum and
- * GreaterEqual (the maxout layer) took 2.8 s and 1.9 s of 60 iterations.
+ * every element through a modulo and a closure call, which made Maximum and GreaterEqual (the maxout
+ * layer) a large part of a TwoPathCNN step (docs/engine.md has the measurements).
  */
 export function registerElementwise(native?: NativeMemoryKernels): void {
   const binary: [string, Op][] = [

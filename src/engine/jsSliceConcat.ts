@@ -74,8 +74,8 @@ function slice(backend: CpuBackend, x: tf.TensorInfo, xv: NumericArray, begin: n
 }
 
 /**
- * Registers Slice (float32, int32, bool: TF.js's own slices int32 label maps element by element, 29 ms a
- * call in a TwoPathCNN step), SplitV and Concat (float32) on `cpu` as contiguous-run copies; with the
+ * Registers Slice (float32, int32, bool: TF.js's own slices int32 label maps element by element:
+ * docs/engine.md), SplitV and Concat (float32) on `cpu` as contiguous-run copies; with the
  * addon's loops (`native`) evenly spaced float32 runs are copied by memcpy in C++ (channel-axis runs are short).
  */
 export function registerSliceConcat(native?: NativeMemoryKernels): void {

@@ -12,7 +12,7 @@ import { heapFloats, type WasmBackend } from './wasmConv.js';
  * otherwise composes split and maximum. The gradient goes to the piece the chain
  * max(max(x₀, x₁), x₂)… passes it to: a running maximum keeps its piece on ties (≥), and NaN passes it on,
  * exactly as that layer's composed gradient. One pass over memory each way, instead of SplitV, Maximum,
- * GreaterEqual, Cast, Multiply, Sub and Concat (27% of a TwoPathCNN step's kernel time on 97² patches).
+ * GreaterEqual, Cast, Multiply, Sub and Concat (a quarter of a TwoPathCNN step's kernel time: docs/engine.md).
  */
 export const MAXOUT_KERNEL = 'GendiceMaxout';
 export const MAXOUT_GRAD_KERNEL = 'GendiceMaxoutGrad';

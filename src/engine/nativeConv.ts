@@ -40,8 +40,8 @@ function run(
 /**
  * The 3D filter gradient as one 2D filter gradient per depth tap kd: the input depth slices that tap read
  * and the matching dy slices, as batches of 2D images, give the kd block of the DHWIO gradient. oneDNN 2.6
- * has JIT kernels for channels-last 2D weight gradients but only gemm for 3D ones on AVX2: measured
- * 117-222 ms for one 3D call ([2, 48³, 16] → 8, under load) against 17-20 ms for each of its three 2D calls.
+ * has JIT kernels for channels-last 2D weight gradients but only gemm for 3D ones on AVX2, so the 2D calls
+ * together are several times faster than the one 3D call (docs/engine.md has the measurements).
  */
 function filterGradByDepthTaps(addon: NativeAddon, g: ConvGeometry, x: Float32Array, dy: Float32Array): Float32Array {
   const N = g.batch;
@@ -194,9 +194,9 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     if (!x || !dy || !xv || !dv) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const filterShape = attrs.filterShape as number[];
     const g = conv3dGeometry(x.shape, filterShape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    // Depth taps only where they pay: one input channel (a network's first layer) is faster on the addon's
-    // single-threaded 3D path (4.6 vs 23.5 ms for [2, 48³, 1] → 8), and a filter one voxel deep gains nothing
-    // (the 1×1×1 head, [2, 48³, 8] → 1: 0.7 ms in 3D, 19 ms as 2D), measured in 3D U-Net steps.
+    // Depth taps only where they pay (measured in 3D U-Net steps, docs/engine.md): one input channel (a
+    // network's first layer) is faster on the addon's single-threaded 3D path, and a filter one voxel deep
+    // (the 1×1×1 head) gains nothing from taps and loses to the 2D call's overhead.
     const byTaps = g.inChannels > 1 && g.filterSize[0]! > 1;
     const grad = byTaps ? filterGradByDepthTaps(addon, g, xv, dv) : run(addon, 2, g, xv, dv, sizeOf(filterShape));
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', grad);

@@ -44,8 +44,8 @@ function wasmKernel(name: string): KernelFunction {
 
 /**
  * XNNPACK's matrix product. Only the plain form is fast: with `transposeA`, `transposeB` or a batch above
- * one, TF.js's wasm BatchMatMul takes a scalar path about 10× slower (measured: 83 ms vs 831 ms for
- * [221184, 216] × [216, 8]), so callers lay their operands out for `a × b`.
+ * one, TF.js's wasm BatchMatMul takes a scalar path about 10× slower (docs/engine.md), so callers lay their
+ * operands out for `a × b`.
  */
 function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   return wasmKernel('BatchMatMul')({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
@@ -364,8 +364,8 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * Per-element JS loops remain only in col2im (strided input gradients) and in the gathers for strides
  * above 1 along the width. Also SplitV
  * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
- * by element (3.5 s of an 18 s 3D U-Net step). And Sum over any axes in one pass with float64 accumulation
- * (stock wasm transposes first: 1.1 s of that step, mostly the bias gradients).
+ * by element. And Sum over any axes in one pass with float64 accumulation (stock wasm transposes first;
+ * the bias gradients are Sums). docs/engine.md has what each cost in a 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
   replaceKernel('Sum', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {

@@ -1,6 +1,8 @@
 export { slidingWindowInference, probabilitiesToLabels, windowStarts, inferenceWindow, INFERENCE_WINDOW_VOXELS } from './slidingWindow.js';
 export { BLENDING_MODES } from './slidingWindow.js';
 export type { Blending, OutputActivation as InferenceActivation, Predictor, SlidingWindowOptions, SlidingWindowResult } from './slidingWindow.js';
-export { predictVolume, predictFiles, listNiftiInputs, readModelCard, writeModelCard, MODEL_CARD } from './predict.js';
-export type { ModelCard, PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './predict.js';
+export { predictVolume, predictFiles, listNiftiInputs } from './predict.js';
+export type { PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './predict.js';
+// Node-only (the model folder's card file); the card itself is in networks/modelCard.ts.
+export { readModelCard, writeModelCard } from '../networks/node/modelCardFile.js';
 export { evaluateFolders } from './evaluateFolders.js';

@@ -1,40 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeFileAtomic } from '../common/atomicWrite.js';
 import { readNifti, writeNifti } from '../data/node/niftiFiles.js';
 import { zScore } from '../data/normalization.js';
 import { channelsLastToVolume, volumeToChannelsLast, type Volume } from '../data/volume.js';
 import { getNetworkGeometry } from '../networks/registry.js';
+import type { ModelCard } from '../networks/modelCard.js';
 import { loadModel } from '../networks/modelFiles.js';
+import { readModelCard } from '../networks/node/modelCardFile.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference, type SlidingWindowOptions } from './slidingWindow.js';
-
-/** What gendice stores beside a trained model (`gendice.json`) so that inference can use it alone. */
-export interface ModelCard {
-  network: { name: string; options: Record<string, unknown> };
-  /** The training patch size; the default inference window derives from it (`inferenceWindow`). */
-  patchSize: number[];
-  normalization: 'zscore' | 'none';
-  classes: number;
-  inputChannels: number;
-  loss: string;
-}
-
-export const MODEL_CARD = 'gendice.json';
-
-export function writeModelCard(dir: string, card: ModelCard): void {
-  writeFileAtomic(join(dir, MODEL_CARD), `${JSON.stringify(card, null, 2)}\n`);
-}
-
-export function readModelCard(dir: string): ModelCard {
-  const path = join(dir, MODEL_CARD);
-  if (!existsSync(path)) throw new Error(`readModelCard: ${path} not found; gendice predict needs the model folder written by gendice train`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ModelCard;
-  } catch (err) {
-    throw new Error(`readModelCard: ${path} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-}
 
 export interface PredictVolumeOptions extends Omit<SlidingWindowOptions, 'windowSize' | 'outputShapeFor'> {
   windowSize?: readonly number[];

@@ -20,4 +20,5 @@ export {
   type NetworkOptionsMap,
 } from './registry.js';
 export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './modelFiles.js';
+export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './modelCard.js';
 export * from './layers/index.js';

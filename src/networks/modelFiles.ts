@@ -11,9 +11,11 @@ export const WEIGHTS_BIN = 'weights.bin';
 /**
  * A TF.js `IOHandler` for a model directory in Node, without tfjs-node: `model.json` (topology and
  * weights manifest, the layout `tf.loadLayersModel` and the TF.js converter read) and one
- * `weights.bin`. Both files are written atomically (temporary name, then rename), weights first, so
- * an interrupted save leaves either the old model or a manifest whose byte count does not match
- * (refused on load). Loading checks every file and names the file and the problem.
+ * `weights.bin`. Both files are written durably (temporary name, fsync, rename, fsync of the folder),
+ * weights first, so an interrupted save leaves either the old model or a manifest whose byte count does
+ * not match (refused on load). Where the folder must change as a unit (a checkpoint, a trained model
+ * with its card), save into `writeFolderAtomic`'s temporary folder. Loading checks every file and names
+ * the file and the problem.
  */
 export function modelDirectory(dir: string): tf.io.IOHandler {
   return {

@@ -6,6 +6,6 @@ export { readStudy, openStudy, readTrialRecord, writeTrialRecord, trialDir, STUD
 export { runStudy } from './runner.js';
 export type { RunStudyOptions, RunStudySummary } from './runner.js';
 export { runTrial, downsampleCurve } from './trial.js';
-export { computeFindings } from './findings.js';
-export type { Finding, FindingsOptions } from './findings.js';
-export { writeReport } from './report/index.js';
+export { computeFindings } from './findings/index.js';
+export type { Finding, FindingsOptions } from './findings/index.js';
+export { writeReport } from './report/node/index.js';

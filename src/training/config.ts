@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatValue, OptionError } from '../common/options.js';
 import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
 import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
+import { MODEL_CARD_NORMALIZATIONS } from '../networks/modelCard.js';
 import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';
 import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
 import { SAMPLING_MODES } from '../data/patchSampler.js';
@@ -13,8 +14,6 @@ const options = z.record(z.string(), z.unknown()).default({});
 /** The optimisers a configuration may name. */
 export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
-/** Intensity normalisation of each image: z-score over the whole image, or none. */
-export const INTENSITY_NORMALIZATIONS = ['zscore', 'none'] as const;
 
 const schedule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('constant') }).strict(),
@@ -80,7 +79,7 @@ export const trainingConfigSchema = z
     sampling: z.enum(SAMPLING_MODES).default('foreground'),
     data: dataSchema,
     /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
-    normalization: z.enum(INTENSITY_NORMALIZATIONS).default('zscore'),
+    normalization: z.enum(MODEL_CARD_NORMALIZATIONS).default('zscore'),
     validation: z
       .object({
         /** Validate every k iterations (0: only at the end). */

@@ -1,23 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../common/atomicWrite.js';
+import { writeFileAtomic, writeFolderAtomic } from '../common/atomicWrite.js';
 import { PatchSampler, type PatchBatch } from '../data/patchSampler.js';
 import { volumeToChannelsLast } from '../data/volume.js';
 import { selectEngine } from '../engine/index.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../inference/slidingWindow.js';
-import { writeModelCard, type ModelCard } from '../inference/predict.js';
+import { writeModelCard, type ModelCard } from '../networks/node/modelCardFile.js';
 import { getLoss } from '../losses/registry.js';
 import type { LossFunction } from '../losses/lossFunction.js';
 import { dice as diceMetric } from '../metrics/dice.js';
 import { saveModel } from '../networks/modelFiles.js';
 import { getNetwork, getNetworkGeometry } from '../networks/registry.js';
 import type { NetworkGeometry } from '../networks/networkGeometry.js';
-import { loadCheckpoint, latestCheckpointDir, saveCheckpoint } from './checkpoint.js';
+import { batchDice } from './batchDice.js';
+import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint } from './checkpoint.js';
 import { parseTrainingConfig, type TrainingConfig } from './config.js';
-import { createOptimizer, disposeOptimizer, learningRateAt, setLearningRate } from './optimizer.js';
+import { createOptimizer, learningRateAt, type TrainingOptimizer } from './optimizer.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
-import { TrainLog, paperScore } from './trainLog.js';
+import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
 
 /** Resolves after one turn of the event loop (setImmediate in Node, a zero timeout elsewhere). */
 const nextTurn = (): Promise<void> =>
@@ -41,7 +42,7 @@ export interface TrainOptions {
   /** Use these cases instead of loading the ones the config names (library use). */
   data?: TrainingData;
   onProgress?: (p: TrainingProgress) => void;
-  /** Called with a message for each validation pass and checkpoint. */
+  /** Called with a message for each validation pass, checkpoint and the final model (after each is written). */
   onEvent?: (message: string) => void;
 }
 
@@ -85,8 +86,9 @@ interface Run {
   outDir: string;
   data: TrainingData;
   model: tf.LayersModel;
-  optimizer: tf.Optimizer;
+  optimizer: TrainingOptimizer;
   sampler: PatchSampler;
+  log: TrainLog;
   start: number;
   engine: string;
   options: TrainOptions;
@@ -139,6 +141,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   }
   const engine = await selectEngine();
   mkdirSync(outDir, { recursive: true });
+  removeRunLeftovers(outDir);
   const configDir = options.configDir ?? process.cwd();
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
@@ -146,14 +149,18 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);
   const sampler = createSampler(config, data);
-  new TrainLog(join(outDir, 'log.jsonl')).truncateAfter(-1);
-  return runTraining({ config, outDir, data, model, optimizer, sampler, start: 0, engine: engine.engine ?? engine.backend, options });
+  const log = new TrainLog(join(outDir, 'log.jsonl'));
+  log.reset();
+  return runTraining({ config, outDir, data, model, optimizer, sampler, log, start: 0, engine: engine.engine ?? engine.backend, options });
 }
 
 /**
- * Continues a run from its newest checkpoint: model weights, optimizer state (Adam moments and step
- * count), iteration and sampler state are restored, the log is cut back to the checkpoint, and the run
- * ends with the same weights as an uninterrupted run with the same seed on the same engine.
+ * Continues a run from its newest checkpoint: model weights (batch-normalisation statistics included),
+ * the optimizer's whole state (step, Adam's β-products and moments, SGD's accumulations), iteration and
+ * sampler state (generator and statistics) are restored, leftovers of killed writes are removed, the log
+ * is cut back to exactly what the checkpoint covers, and the work after it is redone. The run ends with
+ * the same weights, log records (but their times) and result as an uninterrupted run on the same engine,
+ * bit for bit, whatever the moment it was killed.
  */
 export async function resume(outDirInput: string, options: Omit<TrainOptions, 'outDir'> = {}): Promise<TrainingResult> {
   const outDir = resolve(outDirInput);
@@ -163,13 +170,20 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
   const dir = latestCheckpointDir(outDir);
   if (dir === undefined) throw new Error(`resume: ${outDir} has no checkpoint yet; start the run again with train`);
   const engine = await selectEngine();
+  removeRunLeftovers(outDir);
   const checkpoint = await loadCheckpoint(dir);
   const data = options.data ?? (await loadTrainingData(config, outDir));
   const optimizer = createOptimizer(config.optimizer);
-  await optimizer.setWeights(checkpoint.optimizerWeights);
+  try {
+    optimizer.setState(checkpoint.optimizer);
+  } finally {
+    tf.dispose(checkpoint.optimizer.tensors.map((t) => t.tensor));
+  }
   const sampler = createSampler(config, data);
   sampler.setState(checkpoint.state.sampler as ReturnType<PatchSampler['getState']>);
-  new TrainLog(join(outDir, 'log.jsonl')).truncateAfter(checkpoint.state.iteration);
+  const log = new TrainLog(join(outDir, 'log.jsonl'));
+  if (checkpoint.state.log !== undefined) log.cutTo(checkpoint.state.log);
+  else log.truncateAfter(checkpoint.state.iteration);
   options.onEvent?.(`resuming ${outDir} at iteration ${checkpoint.state.iteration} from ${dir}`);
   return runTraining({
     config,
@@ -178,6 +192,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
     model: checkpoint.model,
     optimizer,
     sampler,
+    log,
     start: checkpoint.state.iteration,
     engine: engine.engine ?? engine.backend,
     options: { ...options, outDir },
@@ -200,48 +215,6 @@ function cropLabels(labels: tf.Tensor, outShape: readonly number[]): tf.Tensor {
   if (spatial.every((s, i) => s === outShape[i])) return labels;
   const begin = [0, ...spatial.map((s, i) => Math.floor((s - outShape[i]!) / 2)), 0];
   return tf.slice(labels, begin, [labels.shape[0]!, ...outShape, 1]);
-}
-
-/** Foreground Dice of a batch, pooled over the batch and averaged over foreground classes present. */
-function batchDice(output: Float32Array, labels: Int32Array | Float32Array | Uint8Array, classes: number): { hard: number; soft: number } {
-  const n = labels.length;
-  const K = output.length / n;
-  const probs = new Float32Array(output.length);
-  for (let v = 0; v < n; v++) {
-    if (K === 1) {
-      probs[v] = 1 / (1 + Math.exp(-output[v]!));
-      continue;
-    }
-    let m = -Infinity;
-    for (let c = 0; c < K; c++) m = Math.max(m, output[v * K + c]!);
-    let z = 0;
-    for (let c = 0; c < K; c++) z += Math.exp(output[v * K + c]! - m);
-    for (let c = 0; c < K; c++) probs[v * K + c] = Math.exp(output[v * K + c]! - m) / z;
-  }
-  const predicted = probabilitiesToLabels(probs, K);
-  const hard: number[] = [];
-  const soft: number[] = [];
-  for (let c = 1; c < Math.max(classes, 2); c++) {
-    let inter = 0;
-    let p = 0;
-    let r = 0;
-    let sInter = 0;
-    let sP = 0;
-    for (let v = 0; v < n; v++) {
-      const isRef = labels[v] === c ? 1 : 0;
-      const isPred = predicted[v] === c ? 1 : 0;
-      const prob = K === 1 ? probs[v]! : probs[v * K + c]!;
-      inter += isRef * isPred;
-      p += isPred;
-      r += isRef;
-      sInter += prob * isRef;
-      sP += prob;
-    }
-    if (p + r > 0) hard.push((2 * inter) / (p + r));
-    if (r > 0 || sP > 0) soft.push((2 * sInter) / (sP + r));
-  }
-  const mean = (a: number[]): number => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
-  return { hard: mean(hard), soft: mean(soft) };
 }
 
 /** Mean foreground Dice over validation cases, by sliding-window inference (windows from `inferenceWindow`). */
@@ -277,16 +250,27 @@ function validate(
   return { dice: mean(perClass), perClass, perCase: perCase.map(mean) };
 }
 
+/** Whether iteration `iteration` (1-based) ends with a validation pass: every `validation.every` and at the end. */
+function validatesAt(config: TrainingConfig, data: TrainingData, iteration: number): boolean {
+  if (data.validation.length === 0) return false;
+  return iteration === config.iterations || (config.validation.every > 0 && iteration % config.validation.every === 0);
+}
+
+/**
+ * The training loop and the end of the run. An iteration's work is: step, train record, validation pass
+ * (if due), checkpoint (if due). A checkpoint covers everything before it, log records included, so a
+ * resume redoes exactly the work after it and no record appears twice or goes missing. The end of the
+ * run (test evaluation, model, result.json) reads what it needs from the final checkpoint's model and the
+ * log, so it can be redone after a kill too.
+ */
 async function runTraining(run: Run): Promise<TrainingResult> {
-  const { config, outDir, data, model, optimizer, sampler, options } = run;
+  const { config, outDir, data, model, optimizer, sampler, log, options } = run;
   const t0 = performance.now();
   const loss: LossFunction = getLoss(config.loss.name, config.loss.options);
   const geometry = getNetworkGeometry(config.network.name, networkOptions(config, data));
   const outShape = geometry.outputShapeFor(config.patchSize);
-  const log = new TrainLog(join(outDir, 'log.jsonl'));
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let lastCheckpoint = latestCheckpointDir(outDir);
-  let lastLoss = Number.NaN;
   const checkpointAt = async (iteration: number): Promise<void> => {
     lastCheckpoint = await saveCheckpoint(
       outDir,
@@ -296,6 +280,7 @@ async function runTraining(run: Run): Promise<TrainingResult> {
         iteration,
         sampler: sampler.getState(),
         optimizer: { name: config.optimizer.name, learningRate: config.optimizer.learningRate },
+        log: log.commit(),
         engine: run.engine,
         writtenAt: new Date().toISOString(),
       },
@@ -306,56 +291,52 @@ async function runTraining(run: Run): Promise<TrainingResult> {
 
   try {
     for (let it = run.start; it < config.iterations; it++) {
+      const iteration = it + 1;
       const stepStart = performance.now();
       const learningRate = learningRateAt(config.optimizer, it, config.iterations);
-      setLearningRate(optimizer, learningRate);
       const batch = sampler.next();
-      const step = trainingStep(model, variables, optimizer, loss, batch, outShape, data.classes, (what, value) =>
-        new TrainingDivergedError(it + 1, value, learningRate, lastCheckpoint, what),
+      const step = trainingStep(model, variables, optimizer, learningRate, loss, batch, outShape, data.classes, (what, value) =>
+        new TrainingDivergedError(iteration, value, learningRate, lastCheckpoint, what),
       );
-      lastLoss = step.value;
       const foregroundFraction = batch.foregroundFractions.reduce((a, v) => a + v, 0) / batch.foregroundFractions.length;
       const ms = performance.now() - stepStart;
-      log.append({ type: 'train', iteration: it + 1, loss: step.value, dice: step.dice.hard, diceSoft: step.dice.soft, learningRate, foregroundFraction, ms });
+      log.append({ type: 'train', iteration, loss: step.value, dice: step.dice.hard, diceSoft: step.dice.soft, learningRate, foregroundFraction, ms });
       options.onProgress?.({
-        iteration: it + 1,
+        iteration,
         iterations: config.iterations,
         loss: step.value,
         dice: step.dice.hard,
         learningRate,
-        secondsPerIteration: (performance.now() - t0) / 1000 / (it + 1 - run.start),
+        secondsPerIteration: (performance.now() - t0) / 1000 / (iteration - run.start),
       });
-      const done = it + 1 === config.iterations;
-      if ((it + 1) % config.checkpoint.every === 0 || done) await checkpointAt(it + 1);
+      if (validatesAt(config, data, iteration)) {
+        const v = validate(model, data.validation, config, geometry, data.classes);
+        log.append({ type: 'validation', iteration, dice: v.dice, dicePerClass: v.perClass, cases: data.validation.length });
+        options.onEvent?.(`validation at iteration ${iteration}: Dice ${v.dice.toFixed(4)}`);
+      }
+      if (iteration % config.checkpoint.every === 0 || iteration === config.iterations) await checkpointAt(iteration);
       // One event-loop turn per iteration: signals, IPC (a study worker exits when its study does) and, in a
       // browser, the page stay responsive during a long run. Costs microseconds against a step's milliseconds.
       else await nextTurn();
-      if (config.validation.every > 0 && (it + 1) % config.validation.every === 0 && !done && data.validation.length > 0) {
-        const v = validate(model, data.validation, config, geometry, data.classes);
-        log.append({ type: 'validation', iteration: it + 1, dice: v.dice, dicePerClass: v.perClass, cases: data.validation.length });
-        options.onEvent?.(`validation at iteration ${it + 1}: Dice ${v.dice.toFixed(4)}`);
-      }
     }
 
-    let validationDice = Number.NaN;
-    if (data.validation.length > 0) {
-      const v = validate(model, data.validation, config, geometry, data.classes);
-      validationDice = v.dice;
-      log.append({ type: 'validation', iteration: config.iterations, dice: v.dice, dicePerClass: v.perClass, cases: data.validation.length });
-    }
+    const records = log.read();
     const testDice = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes).perCase : [];
     const modelDir = join(outDir, 'model');
-    await saveModel(model, modelDir);
-    writeModelCard(modelDir, modelCard(config, data));
-    const { score, iterations: scoreIterations } = paperScore(log.read(), config.scoreWindow);
+    await writeFolderAtomic(modelDir, async (tmp) => {
+      await saveModel(model, tmp);
+      writeModelCard(tmp, modelCard(config, data));
+    });
+    options.onEvent?.(`model ${modelDir}`);
+    const { score, iterations: scoreIterations } = paperScore(records, config.scoreWindow);
     const stats = sampler.statistics();
     const result: TrainingResult = {
       outDir,
       iterations: config.iterations,
       score,
       scoreIterations,
-      lastLoss,
-      validationDice,
+      lastLoss: lastOf(records, 'train')?.loss ?? Number.NaN,
+      validationDice: lastOf(records, 'validation')?.dice ?? Number.NaN,
       testDice,
       foregroundFraction: { mean: stats.mean, median: stats.median },
       modelDir,
@@ -366,8 +347,14 @@ async function runTraining(run: Run): Promise<TrainingResult> {
     return result;
   } finally {
     model.dispose();
-    disposeOptimizer(optimizer);
+    optimizer.dispose();
   }
+}
+
+/** The last record of a kind in the log (the final validation is the last validation record). */
+function lastOf<T extends LogRecord['type']>(records: readonly LogRecord[], type: T): Extract<LogRecord, { type: T }> | undefined {
+  for (let i = records.length - 1; i >= 0; i--) if (records[i]!.type === type) return records[i] as Extract<LogRecord, { type: T }>;
+  return undefined;
 }
 
 function allFinite(values: ArrayLike<number>): boolean {
@@ -382,7 +369,8 @@ function allFinite(values: ArrayLike<number>): boolean {
 function trainingStep(
   model: tf.LayersModel,
   variables: tf.Variable[],
-  optimizer: tf.Optimizer,
+  optimizer: TrainingOptimizer,
+  learningRate: number,
   loss: LossFunction,
   batch: PatchBatch,
   outShape: readonly number[],
@@ -407,7 +395,7 @@ function trainingStep(
       if (!Number.isFinite(value)) throw diverged('loss', value);
       const gradientSum = tf.addN(Object.values(result.grads).map((g) => tf.sum(g))).dataSync()[0]!;
       if (!Number.isFinite(gradientSum)) throw diverged('gradient', value);
-      optimizer.applyGradients(result.grads);
+      optimizer.applyGradients(variables, result.grads, learningRate);
       return { value, dice: batchDice(output!.dataSync() as Float32Array, y.dataSync() as Int32Array, classes) };
     });
   } finally {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,14 +80,20 @@ describe('train -> checkpoint -> SIGKILL -> resume -> predict -> evaluate', () =
     const b = gendice(['resume', runB, '--json']);
     expect(b.status, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/resuming .* at iteration \d+/);
+    // Bit-identical: the same float32 weights, not merely close ones.
     const [wa, wb] = [await weights(join(dir, 'runA', 'model')), await weights(join(runB, 'model'))];
-    let maxDiff = 0;
-    wa.forEach((w, i) => w.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - wb[i]![j]!)))));
-    expect(maxDiff).toBeLessThanOrEqual(1e-6);
+    expect(wb.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('hex'))).toEqual(
+      wa.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('hex')),
+    );
+    expect(readFileSync(join(runB, 'model', 'weights.bin')).equals(readFileSync(join(dir, 'runA', 'model', 'weights.bin')))).toBe(true);
     // The log holds every iteration exactly once, as the uninterrupted run's does.
     const iters = new TrainLog(join(runB, 'log.jsonl')).read().filter((r) => r.type === 'train').map((r) => r.iteration);
     expect(iters).toEqual(Array.from({ length: iterations }, (_, i) => i + 1));
-    expect(parseJson(b.stdout).score).toBe(resultA.score);
+    const validations = new TrainLog(join(runB, 'log.jsonl')).read().filter((r) => r.type === 'validation').map((r) => r.iteration);
+    expect(validations).toEqual([iterations]);
+    const resultB = parseJson(b.stdout);
+    for (const k of ['score', 'lastLoss', 'validationDice', 'testDice', 'foregroundFraction']) expect(resultB[k], k).toEqual(resultA[k]);
+    expect(readdirSync(join(runB, 'checkpoints')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('predicts label maps in the source geometry and evaluates them', async () => {

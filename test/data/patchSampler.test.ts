@@ -138,6 +138,9 @@ describe('PatchSampler patches', () => {
       expect(Array.from(batch.images)).toEqual(Array.from(rest[i]!.images));
     });
     expect(b.getState()).toEqual(a.getState());
+    // The statistics continue too: the resumed sampler reports those of all 7 batches.
+    expect(b.statistics()).toEqual(a.statistics());
+    expect(b.statistics().patches).toBe(35);
   });
 
   it('refuses bad options with named errors', () => {

@@ -4,12 +4,17 @@ import {
   computeFindings,
   effectiveScore,
   finalSlope,
+  lossLabel,
   meanInterval,
   OPERATIONALISATIONS,
+  paperLoss,
+  sameLoss,
+  ScoreTable,
   tQuantile975,
   type Finding,
-} from '../../src/study/findings.js';
-import type { TrialParameters, TrialRecord } from '../../src/study/types.js';
+  type StudyLoss,
+} from '../../src/study/findings/index.js';
+import type { StudyResults, TrialParameters, TrialRecord } from '../../src/study/types.js';
 import { DEEPMEDIC, HIGHRESNET, makeStudy, paperLikeOutcome, TWOPATH, UNET2D, type FixtureOutcome } from './reportFixture.js';
 
 const byId = (findings: Finding[], id: number): Finding => {
@@ -189,5 +194,38 @@ describe('computeFindings when the data cannot decide', () => {
     // DL2 failed (not diverged) at 1e-3: no data for it.
     expect(f2.parts[1]).toMatchObject({ holds: 'inconclusive' });
     expect(f2.parts[1]!.reason).toMatch(/no data/);
+  });
+});
+
+describe('losses are structured values { name, options }, never labels read back', () => {
+  const gdl = (options: Record<string, unknown>): StudyLoss => ({ name: 'gdl', options });
+
+  it.each([
+    ['the option-free variant first', [gdl({ weightType: 'simple' }), gdl({}), gdl({ weightType: 'square' })], {}],
+    ["for GDL, else the paper's weightType 'square'", [gdl({ weightType: 'simple' }), gdl({ weightType: 'square' })], { weightType: 'square' }],
+    ['else the first variant', [gdl({ weightType: 'simple' }), gdl({ weightType: 'square', smooth: 1 })], { weightType: 'simple' }],
+  ] as const)('paperLoss picks %s', (_, losses, options) => {
+    expect(paperLoss(losses, 'gdl')).toEqual(gdl(options));
+  });
+
+  it('sameLoss compares names and options (in any key order, nested values by value)', () => {
+    expect(sameLoss(gdl({ a: 1, b: [1, 2] }), gdl({ b: [1, 2], a: 1 }))).toBe(true);
+    expect(sameLoss(gdl({ w: { a: 1 } }), gdl({ w: { a: 2 } }))).toBe(false);
+    expect(sameLoss(gdl({}), { name: 'dl2', options: {} })).toBe(false);
+    expect(lossLabel(gdl({ weightType: 'simple', w: { a: 1 } }))).toBe('gdl(w={"a":1},weightType=simple)');
+  });
+
+  it('keeps two variants apart that differ only in a nested option, and looks scores up by them', () => {
+    const study = makeStudy({ networks: [UNET2D], losses: ['gdl'], rates: [1e-4], seeds: [1], noise: 0, outcome: () => 0.5 });
+    const variant = (t: StudyResults['trials'][number], a: number, score: number): StudyResults['trials'][number] => {
+      const parameters = { ...t.parameters, lossOptions: { classWeights: { a } } };
+      return { id: `${t.id}-${a}`, parameters, record: { ...t.record!, ...parameters, score } };
+    };
+    const table = new ScoreTable({ ...study, trials: study.trials.flatMap((t) => [variant(t, 1, 0.25), variant(t, 2, 0.75)]) });
+    expect(table.losses().map(lossLabel)).toEqual(['gdl(classWeights={"a":1})', 'gdl(classWeights={"a":2})']);
+    const cell = { network: 'unet2d', learningRate: 1e-4, patch: [64, 64], seed: 1 };
+    expect(table.score({ ...cell, loss: gdl({ classWeights: { a: 2 } }) })).toBe(0.75);
+    expect(table.score({ ...cell, loss: gdl({ classWeights: { a: 1 } }) })).toBe(0.25);
+    expect(table.score({ ...cell, loss: gdl({}) })).toBeUndefined();
   });
 });

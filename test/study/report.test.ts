@@ -10,11 +10,10 @@ import {
   rateLabel,
   renderSvg,
   reportFigures,
-  svgToPng,
   testBoxFigure,
   trialRows,
-  writeReport,
 } from '../../src/study/report/index.js';
+import { svgToPng, writeReport } from '../../src/study/report/node/index.js';
 import type { TrialParameters } from '../../src/study/types.js';
 import { HIGHRESNET, makeStudy, paperLikeOutcome, UNET2D, type FixtureOutcome } from './reportFixture.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeReport, type ReportFiles } from '../../src/study/report/index.js';
+import { writeReport, type ReportFiles } from '../../src/study/report/node/index.js';
 import type { TrialParameters } from '../../src/study/types.js';
 import { HIGHRESNET, makeStudy, paperLikeOutcome, TWOPATH, UNET2D, type FixtureOutcome } from './reportFixture.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeFindings } from '../../src/study/findings.js';
+import { computeFindings } from '../../src/study/findings/index.js';
 import { studyMarkdown } from '../../src/study/report/markdown.js';
 import { makeStudy, UNET2D } from './reportFixture.js';
 

@@ -4,26 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/networks/index.js';
-import { latestCheckpointDir, TrainLog, train, TrainingDivergedError, type TrainingConfigInput } from '../../src/training/index.js';
+import { latestCheckpointDir, TrainLog, train, TrainingDivergedError } from '../../src/training/index.js';
+import { tinyConfig } from './tinyConfig.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-train-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-export function tinyConfig(overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
-  return {
-    seed: 3,
-    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4 } },
-    loss: { name: 'gdl' },
-    optimizer: { learningRate: 1e-2 },
-    iterations: 8,
-    batchSize: 2,
-    patchSize: [16, 16],
-    data: { synthetic: { dims: 2, cases: 4, size: 24, foregroundFraction: 0.03, lesionShape: 'blobs' } },
-    checkpoint: { every: 4, keep: 2 },
-    scoreWindow: 4,
-    ...overrides,
-  };
-}
 
 async function weightsOf(dir: string): Promise<Float32Array[]> {
   const model = await loadModel(dir);

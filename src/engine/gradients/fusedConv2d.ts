@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
  * `tf.fused.conv2d` (which `tf.layers.conv2d` always calls) keeps the fused kernel while recording
  * gradients when the activation is linear, under a private custom gradient that (a) rejects dilations > 1
  * and (b) computes every input's gradient eagerly, the input's too: for a network's first layer that is an
- * input gradient nobody asked for (in a paper-2d TwoPathCNN step, the 13×13 and 7×7 first-layer convolutions'
- * were 26 ms of about 50). That gradient is not in the registry, so it cannot be replaced there: instead
- * `tf.fused.conv2d` is wrapped so that calls made while gradients are recorded, and dilated calls, run
+ * input gradient nobody asked for (about half of a paper-2d TwoPathCNN step: docs/engine.md). That gradient
+ * is not in the registry, so it cannot be replaced there: instead `tf.fused.conv2d` is wrapped so that
+ * calls made while gradients are recorded, and dilated calls, run
  * unfused (Conv2D, bias Add, activation), whose gradients are the registered ones: per-input and lazy, so
  * only the gradients on the path to the variables run, and including gendice's dilated Conv2D gradient.
  * Calls outside gradient recording (inference) with no dilation keep the fused kernel.

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { lossLabel } from '../findings.js';
+import { lossLabel, studyLoss } from '../findings/index.js';
 import type { StudyResults } from '../types.js';
 import { heatmapCells, rateLabel, trialRows } from './rows.js';
 
@@ -46,6 +46,11 @@ function networksOf(results: StudyResults): string[] {
   return [...new Set(results.trials.map((t) => t.parameters.network))];
 }
 
+/** The learning-rate labels of `items`, each once, slowest rate first (the figures' axis and legend order). */
+function rateOrder(items: ReadonlyArray<{ learningRate: number; rate: string }>): string[] {
+  return [...new Map(items.map((v) => [v.learningRate, v.rate])).entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}
+
 /**
  * Dice over learning rate × foreground fraction for one network, one facet per loss (the paper's
  * Fig. 1–2 as heatmaps). Each cell is the mean score over seeds; cells without a score are grey and
@@ -60,7 +65,7 @@ export function heatmapFigure(results: StudyResults, network: string): FigurePla
     'Mean over seeds of the score (median training Dice over the last iterations; diverged trials count 0). ' +
     'Rows: patch size with its median foreground fraction. Grey cells have no score yet.';
   if (cells.length === 0) return { name, title, caption, spec: null, missing: `no trials for network '${network}'` };
-  const rates = [...new Map(cells.map((c) => [c.learningRate, c.rate])).entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  const rates = rateOrder(cells);
   const rows = [...new Map(cells.map((c) => [c.imbalance, c.foregroundFraction ?? Infinity])).entries()].sort((a, b) => b[1] - a[1]).map(([l]) => l);
   const x = { field: 'rate', type: 'ordinal', sort: rates, title: 'learning rate' } as const;
   const y = { field: 'imbalance', type: 'ordinal', sort: rows, title: 'patch · foreground' } as const;
@@ -103,13 +108,13 @@ export function testBoxFigure(results: StudyResults): FigurePlan {
   const values: Array<{ network: string; loss: string; rate: string; learningRate: number; dice: number }> = [];
   for (const { parameters: p, record: r } of results.trials) {
     if (r?.status !== 'done' || r.testDice === null) continue;
-    for (const dice of r.testDice) if (Number.isFinite(dice)) values.push({ network: p.network, loss: lossLabel(p), rate: rateLabel(p.learningRate), learningRate: p.learningRate, dice });
+    for (const dice of r.testDice) if (Number.isFinite(dice)) values.push({ network: p.network, loss: lossLabel(studyLoss(p)), rate: rateLabel(p.learningRate), learningRate: p.learningRate, dice });
   }
   if (values.length === 0) {
     const done = results.trials.some((t) => t.record?.status === 'done');
     return { name, title, caption, spec: null, missing: done ? 'no test cases: the finished trials recorded no held-out test Dice' : 'no finished trial yet' };
   }
-  const rates = [...new Map(values.map((v) => [v.learningRate, v.rate])).entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  const rates = rateOrder(values);
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     title,
@@ -141,7 +146,7 @@ export function curvesFigure(results: StudyResults, network: string): FigurePlan
     if (p.network !== network || r === undefined) continue;
     for (const point of r.curve) {
       if (Number.isFinite(point.dice) && Number.isFinite(point.iteration)) {
-        values.push({ id, loss: lossLabel(p), rate: rateLabel(p.learningRate), learningRate: p.learningRate, iteration: point.iteration, dice: point.dice });
+        values.push({ id, loss: lossLabel(studyLoss(p)), rate: rateLabel(p.learningRate), learningRate: p.learningRate, iteration: point.iteration, dice: point.dice });
       }
     }
   }
@@ -149,7 +154,7 @@ export function curvesFigure(results: StudyResults, network: string): FigurePlan
     const ran = results.trials.some((t) => t.parameters.network === network && t.record !== undefined);
     return { name, title, caption, spec: null, missing: ran ? 'the trials recorded no learning curve' : 'no trial of this network has run yet' };
   }
-  const rates = [...new Map(values.map((v) => [v.learningRate, v.rate])).entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  const rates = rateOrder(values);
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     title,

@@ -1,4 +1,4 @@
-import type { Finding } from '../findings.js';
+import type { Finding } from '../findings/index.js';
 import type { StudyResults } from '../types.js';
 import { trialCounts } from './figures.js';
 import { trialRows } from './rows.js';

@@ -1,4 +1,4 @@
-import { effectiveScore, lossLabel, patchLabel } from '../findings.js';
+import { effectiveScore, lossLabel, patchLabel, studyLoss } from '../findings/index.js';
 import type { StudyResults, TrialParameters, TrialRecord } from '../types.js';
 
 /** A trial's state in the report: its record's status, or 'pending' when it has not run yet. */
@@ -54,7 +54,7 @@ function rowOf(id: string, p: TrialParameters, r: TrialRecord | undefined): Tria
     id,
     network: p.network,
     dims: p.patchSize.length,
-    loss: lossLabel(p),
+    loss: lossLabel(studyLoss(p)),
     learningRate: p.learningRate,
     rate: rateLabel(p.learningRate),
     patch: patchLabel(p.patchSize),
@@ -98,7 +98,7 @@ export function heatmapCells(results: StudyResults): HeatmapCell[] {
   const groups = new Map<string, Array<{ p: TrialParameters; r: TrialRecord | undefined }>>();
   const fractions = new Map<string, number[]>();
   for (const { parameters: p, record: r } of results.trials) {
-    const key = [p.network, lossLabel(p), p.learningRate, patchLabel(p.patchSize)].join('|');
+    const key = [p.network, lossLabel(studyLoss(p)), p.learningRate, patchLabel(p.patchSize)].join('|');
     (groups.get(key) ?? groups.set(key, []).get(key)!).push({ p, r });
     const fKey = `${p.network}|${patchLabel(p.patchSize)}`;
     const f = r?.foregroundFraction?.median;
@@ -115,7 +115,7 @@ export function heatmapCells(results: StudyResults): HeatmapCell[] {
     const pending = count('pending');
     cells.push({
       network: p.network,
-      loss: lossLabel(p),
+      loss: lossLabel(studyLoss(p)),
       learningRate: p.learningRate,
       rate: rateLabel(p.learningRate),
       patch,

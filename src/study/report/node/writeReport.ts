@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomicWrite.js';
-import { computeFindings, type Finding, type FindingsOptions } from '../findings.js';
-import type { StudyResults } from '../types.js';
-import { reportFigures } from './figures.js';
-import { reportHtml, type PageFigure } from './html.js';
-import { prefixSvgIds, renderSvg, svgToPng } from './render.js';
+import { writeFileAtomic } from '../../../common/atomicWrite.js';
+import { computeFindings, type Finding, type FindingsOptions } from '../../findings/index.js';
+import type { StudyResults } from '../../types.js';
+import { reportFigures } from '../figures.js';
+import { reportHtml, type PageFigure } from '../html.js';
+import { prefixSvgIds, renderSvg } from '../svg.js';
+import { svgToPng } from './png.js';
 
 /** The folder of the report inside a study folder. */
 export const REPORT_DIR = 'report';

@@ -1,0 +1,133 @@
+// binary and unary: the elementwise kernels of jsElementwise.ts as C++ loops.
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "arguments.h"
+#include "kernels.h"
+
+namespace gendice {
+namespace {
+
+template <int OP>
+inline float apply(float x, float y) {
+  if (OP == 0) return x + y;
+  if (OP == 1) return x - y;
+  if (OP == 2) return x * y;
+  return x / y;
+}
+
+template <int OP>
+void innerLoop(float *__restrict out, const float *__restrict a, int64_t sa, const float *__restrict b, int64_t sb,
+               int64_t n) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; i++) out[i] = apply<OP>(a[i], b[i]);
+  } else if (sa == 1) {
+    const float y = b[0];
+    for (int64_t i = 0; i < n; i++) out[i] = apply<OP>(a[i], y);
+  } else if (sb == 1) {
+    const float x = a[0];
+    for (int64_t i = 0; i < n; i++) out[i] = apply<OP>(x, b[i]);
+  } else {
+    const float v = apply<OP>(a[0], b[0]);
+    for (int64_t i = 0; i < n; i++) out[i] = v;
+  }
+}
+
+template <int OP>
+void binaryLoop(float *out, size_t outLen, const float *a, const float *b, const std::vector<int64_t> &dims,
+                const std::vector<int64_t> &aStr, const std::vector<int64_t> &bStr) {
+  const size_t m = dims.size();
+  const int64_t n = dims[m - 1];
+  const int64_t ai = aStr[m - 1], bi = bStr[m - 1];
+  const size_t outer = outLen / static_cast<size_t>(n);
+  std::vector<int64_t> idx(m, 0);
+  int64_t ia = 0, ib = 0;
+  for (size_t o = 0; o < outer; o++) {
+    innerLoop<OP>(out + o * n, a + ia, ai, b + ib, bi, n);
+    for (int64_t k = static_cast<int64_t>(m) - 2; k >= 0; k--) {
+      idx[k]++;
+      ia += aStr[k];
+      ib += bStr[k];
+      if (idx[k] < dims[k]) break;
+      ia -= idx[k] * aStr[k];
+      ib -= idx[k] * bStr[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+// binary(op, out, a, b, dims, aStr, bStr): out = a op b over blocks of axes (jsElementwise.ts broadcastBinary);
+// op 0 add, 1 sub, 2 mul, 3 div; strides are element strides, 0 where broadcast.
+Napi::Value Binary(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  try {
+    if (info.Length() < 7) throw std::runtime_error("binary: expected 7 arguments");
+    const int op = info[0].As<Napi::Number>().Int32Value();
+    Napi::Float32Array out = f32(info[1], "out"), a = f32(info[2], "a"), b = f32(info[3], "b");
+    const auto dims = readInts(info[4], "dims"), aStr = readInts(info[5], "aStr"), bStr = readInts(info[6], "bStr");
+    if (dims.empty() || aStr.size() != dims.size() || bStr.size() != dims.size()) throw std::runtime_error("binary: bad blocks");
+    size_t total = 1, aSpan = 1, bSpan = 1;
+    for (size_t i = 0; i < dims.size(); i++) {
+      if (dims[i] <= 0) throw std::runtime_error("binary: bad block size");
+      total *= dims[i];
+      aSpan += (dims[i] - 1) * aStr[i];
+      bSpan += (dims[i] - 1) * bStr[i];
+    }
+    if (total != out.ElementLength() || aSpan > a.ElementLength() || bSpan > b.ElementLength())
+      throw std::runtime_error("binary: sizes do not match the blocks");
+    switch (op) {
+      case 0: binaryLoop<0>(out.Data(), total, a.Data(), b.Data(), dims, aStr, bStr); break;
+      case 1: binaryLoop<1>(out.Data(), total, a.Data(), b.Data(), dims, aStr, bStr); break;
+      case 2: binaryLoop<2>(out.Data(), total, a.Data(), b.Data(), dims, aStr, bStr); break;
+      case 3: binaryLoop<3>(out.Data(), total, a.Data(), b.Data(), dims, aStr, bStr); break;
+      default: throw std::runtime_error("binary: unknown op");
+    }
+  } catch (const std::exception &e) {
+    Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// unary(op, x, out, alpha): op 0 relu (x < 0 ? 0 : x, NaN and -0 pass), 1 step (x > 0 ? 1 : NaN ? x : alpha),
+// 2 neg, 3 abs, 4 sqrt, 5 square (all correctly rounded in float32, as JS's double results rounded to float32).
+Napi::Value Unary(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  try {
+    if (info.Length() < 4) throw std::runtime_error("unary: expected 4 arguments");
+    const int op = info[0].As<Napi::Number>().Int32Value();
+    Napi::Float32Array x = f32(info[1], "x"), out = f32(info[2], "out");
+    const float alpha = info[3].As<Napi::Number>().FloatValue();
+    if (x.ElementLength() != out.ElementLength()) throw std::runtime_error("unary: lengths differ");
+    const size_t n = x.ElementLength();
+    const float *__restrict xs = x.Data();
+    float *__restrict o = out.Data();
+    if (op == 0) {
+      for (size_t i = 0; i < n; i++) o[i] = xs[i] < 0.f ? 0.f : xs[i];
+    } else if (op == 1) {
+      for (size_t i = 0; i < n; i++) {
+        const float v = xs[i];
+        o[i] = v > 0.f ? 1.f : (v != v ? v : alpha);
+      }
+    } else if (op == 2) {
+      for (size_t i = 0; i < n; i++) o[i] = -xs[i];
+    } else if (op == 3) {
+      for (size_t i = 0; i < n; i++) o[i] = std::fabs(xs[i]);
+    } else if (op == 4) {
+      for (size_t i = 0; i < n; i++) o[i] = std::sqrt(xs[i]);
+    } else if (op == 5) {
+      for (size_t i = 0; i < n; i++) o[i] = xs[i] * xs[i];
+    } else {
+      throw std::runtime_error("unary: unknown op");
+    }
+  } catch (const std::exception &e) {
+    Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+}  // namespace gendice

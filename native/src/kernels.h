@@ -1,0 +1,23 @@
+// The functions the addon exports (registered in addon.cc); their JS side is src/engine/addon.ts's NativeAddon.
+#pragma once
+#include <napi.h>
+
+namespace gendice {
+
+// convolution.cc: 2D/3D convolutions over oneDNN (forward, backward data, backward weights), and its version.
+Napi::Value Conv(const Napi::CallbackInfo &info);
+Napi::Value DnnlVersion(const Napi::CallbackInfo &info);
+
+// The memory-bound kernels (single-threaded, vectorised by the compiler), bit-identical to the JS kernels:
+// float32 +,-,*,/ computed in double and rounded equal the float32 operation, and the sum accumulates in
+// double in the same order.
+Napi::Value Binary(const Napi::CallbackInfo &info);    // elementwise.cc
+Napi::Value Unary(const Napi::CallbackInfo &info);     // elementwise.cc
+Napi::Value Sum(const Napi::CallbackInfo &info);       // sum.cc
+Napi::Value MaxPool(const Napi::CallbackInfo &info);   // maxPool.cc
+Napi::Value CopyRuns(const Napi::CallbackInfo &info);  // copyRuns.cc
+
+// maxout.cc: gendice's fused max-out over channel blocks and its gradient.
+Napi::Value Maxout(const Napi::CallbackInfo &info);
+
+}  // namespace gendice

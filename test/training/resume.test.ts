@@ -1,0 +1,161 @@
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKPOINTS_DIR, resume, train, TrainLog, type TrainingConfigInput } from '../../src/training/index.js';
+import { tinyConfig } from './tinyConfig.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gendice-resume-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Eight iterations of a tiny U-Net on 2D phantoms; validation every 3 (between checkpoints), a test case. */
+function config(overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInput {
+  return tinyConfig({
+    seed: 5,
+    data: { synthetic: { dims: 2, cases: 5, size: 24, foregroundFraction: 0.03, lesionShape: 'blobs' }, validationFraction: 0.2, testFraction: 0.2 },
+    validation: { every: 3 },
+    checkpoint: { every: 2, keep: 100 },
+    scoreWindow: 6,
+    ...overrides,
+  });
+}
+
+/** What must be identical between two runs: weights (bytes), the log without its times, the result without its times and paths. */
+function outcome(dir: string): { weights: Buffer; log: unknown[]; result: Record<string, unknown> } {
+  const log = new TrainLog(join(dir, 'log.jsonl')).read().map((r) => ({ ...r, ms: undefined }));
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
+  for (const k of ['seconds', 'outDir', 'modelDir']) delete result[k];
+  return { weights: readFileSync(join(dir, 'model', 'weights.bin')), log, result };
+}
+
+function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, what: string): void {
+  const o = outcome(dir);
+  expect(o.weights.equals(reference.weights), `${what}: model weights differ`).toBe(true);
+  expect(o.log, what).toEqual(reference.log);
+  expect(o.result, what).toEqual(reference.result);
+}
+
+/** A copy of a finished run cut back to checkpoint `iteration`, as if it had been killed right after it. */
+function cutBack(from: string, to: string, iteration: number): void {
+  cpSync(from, to, { recursive: true });
+  const name = `iter-${String(iteration).padStart(7, '0')}`;
+  for (const d of readdirSync(join(to, CHECKPOINTS_DIR))) if (/^iter-\d+$/.test(d) && d > name) rmSync(join(to, CHECKPOINTS_DIR, d), { recursive: true });
+  writeFileSync(join(to, CHECKPOINTS_DIR, 'latest.json'), JSON.stringify({ iteration, dir: name }));
+  rmSync(join(to, 'model'), { recursive: true });
+  rmSync(join(to, 'result.json'));
+}
+
+describe.each([
+  ['Adam, constant rate', config()],
+  ['SGD with momentum, step schedule, batch normalisation', config({
+    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, normalization: 'batch' } },
+    optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, schedule: { type: 'step', stepSize: 5, gamma: 0.5 } },
+  })],
+])('resume from every checkpoint (%s)', (_name, cfg) => {
+  const whole = join(root, `whole-${_name.slice(0, 4)}`);
+  let reference: ReturnType<typeof outcome>;
+  beforeAll(async () => {
+    await train(cfg, { outDir: whole });
+    reference = outcome(whole);
+  });
+
+  it('ends bit-identical to the uninterrupted run, each validation and iteration logged once', async () => {
+    const validations = reference.log.filter((r) => (r as { type: string }).type === 'validation').map((r) => (r as { iteration: number }).iteration);
+    expect(validations).toEqual([3, 6, 8]);
+    for (let k = 2; k <= 8; k += 2) {
+      const dir = join(root, `cut-${_name.slice(0, 4)}-${k}`);
+      cutBack(whole, dir, k);
+      await resume(dir);
+      expectSameRun(dir, reference, `resumed from checkpoint ${k}`);
+    }
+  });
+});
+
+describe('a run killed at any moment and resumed', () => {
+  const cfg = config({ iterations: 6, validation: { every: 3 }, checkpoint: { every: 2, keep: 2 } });
+  const whole = join(root, 'kill-whole');
+  let reference: ReturnType<typeof outcome>;
+  const events: string[] = [];
+  beforeAll(async () => {
+    await train(cfg, { outDir: whole, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
+    reference = outcome(whole);
+  });
+
+  it('ends as the uninterrupted run whatever the boundary it was killed at, with every validation once', async () => {
+    // Train records, validations, checkpoints and the final model, in the order the run writes them.
+    expect(events).toEqual([
+      'train 1', 'train 2', 'checkpoint', 'train 3', 'validation at iteration 3', 'train 4', 'checkpoint',
+      'train 5', 'train 6', 'validation at iteration 6', 'checkpoint', 'model',
+    ]);
+    for (let k = 0; k < events.length; k++) {
+      const dir = join(root, `kill-${k}`);
+      let seen = 0;
+      const kill = (): void => {
+        if (seen++ === k) throw new Error(`killed after ${events[k]}`);
+      };
+      await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
+      expect(existsSync(join(dir, 'result.json'))).toBe(false);
+      if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) {
+        // Killed before the first checkpoint: the run starts again.
+        await train(cfg, { outDir: dir });
+      } else {
+        await resume(dir);
+      }
+      expectSameRun(dir, reference, `killed after '${events[k]}'`);
+    }
+  });
+
+  it('resuming a finished run changes nothing', async () => {
+    const dir = join(root, 'finished');
+    cpSync(whole, dir, { recursive: true });
+    await resume(dir);
+    expectSameRun(dir, reference, 'resumed after the end');
+  });
+
+  it('removes what killed writes left behind, checkpoints newer than latest.json and a torn log record', async () => {
+    const dir = join(root, 'leftovers');
+    cutBack(whole, dir, 4);
+    const checkpoints = join(dir, CHECKPOINTS_DIR);
+    cpSync(join(checkpoints, 'iter-0000004'), join(checkpoints, 'iter-0000006'), { recursive: true });
+    mkdirSync(join(checkpoints, '.tmp-iter-0000006-4242-0'));
+    writeFileSync(join(checkpoints, '.tmp-iter-0000006-4242-0', 'weights.bin'), '');
+    writeFileSync(join(dir, '.result.json.4242-0.0.tmp'), '{');
+    mkdirSync(join(dir, '.tmp-model-4242-1'));
+    // A record torn by the kill, after the checkpoint's coverage.
+    appendFileSync(join(dir, 'log.jsonl'), '{"type":"train","itera');
+    await resume(dir);
+    expect(readdirSync(checkpoints).sort()).toEqual(['iter-0000004', 'iter-0000006', 'latest.json']);
+    expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+    expectSameRun(dir, reference, 'resumed among leftovers');
+  });
+
+  it('refuses a log shorter than its checkpoint says, naming the file', async () => {
+    const dir = join(root, 'short-log');
+    cutBack(whole, dir, 4);
+    truncateSync(join(dir, 'log.jsonl'), 10);
+    await expect(resume(dir)).rejects.toThrow(/^TrainLog\.cutTo: .*log\.jsonl holds 10 bytes, 0 complete records in the first 10; the checkpoint covers \d+ bytes and 5 records/);
+  });
+
+  it('continues a checkpoint of an older gendice (TF.js optimizer list, no log coverage), every iteration logged once', async () => {
+    const dir = join(root, 'legacy');
+    cutBack(whole, dir, 4);
+    const cp = join(dir, CHECKPOINTS_DIR, 'iter-0000004');
+    const meta = JSON.parse(readFileSync(join(cp, 'optimizer.json'), 'utf8')) as { step: number; specs: tf.io.WeightsManifestEntry[] };
+    const bin = readFileSync(join(cp, 'optimizer.bin'));
+    const map = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), meta.specs);
+    const slots = meta.specs.filter((s) => !s.name.startsWith('beta')).map((s) => ({ name: s.name, tensor: map[s.name]! }));
+    const iter = tf.scalar(meta.step, 'int32');
+    const { data, specs } = await tf.io.encodeWeights([{ name: 'iter', tensor: iter }, ...slots]);
+    tf.dispose([iter, ...Object.values(map)]);
+    writeFileSync(join(cp, 'optimizer.bin'), new Uint8Array(data));
+    writeFileSync(join(cp, 'optimizer.json'), JSON.stringify({ specs }));
+    const state = JSON.parse(readFileSync(join(cp, 'state.json'), 'utf8')) as Record<string, unknown>;
+    delete state.log;
+    writeFileSync(join(cp, 'state.json'), JSON.stringify(state));
+    const r = await resume(dir);
+    expect(r.iterations).toBe(6);
+    const records = new TrainLog(join(dir, 'log.jsonl')).read();
+    expect(records.map((x) => `${x.type} ${x.iteration}`)).toEqual(reference.log.map((x) => `${(x as { type: string }).type} ${(x as { iteration: number }).iteration}`));
+  });
+});
