@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { installMissingGradients } from '../src/engine/gradients/index.js';
-import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/addon.js';
-import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/index.js';
+import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
+import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { highResNet } from '../src/networks/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 

@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { engineInfo, selectEngine, type EngineName } from '../src/engine/index.js';
+import { engineInfo, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/inference/index.js';
 import { deepMedic, deepMedicGeometry, unet3d } from '../src/networks/index.js';
 import { Random } from '../src/common/random.js';

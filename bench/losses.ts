@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
-import { selectEngine } from '../src/engine/index.js';
+import { selectEngine } from '../src/engine/node/index.js';
 import { type BenchRow, note, printRows, timeMs } from './_common.js';
 
 await selectEngine();

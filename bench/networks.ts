@@ -7,7 +7,7 @@
  * per 3D step); the engine is printed in every row.
  */
 import * as tf from '@tensorflow/tfjs';
-import { engineInfo, selectEngine, type EngineName } from '../src/engine/index.js';
+import { engineInfo, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { generalizedDiceLoss } from '../src/losses/index.js';
 import { getNetwork, getNetworkGeometry, NETWORK_NAMES, type NetworkName } from '../src/networks/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';

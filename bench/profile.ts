@@ -11,7 +11,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectEngine } from '../src/engine/index.js';
+import { selectEngine } from '../src/engine/node/index.js';
 import { train } from '../src/training/index.js';
 import { ENGINE_MODELS, trainingStep } from './engine.js';
 import { note, printRows, type BenchRow } from './_common.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { choiceOption } from './flagParsers.js';
-import { ENGINE_NAMES, selectEngine, type EngineName } from '../engine/index.js';
+import { ENGINE_NAMES, selectEngine, type EngineName } from '../engine/node/index.js';
 import { runSelfBenchmark } from '../engine/selfBenchmark.js';
 
 interface EngineFlags {

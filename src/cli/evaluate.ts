@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { evaluateFolders } from '../inference/evaluateFolders.js';
+import { evaluateFolders } from '../inference/node/evaluateFolders.js';
 import { EVALUATION_METRICS, evaluationToJson, writeEvaluation, type EvaluationMetricName } from '../metrics/evaluate.js';
 import { evaluationSummaryLines } from '../metrics/evaluationSummary.js';
 import { EMPTY_POLICIES, type EmptyPolicy } from '../metrics/metricOptions.js';

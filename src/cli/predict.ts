@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { predictFiles } from '../inference/predict.js';
-import { selectEngine } from '../engine/index.js';
+import { selectEngine } from '../engine/node/index.js';
 import { BLENDING_MODES } from '../inference/slidingWindow.js';
 import { choiceOption } from './flagParsers.js';
 import { log, numberIn, positiveInteger, printResult } from './output.js';

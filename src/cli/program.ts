@@ -1,8 +1,9 @@
 import { Command } from 'commander';
-import { version } from '../version.js';
+import { version } from '../node/version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerPlanCommand } from './plan.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerPredictCommand(program);
   registerEvaluateCommand(program);
   registerSynthCommand(program);
+  registerPlanCommand(program);
   registerStudyCommand(program);
   registerReportCommand(program);
   registerEngineCommand(program);

@@ -6,17 +6,20 @@ import { log, printResult } from './output.js';
 
 interface ReportFlags {
   json?: boolean;
+  allowMixedProtocols?: boolean;
   markdown?: boolean;
   singleSeed?: 'inconclusive' | 'point-estimate';
 }
 
 /** How the command reads a study folder; tests pass their own, the default is the results store's `readStudy`. */
-export type StudyReader = (dir: string) => StudyResults | Promise<StudyResults>;
+export type StudyReader = (dir: string, options: { allowMixedProtocols: boolean }) => StudyResults | Promise<StudyResults>;
 
-async function defaultReader(dir: string): Promise<StudyResults> {
+/** The store's `readStudy`; an invalid record is named on stderr and its trial shown as pending. */
+async function defaultReader(dir: string, options: { allowMixedProtocols: boolean }): Promise<StudyResults> {
   // Loaded on use so that the report command does not load the study runner's modules for --help.
-  const { readStudy } = await import('../study/store.js');
-  return readStudy(dir);
+  const { readStudy } = await import('../study/node/store.js');
+  return readStudy(dir, { ...options, onInvalidRecord: (_path, problem) => log(`gendice report: ${problem}
+  not trusted: its trial is shown as pending`) });
 }
 
 function parseSingleSeed(value: string): 'inconclusive' | 'point-estimate' {
@@ -36,12 +39,15 @@ export function registerReportCommand(program: Command, read: StudyReader = defa
     .description('write the HTML report of a study folder (findings, heatmaps, test box plots, learning curves) to DIR/report/')
     .argument('<dir>', 'the study folder (written by gendice study)')
     .option('--single-seed <policy>', "with one seed (no interval): 'inconclusive' or 'point-estimate'", parseSingleSeed, 'inconclusive')
+    .option('--allow-mixed-protocols', 'report records measured under different protocol versions together')
     .option('--json', 'print one JSON document {html, figures, findings} on stdout')
     .option('--markdown', 'print the results as Markdown tables (score grid, test Dice, findings) on stdout')
     .action(async (dir: string, flags: ReportFlags) => {
-      const results = await read(dir);
+      const results = await read(dir, { allowMixedProtocols: flags.allowMixedProtocols === true });
       const pending = results.trials.filter((t) => t.record === undefined).length;
-      log(`gendice report: ${results.trials.length} trials in '${results.name}'${pending > 0 ? ` (${pending} not run yet, shown as pending)` : ''}; rendering figures...`);
+      const invalid = results.trials.filter((t) => t.problem !== undefined).length;
+      const untrusted = invalid > 0 ? `, ${invalid} of them with an invalid record` : '';
+      log(`gendice report: ${results.trials.length} trials in '${results.name}'${pending > 0 ? ` (${pending} not run yet${untrusted}, shown as pending)` : ''}; rendering figures...`);
       const report = await writeReport(dir, results, { findings: { singleSeed: flags.singleSeed ?? 'inconclusive' } });
       const lines = [
         `report: ${report.html}`,

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { choiceOption, numberFlag } from './flagParsers.js';
 import { ProgressBar } from './output.js';
-import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/index.js';
+import { SYNTH_LESION_SHAPES, type SynthLesionShape } from '../data/phantom.js';
+import { writeSyntheticDataset } from '../data/node/synth.js';
+import { runRealisticSynth } from './synthRealistic.js';
 
 function integerIn(lo: number, hi: number): (value: string) => number {
   return numberFlag({ integer: true, min: lo, max: hi });
@@ -18,6 +20,7 @@ interface SynthFlags {
   channels: number;
   shape: SynthLesionShape;
   json?: boolean;
+  realistic?: boolean;
 }
 
 /**
@@ -38,7 +41,9 @@ export function registerSynthCommand(program: Command): Command {
     .option('--channels <c>', 'image channels (modalities)', integerIn(1, 8), 1)
     .addOption(choiceOption('--shape <shape>', 'lesion shape', SYNTH_LESION_SHAPES).default('mixed'))
     .option('--json', 'print the result as one JSON document')
+    .option('--realistic', 'realistic phantoms: per-case sizes, anisotropic spacings, non-RAS and oblique affines, bias fields, 2 modalities, 2 structures (uses --cases, --seed, --out)')
     .action(async (flags: SynthFlags) => {
+      if (flags.realistic === true) return runRealisticSynth(flags);
       const size = flags.size ?? (flags.dims === 2 ? 128 : 64);
       const voxels = size ** flags.dims;
       if (Math.round(flags.foreground * voxels) < 1) {

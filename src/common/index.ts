@@ -1,7 +1,5 @@
 export { editDistance, closestName, didYouMean } from './didYouMean.js';
 export { Random } from './random.js';
-export { writeFileAtomic } from './atomicWrite.js';
-export { parseWithSchema, readJsonOrYaml } from './configFile.js';
 export { median, medianOfSorted, percentile, percentileOfSorted } from './stats.js';
 export * from './options.js';
 export { ACTIVATIONS, type Activation } from './activation.js';

@@ -1,4 +1,4 @@
-/** gendice data layer: NIfTI, orientation, datasets, normalisation, patch sampling, augmentation, phantoms. */
+/** gendice data layer: NIfTI, orientation, normalisation, patch sampling, augmentation, phantoms (datasets and synthetic datasets on disk: src/data/node/, exported by src/node.ts). */
 export {
   NIFTI_DATATYPES,
   allocateVoxels,
@@ -23,20 +23,6 @@ export { type ReadNiftiOptions, type WriteNiftiOptions } from './nifti/options.j
 // Node-only (files); they move to the `gendice/node` entry with the other file functions.
 export { readNifti, writeNifti } from './node/niftiFiles.js';
 export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './orientation.js';
-export {
-  checkGeometry,
-  checkLabelValues,
-  loadCase,
-  loadCaseList,
-  loadDecathlon,
-  splitCases,
-  type CaseEntry,
-  type DatasetDescription,
-  type GeometryTolerance,
-  type LoadCaseOptions,
-  type LoadedCase,
-  type SplitOptions,
-} from './dataset.js';
 export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {
   PatchSampler,
@@ -51,8 +37,63 @@ export {
 export { Augmenter, type AugmentationOptions } from './augmentation.js';
 export { LESION_SHAPES, SYNTH_LESION_SHAPES, generatePhantom, type LesionShape, type SynthLesionShape, type Phantom, type PhantomOptions } from './phantom.js';
 export {
-  writeSyntheticDataset,
-  type SynthCaseReport,
-  type SynthOptions,
-  type SynthReport,
-} from './synth.js';
+  IMAGE_INTERPOLATIONS,
+  LABEL_INTERPOLATIONS,
+  labelValues,
+  resampledAffine,
+  resampleImage,
+  resampleLabels,
+  sourceCoordinate,
+  type ImageInterpolation,
+  type LabelInterpolation,
+  type ResampleImageOptions,
+  type ResampleLabelsOptions,
+} from './resample.js';
+export {
+  ANISOTROPY_THRESHOLD,
+  PREDICTION_KINDS,
+  fromTargetGrid,
+  separateAxisFor,
+  targetShapeFor,
+  toTargetGrid,
+  type FromTargetGridOptions,
+  type GridTransform,
+  type PredictionKind,
+  type ToTargetGridOptions,
+} from './geometry.js';
+export {
+  INTENSITY_SCHEMES,
+  nonzeroMask,
+  normalizeIntensities,
+  schemeForModality,
+  type ChannelNormalization,
+  type CtStatistics,
+  type IntensityScheme,
+} from './intensity.js';
+export {
+  caseFingerprint,
+  datasetFingerprint,
+  type CaseFingerprint,
+  type CaseFingerprintOptions,
+  type DatasetFingerprint,
+  type DatasetFingerprintOptions,
+  type LabelShare,
+  type ModalityStatistics,
+} from './fingerprint.js';
+export {
+  MEMORY_MODEL,
+  estimateTrainingBytes,
+  planFromFingerprint,
+  poolingTopology,
+  targetSpacingFor,
+  type Plan,
+  type PlanOptions,
+  type PoolingTopology,
+} from './plan.js';
+export {
+  REALISTIC_LABELS,
+  REALISTIC_MODALITIES,
+  generateRealisticPhantom,
+  type RealisticPhantom,
+  type RealisticPhantomOptions,
+} from './realisticPhantom.js';

@@ -1,8 +1,17 @@
-/** gendice's training engine: kernel sets under TF.js (oneDNN native, fast JS, wasm fallback) and their selection. */
-export { selectEngine, engineInfo, resetEngine, ENGINE_NAMES, ENGINE_ENV } from './select.js';
-export type { EngineName, EngineInfo, SelectEngineOptions } from './select.js';
-export { loadAddon, defaultAddonPath, ADDON_PATH_ENV } from './addon.js';
-export type { AddonLoad, NativeAddon } from './addon.js';
+/** gendice's training engine: engine providers and their selection, kernel sets under TF.js, missing gradients. */
+export {
+  selectEngine,
+  engineInfo,
+  resetEngine,
+  registerEngineProvider,
+  registeredEngines,
+  defaultEngineOrder,
+  ENGINE_NAMES,
+  ENGINE_ENV,
+} from './select.js';
+export type { EngineName, EngineInfo, SelectEngineOptions, EngineProvider, EngineActivation, AddonStatus } from './select.js';
+export type { NativeAddon, NativeMemoryKernels } from './nativeAddon.js';
 export type { ReplacedKernel, KernelSource } from './kernelRegistry.js';
 export { installMissingGradients, type GradientInstallReport } from './gradients/index.js';
+export { fixWebglFloatPrecision } from './webglPrecision.js';
 export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NativeMemoryKernels } from './addon.js';
+import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 

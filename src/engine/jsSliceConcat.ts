@@ -1,6 +1,6 @@
 import { splitRegions } from './convGeometry.js';
 import * as tf from '@tensorflow/tfjs';
-import type { NativeMemoryKernels } from './addon.js';
+import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, numericValues, sizeOf, type CpuBackend, type NumericArray } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 

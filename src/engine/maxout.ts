@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NativeAddon } from './addon.js';
+import type { NativeAddon } from './nativeAddon.js';
 import { floatValues, type CpuBackend } from './cpuBackend.js';
 import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
 import { heapFloats, type WasmBackend } from './wasmConv.js';

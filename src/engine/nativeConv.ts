@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { NativeAddon } from './addon.js';
+import type { NativeAddon } from './nativeAddon.js';
 import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, validRange, type ConvGeometry } from './convGeometry.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';

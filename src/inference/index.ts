@@ -3,6 +3,3 @@ export { BLENDING_MODES } from './slidingWindow.js';
 export type { Blending, OutputActivation as InferenceActivation, Predictor, SlidingWindowOptions, SlidingWindowResult } from './slidingWindow.js';
 export { predictVolume, predictFiles, listNiftiInputs } from './predict.js';
 export type { PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './predict.js';
-// Node-only (the model folder's card file); the card itself is in networks/modelCard.ts.
-export { readModelCard, writeModelCard } from '../networks/node/modelCardFile.js';
-export { evaluateFolders } from './evaluateFolders.js';

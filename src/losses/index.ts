@@ -19,6 +19,8 @@ export { focalLoss } from './focal.js';
 export type { FocalLossOptions } from './focal.js';
 export { diceCrossEntropyLoss } from './diceCrossEntropy.js';
 export type { DiceCrossEntropyLossOptions } from './diceCrossEntropy.js';
+export { WASSERSTEIN_WEIGHTINGS, generalizedWassersteinDiceLoss } from './wassersteinDice.js';
+export type { GeneralizedWassersteinDiceLossOptions, WassersteinWeighting } from './wassersteinDice.js';
 export { getLoss, checkLossOptions, LOSS_NAMES, PAPER_LOSS_NAMES } from './registry.js';
 export type { LossName, LossOptionsByName } from './registry.js';
 export { overlapStatistics, softConfusion } from './overlapStatistics.js';

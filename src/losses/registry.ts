@@ -7,6 +7,7 @@ import { generalizedDiceLoss, type GeneralizedDiceLossOptions } from './generali
 import { sensitivitySpecificityLoss, type SensitivitySpecificityLossOptions } from './sensitivitySpecificity.js';
 import { tverskyLoss, type TverskyLossOptions } from './tversky.js';
 import { twoClassDiceLoss, type TwoClassDiceLossOptions } from './twoClassDice.js';
+import { generalizedWassersteinDiceLoss, type GeneralizedWassersteinDiceLossOptions } from './wassersteinDice.js';
 import { weightedCrossEntropyLoss, type WeightedCrossEntropyLossOptions } from './weightedCrossEntropy.js';
 
 /** Options of each registered loss, by registry name. */
@@ -19,10 +20,11 @@ export interface LossOptionsByName extends Record<LossName, object> {
   tversky: TverskyLossOptions;
   focal: FocalLossOptions;
   'dice-ce': DiceCrossEntropyLossOptions;
+  gwdl: GeneralizedWassersteinDiceLossOptions;
 }
 
 /** The registered loss names (the vocabulary of config files, studies and flags). */
-export const LOSS_NAMES = ['gdl', 'dice', 'dl2', 'wce', 'ss', 'tversky', 'focal', 'dice-ce'] as const;
+export const LOSS_NAMES = ['gdl', 'dice', 'dl2', 'wce', 'ss', 'tversky', 'focal', 'dice-ce', 'gwdl'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 
 const factories: { [K in LossName]: (options?: LossOptionsByName[K]) => LossFunction } = {
@@ -34,6 +36,7 @@ const factories: { [K in LossName]: (options?: LossOptionsByName[K]) => LossFunc
   tversky: tverskyLoss,
   focal: focalLoss,
   'dice-ce': diceCrossEntropyLoss,
+  gwdl: generalizedWassersteinDiceLoss,
 };
 
 /** The paper's four losses, in the paper's order. */

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomicWrite.js';
 import { aggregate } from './aggregate.js';
 import type { Aggregate } from './aggregate.js';
 import { averageSurfaceDistance } from './averageSurfaceDistance.js';

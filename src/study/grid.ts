@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
 import { oneOf } from '../common/options.js';
 import { LOSS_NAMES } from '../losses/registry.js';
 import { NETWORK_NAMES } from '../networks/registry.js';

@@ -32,6 +32,16 @@ export interface TrialParameters {
 /** What a finished (or failed) trial recorded. Stored as `DIR/trials/<id>/trial.json`. */
 export interface TrialRecord extends TrialParameters {
   id: string;
+  /**
+   * The protocol version the trial was measured under (`STUDY_PROTOCOL` in `protocol.ts`); absent in
+   * records that predate the field, which count as version 1.
+   */
+  protocol?: number;
+  /**
+   * `sha256:<hex>` of the record's other fields (`canonicalRecordText`), written by `writeTrialRecord`
+   * and checked on read, so that a damaged file is never trusted; absent in records written before it.
+   */
+  checksum?: string;
   status: TrialStatus;
   /** The paper's score: median training Dice over the last `scoreWindow` iterations; null if failed. */
   score: number | null;
@@ -57,6 +67,9 @@ export interface StudyResults {
   name: string;
   /** The data the trials trained on, in words (e.g. "synthetic 2D phantoms, 0.5%..0.02% foreground"). */
   data: string;
-  /** Every trial the grid defines, in grid order; `record` is undefined for trials not run yet. */
-  trials: Array<{ id: string; parameters: TrialParameters; record: TrialRecord | undefined }>;
+  /**
+   * Every trial the grid defines, in grid order; `record` is undefined for trials not run yet and for
+   * trials whose record is invalid, which then carry the `problem` (path and reason).
+   */
+  trials: Array<{ id: string; parameters: TrialParameters; record: TrialRecord | undefined; problem?: string }>;
 }

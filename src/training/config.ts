@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatValue, OptionError } from '../common/options.js';
-import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/configFile.js';
+import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
 import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
 import { MODEL_CARD_NORMALIZATIONS } from '../networks/modelCard.js';
 import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';

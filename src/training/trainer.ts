@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeFolderAtomic } from '../common/atomicWrite.js';
 import { PatchSampler, type PatchBatch } from '../data/patchSampler.js';
 import { volumeToChannelsLast } from '../data/volume.js';
-import { selectEngine } from '../engine/index.js';
+import { selectEngine } from '../engine/node/index.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../inference/slidingWindow.js';
 import { writeModelCard, type ModelCard } from '../networks/node/modelCardFile.js';
 import { getLoss } from '../losses/registry.js';

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { loadCase, loadDecathlon, splitCases } from '../data/dataset.js';
+import { loadCase, loadDecathlon, splitCases } from '../data/node/dataset.js';
 import { zScore } from '../data/normalization.js';
 import type { SamplerCase } from '../data/patchSampler.js';
 import { generatePhantom, LESION_SHAPES } from '../data/phantom.js';

@@ -12,7 +12,7 @@ import {
   writeNifti,
   writeSyntheticDataset,
   type SynthReport,
-} from '../../src/data/index.js';
+} from '../../src/node.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-dataset-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

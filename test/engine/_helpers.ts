@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadAddon } from '../../src/engine/addon.js';
-import { selectEngine, type EngineName } from '../../src/engine/index.js';
+import { loadAddon } from '../../src/engine/node/addon.js';
+import { selectEngine, type EngineName } from '../../src/engine/node/index.js';
 import { Random } from '../../src/common/index.js';
 
 export const addonLoads = loadAddon().ok;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { resetEngine, type EngineName } from '../../src/engine/index.js';
+import { resetEngine, type EngineName } from '../../src/engine/node/index.js';
 import { wasmConvTuning } from '../../src/engine/wasmConv.js';
 import { addonLoads, maxRelError, NO_ADDON, onEngine, randn, tensor } from './_helpers.js';
 

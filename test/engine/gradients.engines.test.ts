@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon, resetEngine, selectEngine, type EngineName } from '../../src/engine/index.js';
+import { loadAddon, resetEngine, selectEngine, type EngineName } from '../../src/engine/node/index.js';
 import { installMissingGradients } from '../../src/engine/gradients/index.js';
 import { engineBackpropTakesDilations } from '../../src/engine/gradients/dilatedConv.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/engine/addon.js';
-import { resetEngine, selectEngine } from '../../src/engine/index.js';
+import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/engine/node/addon.js';
+import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
 import { registerElementwise } from '../../src/engine/jsElementwise.js';
 import { registerPooling } from '../../src/engine/jsPooling.js';
 import { registerReductions } from '../../src/engine/jsReduce.js';

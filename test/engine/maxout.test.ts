@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { engineInfo, MAXOUT_KERNEL, resetEngine, type EngineName } from '../../src/engine/index.js';
+import { engineInfo, MAXOUT_KERNEL, resetEngine, type EngineName } from '../../src/engine/node/index.js';
 import { Maxout } from '../../src/networks/layers/maxout.js';
 import { addonLoads, maxRelError, NO_ADDON, onEngine, randn } from './_helpers.js';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { ENGINE_ENV, engineInfo, resetEngine, selectEngine } from '../../src/engine/index.js';
-import { ADDON_PATH_ENV } from '../../src/engine/addon.js';
+import { ENGINE_ENV, engineInfo, resetEngine, selectEngine } from '../../src/engine/node/index.js';
+import { ADDON_PATH_ENV } from '../../src/engine/node/addon.js';
 import { addonLoads, NO_ADDON } from './_helpers.js';
 
 const savedEnv = { engine: process.env[ENGINE_ENV], addon: process.env[ADDON_PATH_ENV] };

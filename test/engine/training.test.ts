@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resetEngine, selectEngine, type EngineName } from '../../src/engine/index.js';
+import { resetEngine, selectEngine, type EngineName } from '../../src/engine/node/index.js';
 import { installMissingGradients } from '../../src/engine/gradients/index.js';
 import { addonLoads, maxRelError, NO_ADDON, randn, smallUNet } from './_helpers.js';
 

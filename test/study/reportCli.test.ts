@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { registerReportCommand, type StudyReader } from '../../src/cli/report.js';
 import { expandGrid, parseStudyConfig } from '../../src/study/grid.js';
-import { openStudy, writeTrialRecord } from '../../src/study/store.js';
+import { openStudy, writeTrialRecord } from '../../src/study/node/store.js';
 import type { StudyResults, TrialRecord } from '../../src/study/types.js';
 import { makeStudy, paperLikeOutcome, UNET2D } from './reportFixture.js';
 

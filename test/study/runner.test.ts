@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStudy } from '../../src/study/index.js';
+import { readStudy, writeTrialRecord } from '../../src/study/index.js';
 import { gendice, gendiceAsync } from '../cli/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-study-'));
@@ -59,6 +59,27 @@ describe('gendice study', () => {
 
     const again = gendice(['study', '--config', config, '--out', out, '--json']);
     expect((JSON.parse(again.stdout) as { ran: number }).ran).toBe(0);
+  });
+
+  it('a damaged record (or one of a failed trial) is named on stderr, kept aside, and its trial runs again', () => {
+    const out = join(dir, 'out');
+    const [a, b, c] = readStudy(out).trials;
+    const path = (id: string): string => join(out, 'trials', id, 'trial.json');
+    writeFileSync(path(a!.id), '{}');
+    writeFileSync(path(b!.id), readFileSync(path(c!.id))); // another trial's record
+    writeTrialRecord(out, { ...c!.record!, status: 'failed', score: null, foregroundFraction: null, error: 'out of memory' });
+    const r = gendice(['study', '--config', config, '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { ran: number; setAside: number }).ran).toBe(3);
+    expect(r.stderr).toContain(`${path(a!.id)}: invalid trial record\n  network: `);
+    expect(r.stderr).toContain(`${path(b!.id)}: id is '${c!.id}', not its folder's '${b!.id}'`);
+    expect(r.stderr).toContain(`${path(c!.id)}: the trial failed (out of memory)`);
+    const aside = (id: string, why: string): string[] => readdirSync(join(out, 'trials', id)).filter((f) => f.startsWith(`trial.json.${why}-`));
+    expect(aside(a!.id, 'rejected')).toHaveLength(1);
+    expect(readFileSync(join(out, 'trials', a!.id, aside(a!.id, 'rejected')[0]!), 'utf8')).toBe('{}');
+    expect(aside(b!.id, 'rejected')).toHaveLength(1);
+    expect(aside(c!.id, 'failed')).toHaveLength(1);
+    expect(readStudy(out).trials.every((t) => t.record?.status === 'done' && t.problem === undefined)).toBe(true);
   });
 
   it('refuses to mix two different studies in one folder, and bad flags', () => {

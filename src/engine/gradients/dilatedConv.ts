@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { replacedKernels } from '../kernelRegistry.js';
 import { conv2dBackpropFilter, conv3dBackpropFilter } from './kernels.js';
+import { batchToSpace, spaceToBatch } from './spaceToBatch.js';
 
 /**
  * Gradients of dilated (atrous) 2D and 3D convolutions, which TF.js 4.22 refuses on every backend
@@ -78,17 +79,17 @@ export function dilatedConvGradients(
   return {
     dx: () =>
       tf.tidy(() => {
-        const dys = tf.spaceToBatchND(dy, block, pads.dy);
+        const dys = spaceToBatch(dy, block, pads.dy);
         const dxs =
           spatialRank === 2
             ? tf.conv2dTranspose(dys as tf.Tensor4D, filter as tf.Tensor4D, phasedInShape as [number, number, number, number], 1, 'valid')
             : tf.conv3dTranspose(dys as tf.Tensor5D, filter as tf.Tensor5D, phasedInShape as [number, number, number, number, number], 1, 'valid');
-        return tf.batchToSpaceND(dxs, block, pads.x);
+        return batchToSpace(dxs, block, pads.x);
       }),
     dFilter: () =>
       tf.tidy(() => {
-        const xs = tf.spaceToBatchND(x, block, pads.x);
-        const dys = tf.spaceToBatchND(dy, block, pads.dy);
+        const xs = spaceToBatch(x, block, pads.x);
+        const dys = spaceToBatch(dy, block, pads.dy);
         return spatialRank === 2
           ? conv2dBackpropFilter(xs, dys, filter.shape, 1, 'valid')
           : conv3dBackpropFilter(xs, dys, filter.shape, 1, 'valid');

@@ -3,6 +3,8 @@ import { batchNormGradConfig } from './batchNorm.js';
 import { conv3DBackpropInputGradConfig } from './conv3dTranspose.js';
 import { dilatedConv2DGradConfig, dilatedConv3DGradConfig } from './dilatedConv.js';
 import { patchFusedConv2d } from './fusedConv2d.js';
+import { installWebglKernels } from '../webglKernels.js';
+import { fixWebglFloatPrecision } from '../webglPrecision.js';
 
 export { dilatedConvGradients } from './dilatedConv.js';
 
@@ -15,6 +17,13 @@ export interface GradientInstallReport {
    * lazy per-input gradients (no unneeded input gradient; dilated 2D layers with linear activation train).
    */
   fusedConv2dPatched: boolean;
+  /**
+   * Whether TF.js's WebGL backend was corrected to report float32 precision where it renders to float32
+   * textures (so optimizers get epsilon 1e-7 there, as on cpu, instead of 1e-4; see webglPrecision.ts).
+   */
+  webglPrecisionFixed: boolean;
+  /** Kernels gendice installed on webgl for ranks TF.js's shaders do not handle (`PadV2` of rank ≥ 5). */
+  webglKernels: string[];
 }
 
 let report: GradientInstallReport | undefined;
@@ -34,7 +43,10 @@ function previousGradient(kernelName: string): tf.GradConfig | undefined {
  * - `Conv3DBackpropInputV2` (so `conv3dTranspose` trains);
  * - `FusedBatchNorm` on rank ≥ 5 inputs (ranks ≤ 4 keep the previous gradient);
  * and wraps `tf.fused.conv2d` so that it runs unfused while gradients are recorded (TF.js's fused gradient
- * computes the input's gradient even for a first layer) and whenever it is dilated.
+ * computes the input's gradient even for a first layer) and whenever it is dilated, and corrects the
+ * WebGL backend's reported float precision (TF.js 4.22 says 16 on float32 devices, which gave every
+ * default optimizer epsilon 1e-4 there and stalled GDL training; `fixWebglFloatPrecision`), and installs
+ * webgl's rank-5 `PadV2` (TF.js's shaders stop at rank 4; `installWebglKernels`).
  * Idempotent: later calls return the first report and change nothing. Gradients are global in
  * TF.js (not per backend), so this covers cpu, wasm, webgl and any engine's kernels alike.
  */
@@ -50,6 +62,8 @@ export function installMissingGradients(): GradientInstallReport {
   report = {
     kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm'],
     fusedConv2dPatched: patchFusedConv2d(),
+    webglPrecisionFixed: fixWebglFloatPrecision(),
+    webglKernels: installWebglKernels(),
   };
   return report;
 }

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readNifti } from '../data/node/niftiFiles.js';
-import { volumeToChannelsLast } from '../data/volume.js';
-import { evaluate, type EvaluateOptions, type EvaluationPair, type EvaluationReport } from '../metrics/evaluate.js';
+import { readNifti } from '../../data/node/niftiFiles.js';
+import { volumeToChannelsLast } from '../../data/volume.js';
+import { evaluate, type EvaluateOptions, type EvaluationPair, type EvaluationReport } from '../../metrics/evaluate.js';
 
 const niftiPattern = /\.nii(\.gz)?$/i;
 

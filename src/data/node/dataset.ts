@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { Random } from '../common/index.js';
-import type { ReadNiftiOptions } from './nifti/options.js';
-import { readNifti } from './node/niftiFiles.js';
-import { allocateVoxels, voxelsPerChannel, type Volume } from './volume.js';
+import { Random } from '../../common/index.js';
+import type { ReadNiftiOptions } from '../nifti/options.js';
+import { readNifti } from './niftiFiles.js';
+import { allocateVoxels, voxelsPerChannel, type Volume } from '../volume.js';
 
 /** One case: image file(s) (one 4D file, or one file per modality) and an optional label file. */
 export interface CaseEntry {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { formatValue, nearMiss, OptionError, quoteList } from './options.js';
+import { formatValue, nearMiss, OptionError, quoteList } from '../options.js';
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v = root;

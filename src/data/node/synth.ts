@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../common/index.js';
-import { oneOf } from '../common/options.js';
-import { writeNifti } from './node/niftiFiles.js';
-import { generatePhantom, LESION_SHAPES, SYNTH_LESION_SHAPES, type LesionShape, type SynthLesionShape } from './phantom.js';
+import { oneOf } from '../../common/options.js';
+import { writeFileAtomic } from '../../common/atomicWrite.js';
+import { writeNifti } from './niftiFiles.js';
+import { generatePhantom, LESION_SHAPES, SYNTH_LESION_SHAPES, type LesionShape, type SynthLesionShape } from '../phantom.js';
 
 
 export interface SynthOptions {

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import { registerElementwise } from '../jsElementwise.js';
+import { registerMaxout } from '../maxout.js';
+import { registerPooling } from '../jsPooling.js';
+import { registerReductions } from '../jsReduce.js';
+import { registerSliceConcat } from '../jsSliceConcat.js';
+import { registerNativeConvolutions } from '../nativeConv.js';
+import { registerEngineProvider, type EngineProvider, type SelectEngineOptions } from '../select.js';
+import { registerWasmConvolutions } from '../wasmConv.js';
+import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
+
+const addonPathOf = (options: SelectEngineOptions): string | undefined => options.addonPath ?? process.env[ADDON_PATH_ENV];
+
+/** `native`: TF.js's cpu backend with the oneDNN addon's convolutions and the fast JS (or C++) memory-bound kernels. */
+export const nativeProvider: EngineProvider = {
+  name: 'native',
+  requestKey: (options) => addonPathOf(options) ?? '',
+  async activate(options) {
+    const addon = loadAddon(addonPathOf(options));
+    const status = { path: addon.path, loaded: addon.ok, error: addon.ok ? undefined : addon.reason };
+    if (!addon.ok) return { ok: false, missing: 'oneDNN addon', reason: addon.reason, addon: status };
+    if (!(await tf.setBackend('cpu'))) throw new Error('selectEngine: the cpu backend failed to initialise');
+    const kernels = memoryKernels(addon.addon);
+    registerNativeConvolutions(addon.addon);
+    registerSliceConcat(kernels);
+    registerElementwise(kernels);
+    registerReductions(kernels);
+    registerPooling(kernels);
+    registerMaxout('cpu', typeof addon.addon.maxout === 'function' ? addon.addon.maxout.bind(addon.addon) : undefined);
+    const dnnlVersion = addon.addon.dnnlVersion();
+    return {
+      ok: true,
+      what: `cpu backend with oneDNN ${dnnlVersion} convolutions and fast JS kernels`,
+      autoWhy: 'oneDNN addon loaded',
+      addon: status,
+      dnnlVersion,
+    };
+  },
+};
+
+/** `wasm`: TF.js's wasm backend (binary found from node_modules) with convolutions composed from XNNPACK's. */
+export const wasmProvider: EngineProvider = {
+  name: 'wasm',
+  async activate() {
+    // Imported only when chosen: importing it registers 'wasm' as TF.js's highest-priority backend,
+    // which would break synchronous TF.js use in programs that merely import gendice.
+    await import('@tensorflow/tfjs-backend-wasm');
+    // Register before the backend initialises so that the kernels' setup functions run with it.
+    registerWasmConvolutions();
+    registerMaxout('wasm');
+    if (!(await tf.setBackend('wasm'))) throw new Error('selectEngine: the wasm backend failed to initialise');
+    return { ok: true, what: 'TF.js wasm with composed XNNPACK convolutions' };
+  },
+};
+
+/** Registers the Node-only engines `native` and `wasm` (idempotent; the Node entry does it on import). */
+export function registerNodeEngines(): void {
+  registerEngineProvider(nativeProvider);
+  registerEngineProvider(wasmProvider);
+}

@@ -1,0 +1,63 @@
+/**
+ * gendice/node: everything in `gendice` (the universal API, src/index.ts) plus what needs Node: files and
+ * folders (NIfTI, datasets, models, checkpoints, study stores, reports), the `native` (oneDNN addon) and
+ * `wasm` engines, train/resume on disk, studies and their worker processes. Importing it registers the
+ * `native` and `wasm` engine providers, so `selectEngine()` picks `native`, else `wasm`, as before.
+ */
+import './engine/node/index.js';
+
+export * from './index.js';
+export { version } from './node/version.js';
+
+// common: durable writes, configuration files
+export { writeFileAtomic } from './common/atomicWrite.js';
+export { parseWithSchema, readJsonOrYaml } from './common/node/configFile.js';
+
+// data: NIfTI files, datasets on disk, synthetic datasets on disk
+export { readNifti, writeNifti } from './data/node/niftiFiles.js';
+export {
+  checkGeometry,
+  checkLabelValues,
+  loadCase,
+  loadCaseList,
+  loadDecathlon,
+  splitCases,
+  type CaseEntry,
+  type DatasetDescription,
+  type GeometryTolerance,
+  type LoadCaseOptions,
+  type LoadedCase,
+  type SplitOptions,
+} from './data/node/dataset.js';
+export {
+  writeSyntheticDataset,
+  type SynthCaseReport,
+  type SynthOptions,
+  type SynthReport,
+} from './data/node/synth.js';
+
+// engine: the addon loader and the Node engines
+export { loadAddon, defaultAddonPath, ADDON_PATH_ENV, nativeProvider, wasmProvider, registerNodeEngines } from './engine/node/index.js';
+export type { AddonLoad } from './engine/node/index.js';
+
+// metrics: evaluation with its files
+export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writeEvaluation, EVALUATION_METRICS } from './metrics/evaluate.js';
+export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './metrics/evaluate.js';
+
+// networks: model folders
+export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/modelFiles.js';
+
+// networks: model card files
+export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js';
+
+// inference: prediction (with its files), folder evaluation
+export { predictVolume, predictFiles, listNiftiInputs } from './inference/predict.js';
+export type { PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './inference/predict.js';
+export { evaluateFolders } from './inference/node/evaluateFolders.js';
+
+// training on disk
+export * from './training/index.js';
+
+// studies
+export * from './study/index.js';
+export * from './study/report/node/index.js';

@@ -1,6 +1,0 @@
-import { readFileSync } from 'node:fs';
-
-/** The installed gendice version, read from package.json (two levels above both src/ and dist/ files). */
-export const version: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
