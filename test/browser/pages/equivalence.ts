@@ -111,9 +111,9 @@ function lossRun(name: string): Run {
 const CASES: Record<string, Run> = {
   // networks, tiny: forward (inference) and the GDL gradient of every weight (training mode)
   'unet2d': networkRun('unet2d', { depth: 1, baseFilters: 2 }, [1, 8, 8, 1]),
-  'unet2d batch norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalisation: 'batch' }, [2, 8, 8, 1]),
+  'unet2d batch norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalization: 'batch' }, [2, 8, 8, 1]),
   'unet2d nearest up-sampling': networkRun('unet2d', { depth: 1, baseFilters: 2, upsampling: 'nearest' }, [1, 8, 8, 1]),
-  'unet2d instance norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalisation: 'instance', inputChannels: 2 }, [1, 8, 8, 2], 3),
+  'unet2d instance norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalization: 'instance', inputChannels: 2 }, [1, 8, 8, 2], 3),
   'twoPathCnn (max-out)': networkRun('twoPathCnn', { localFilters: 4, globalFilters: 4, maxoutPieces: 2 }, [1, 15, 15, 1]),
   'deepMedic (3D batch norm, 3D up-sampling)': networkRun('deepMedic', { pathwayFilters: [2, 2], fullyConnected: [4] }, [1, 15, 15, 15, 1]),
   'highResNet (dilated 3D convolutions)': networkRun('highResNet', { filters: [2, 2, 2], dilations: [1, 2], blocksPerStage: 1, featureWidth: 2 }, [1, 6, 6, 6, 1]),
