@@ -59,7 +59,7 @@ const overlap = 0.25;
 
 const rng = new Random(1);
 const image = Float32Array.from({ length: shape[0]! * shape[1]! * shape[2]! }, () => rng.normal());
-const model = unet3d({ depth: 3, baseFilters: 8, normalisation: 'none', outputActivation: 'none', classes: 2, seed: 1 });
+const model = unet3d({ depth: 3, baseFilters: 8, normalization: 'none', outputActivation: 'none', classes: 2, seed: 1 });
 const windows = shape.reduce((n, d) => n * windowStarts(d, window, Math.floor(window * (1 - overlap))).length, 1);
 note(`inference: ${windows} windows of ${window}³ over ${shape.join('×')} on ${engineInfo().engine}`);
 // Warm-up on one window (kernel setup, oneDNN primitive cache).

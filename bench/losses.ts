@@ -4,7 +4,7 @@
  * the ratio to a naive composition of TF.js ops written as a user would (same numbers, checked).
  */
 import * as tf from '@tensorflow/tfjs';
-import { getLoss, lossNames } from '../src/losses/index.js';
+import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
 import { selectEngine } from '../src/engine/node/index.js';
 import { type BenchRow, note, printRows, timeMs } from './_common.js';
 
@@ -56,7 +56,7 @@ for (const shape of [
     tf.dispose([value, grad]);
   };
   let gdlMs = 0;
-  for (const name of lossNames) {
+  for (const name of LOSS_NAMES) {
     if (name === 'dl2' && shape[shape.length - 1] !== 2) continue;
     if (name === 'ss' && shape[shape.length - 1]! > 2) {
       note(`losses: ss on ${tag} uses form 'sum'`);

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { engineInfo, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { generalizedDiceLoss } from '../src/losses/index.js';
-import { getNetwork, getNetworkGeometry, networkNames, type NetworkName } from '../src/networks/index.js';
+import { getNetwork, getNetworkGeometry, NETWORK_NAMES, type NetworkName } from '../src/networks/index.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
 function arg(name: string): string | undefined {
@@ -26,9 +26,9 @@ const PATCH: Record<NetworkName, { batch: number; size: number[] }> = {
 };
 
 async function main(): Promise<void> {
-  const requested = arg('networks')?.split(',') ?? [...networkNames];
-  const unknown = requested.filter((n) => !(networkNames as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`bench networks: unknown network(s) ${unknown.join(', ')}; expected ${networkNames.join(', ')}`);
+  const requested = arg('networks')?.split(',') ?? [...NETWORK_NAMES];
+  const unknown = requested.filter((n) => !(NETWORK_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`bench networks: unknown network(s) ${unknown.join(', ')}; expected ${NETWORK_NAMES.join(', ')}`);
   const repeats = Number(arg('repeats') ?? 3);
   const engineArg = arg('engine') as EngineName | undefined;
   await selectEngine(engineArg === undefined ? {} : { engine: engineArg });

@@ -11,8 +11,10 @@ export * from './common/index.js';
 export * from './losses/index.js';
 
 // metrics (evaluate.ts, which also writes files, is in gendice/node)
-export type { ArrayWithShape, Binarization, BinarizeMode, ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './metrics/common.js';
-export { EMPTY_POLICIES, BINARIZE_MODES, linearPercentile } from './metrics/common.js';
+export type { ArrayWithShape, MaskInput } from './metrics/maskInput.js';
+export type { Binarization, MetricResult } from './metrics/metricResult.js';
+export type { ConfusionCounts } from './metrics/confusionCounts.js';
+export { EMPTY_POLICIES, BINARIZE_MODES, type BinarizeMode, type EmptyPolicy, type MaskOptions, type SpacingOptions } from './metrics/metricOptions.js';
 export { dice, diceFromCounts } from './metrics/dice.js';
 export type { DiceOptions } from './metrics/dice.js';
 export { jaccard, jaccardFromCounts } from './metrics/jaccard.js';
@@ -38,7 +40,8 @@ export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } 
 
 // networks (model folders and model card files are in gendice/node)
 export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './networks/modelCard.js';
-export type { CommonNetworkOptions, NetworkGeometry, Normalisation, OutputActivation, SpatialDims } from './networks/common.js';
+export { NORMALIZATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, type OutputActivation, type SpatialDims } from './networks/networkOptions.js';
+export type { NetworkGeometry } from './networks/networkGeometry.js';
 export { unet2d, unet2dGeometry, type UNet2DOptions } from './networks/unet2d.js';
 export { unet3d, unet3dGeometry, type UNet3DOptions } from './networks/unet3d.js';
 export { twoPathCnn, twoPathCnnGeometry, type TwoPathCnnOptions } from './networks/twoPathCnn.js';
@@ -49,7 +52,9 @@ export {
   getNetworkGeometry,
   isNetworkName,
   networkInfo,
-  networkNames,
+  NETWORK_NAMES,
+  checkNetworkOptions,
+  checkPatchSize,
   type NetworkName,
   type NetworkOptionsMap,
 } from './networks/registry.js';
@@ -78,7 +83,7 @@ export {
   type VoxelArray,
 } from './data/volume.js';
 export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './data/orientation.js';
-export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './data/normalization.js';
+export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './data/normalization.js';
 export {
   PatchSampler,
   type ForegroundFractionStatistics,

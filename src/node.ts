@@ -30,10 +30,8 @@ export {
   type SplitOptions,
 } from './data/node/dataset.js';
 export {
-  SYNTH_LESION_SHAPES,
   writeSyntheticDataset,
   type SynthCaseReport,
-  type SynthLesionShape,
   type SynthOptions,
   type SynthReport,
 } from './data/node/synth.js';

@@ -1,5 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { didYouMean } from '../common/index.js';
+import type { Command } from 'commander';
+import { choiceOption } from './flagParsers.js';
 import { ENGINE_NAMES, selectEngine, type EngineName } from '../engine/node/index.js';
 import { runSelfBenchmark } from '../engine/selfBenchmark.js';
 
@@ -7,11 +7,6 @@ interface EngineFlags {
   json?: boolean;
   engine?: EngineName;
   bench: boolean;
-}
-
-function parseEngine(value: string): EngineName {
-  if ((ENGINE_NAMES as readonly string[]).includes(value)) return value as EngineName;
-  throw new InvalidArgumentError(`unknown engine '${value}'${didYouMean(value, ENGINE_NAMES)}.`);
 }
 
 /**
@@ -23,7 +18,7 @@ export function registerEngineCommand(program: Command): Command {
   return program
     .command('engine')
     .description('show the training engine (native oneDNN, wasm fallback or stock cpu), its replaced kernels and a short self-benchmark')
-    .option('--engine <name>', `force an engine: ${ENGINE_NAMES.join(', ')} (default: $GENDICE_ENGINE, else native when the addon loads, else wasm)`, parseEngine)
+    .addOption(choiceOption('--engine <name>', 'force an engine (default: $GENDICE_ENGINE, else native when the addon loads, else wasm)', ENGINE_NAMES))
     .option('--no-bench', 'skip the self-benchmark')
     .option('--json', 'print one JSON document on stdout')
     .action(async (flags: EngineFlags) => {

@@ -1,4 +1,5 @@
 /** Shared command-line output: results on stdout (one JSON document with --json), progress on stderr. */
+import { numberFlag } from './flagParsers.js';
 
 /** Prints a command's result: one JSON document with `json`, else the human-readable text. */
 export function printResult(json: boolean | undefined, result: unknown, text: string): void {
@@ -54,20 +55,12 @@ export class ProgressBar {
   }
 }
 
-/** Parses a positive integer flag value or throws naming the flag. */
-export function positiveInteger(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got '${value}'`);
-    return n;
-  };
+/** Parses a positive integer flag value (commander names the flag in its error). */
+export function positiveInteger(_flag: string): (value: string) => number {
+  return numberFlag({ integer: true, min: 1, max: Number.MAX_SAFE_INTEGER });
 }
 
-/** Parses a number in [lo, hi) or throws naming the flag. */
-export function numberIn(flag: string, lo: number, hi: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < lo || n >= hi) throw new Error(`${flag} must be a number in [${lo}, ${hi}), got '${value}'`);
-    return n;
-  };
+/** Parses a number in [lo, hi) (commander names the flag in its error). */
+export function numberIn(_flag: string, lo: number, hi: number): (value: string) => number {
+  return numberFlag(hi === Infinity ? { min: lo } : { min: lo, max: hi, maxExclusive: true });
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { predictFiles } from '../inference/predict.js';
 import { selectEngine } from '../engine/node/index.js';
+import { BLENDING_MODES } from '../inference/slidingWindow.js';
+import { choiceOption } from './flagParsers.js';
 import { log, numberIn, positiveInteger, printResult } from './output.js';
 
 /** Registers `gendice predict`: segments NIfTI images with a trained model folder (`predictFiles`). */
@@ -12,14 +14,11 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--input <path>', 'a .nii/.nii.gz image or a folder of them')
     .requiredOption('--out <dir>', 'output folder for <case>.nii.gz label maps')
     .option('--overlap <fraction>', 'window overlap in [0, 1)', numberIn('--overlap', 0, 1), 0.25)
-    .option('--blending <mode>', "'gaussian' or 'constant'", 'gaussian')
+    .addOption(choiceOption('--blending <mode>', 'how overlapping windows are blended', BLENDING_MODES).default('gaussian'))
     .option('--batch-size <n>', 'windows per forward pass', positiveInteger('--batch-size'), 4)
     .option('--probabilities', 'also write <case>_prob.nii.gz class probabilities')
     .option('--json', 'print the result as one JSON document')
-    .action(async (flags: { model: string; input: string; out: string; overlap: number; blending: string; batchSize: number; probabilities?: boolean; json?: boolean }) => {
-      if (flags.blending !== 'gaussian' && flags.blending !== 'constant') {
-        throw new Error(`--blending must be 'gaussian' or 'constant', got '${flags.blending}'`);
-      }
+    .action(async (flags: { model: string; input: string; out: string; overlap: number; blending: (typeof BLENDING_MODES)[number]; batchSize: number; probabilities?: boolean; json?: boolean }) => {
       await selectEngine();
       const results = await predictFiles(flags.model, flags.input, flags.out, {
         overlap: flags.overlap,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { getPreset, presetNames } from '../study/presets.js';
 import { readStudyConfig } from '../study/grid.js';
 import { runStudy } from '../study/node/runner.js';
+import { choiceOption } from './flagParsers.js';
 import { log, positiveInteger, printResult } from './output.js';
 import { runStudyCommandOnQueue } from './studyQueue.js';
 
@@ -24,7 +25,7 @@ export function registerStudyCommand(program: Command): void {
   program
     .command('study')
     .description("run the paper's loss × learning-rate × patch-size × network (× seed) study; re-running resumes")
-    .option('--preset <name>', `built-in study: ${presetNames.join(', ')}`)
+    .addOption(choiceOption('--preset <name>', 'built-in study', presetNames))
     .option('--config <file>', 'a study configuration (.json, .yaml)')
     .requiredOption('--out <dir>', 'study folder (results store, trial folders)')
     .option('--workers <n>', 'parallel worker processes (default: one per core)', positiveInteger('--workers'))

@@ -1,34 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { didYouMean } from '../common/index.js';
-import { SYNTH_LESION_SHAPES, writeSyntheticDataset, type SynthLesionShape } from '../data/node/synth.js';
+import type { Command } from 'commander';
+import { choiceOption, numberFlag } from './flagParsers.js';
+import { ProgressBar } from './output.js';
+import { SYNTH_LESION_SHAPES, type SynthLesionShape } from '../data/phantom.js';
+import { writeSyntheticDataset } from '../data/node/synth.js';
 import { runRealisticSynth } from './synthRealistic.js';
 
-function integerIn(lo: number, hi: number, what: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < lo || n > hi) {
-      throw new InvalidArgumentError(`${what} must be an integer in ${lo}..${hi}, got '${value}'.`);
-    }
-    return n;
-  };
-}
-
-function parseFraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 1e-4 || n > 0.5) {
-    throw new InvalidArgumentError(`the foreground fraction must be a number in [0.0001, 0.5] (e.g. 0.002 for 0.2 %), got '${value}'.`);
-  }
-  return n;
-}
-
-function parseDims(value: string): 2 | 3 {
-  if (value === '2' || value === '3') return Number(value) as 2 | 3;
-  throw new InvalidArgumentError(`dims must be 2 or 3, got '${value}'.`);
-}
-
-function parseShape(value: string): SynthLesionShape {
-  if ((SYNTH_LESION_SHAPES as readonly string[]).includes(value)) return value as SynthLesionShape;
-  throw new InvalidArgumentError(`unknown lesion shape '${value}'${didYouMean(value, SYNTH_LESION_SHAPES)}.`);
+function integerIn(lo: number, hi: number): (value: string) => number {
+  return numberFlag({ integer: true, min: lo, max: hi });
 }
 
 interface SynthFlags {
@@ -54,14 +32,14 @@ export function registerSynthCommand(program: Command): Command {
     .command('synth')
     .description('write a Decathlon-layout dataset of synthetic 2D/3D phantoms with a chosen lesion (foreground) fraction')
     .requiredOption('--out <dir>', 'output folder (imagesTr/, labelsTr/, dataset.json)')
-    .option('--dims <n>', 'spatial dimensions: 2 or 3', parseDims, 3 as 2 | 3)
-    .option('--cases <n>', 'number of cases', integerIn(1, 100000, 'cases'), 40)
-    .option('--foreground <fraction>', 'lesion share of the voxels per case, 0.0001..0.5', parseFraction, 0.01)
-    .option('--size <n>', 'extent per axis (default 128 in 2D, 64 in 3D)', integerIn(8, 1024, 'size'))
-    .option('--seed <s>', 'random seed', integerIn(0, 2 ** 32 - 1, 'seed'), 0)
-    .option('--classes <k>', 'number of lesion classes', integerIn(1, 16, 'classes'), 1)
-    .option('--channels <c>', 'image channels (modalities)', integerIn(1, 8, 'channels'), 1)
-    .option('--shape <shape>', `lesion shape: ${SYNTH_LESION_SHAPES.join(', ')}`, parseShape, 'mixed' as SynthLesionShape)
+    .option('--dims <n>', 'spatial dimensions: 2 or 3', integerIn(2, 3), 3)
+    .option('--cases <n>', 'number of cases', integerIn(1, 100000), 40)
+    .option('--foreground <fraction>', 'lesion share of the voxels per case, 0.0001..0.5 (e.g. 0.002 for 0.2 %)', numberFlag({ min: 1e-4, max: 0.5 }), 0.01)
+    .option('--size <n>', 'extent per axis (default 128 in 2D, 64 in 3D)', integerIn(8, 1024))
+    .option('--seed <s>', 'random seed', integerIn(0, 2 ** 32 - 1), 0)
+    .option('--classes <k>', 'number of lesion classes', integerIn(1, 16), 1)
+    .option('--channels <c>', 'image channels (modalities)', integerIn(1, 8), 1)
+    .addOption(choiceOption('--shape <shape>', 'lesion shape', SYNTH_LESION_SHAPES).default('mixed'))
     .option('--json', 'print the result as one JSON document')
     .option('--realistic', 'realistic phantoms: per-case sizes, anisotropic spacings, non-RAS and oblique affines, bias fields, 2 modalities, 2 structures (uses --cases, --seed, --out)')
     .action(async (flags: SynthFlags) => {
@@ -72,6 +50,7 @@ export function registerSynthCommand(program: Command): Command {
         throw new Error(`synth: --foreground ${flags.foreground} of ${voxels} voxels (--size ${size}, --dims ${flags.dims}) is less than one voxel; raise --size`);
       }
       const started = performance.now();
+      let bar: ProgressBar | undefined;
       const report = await writeSyntheticDataset({
         out: flags.out,
         dims: flags.dims,
@@ -82,7 +61,10 @@ export function registerSynthCommand(program: Command): Command {
         channels: flags.channels,
         lesionShape: flags.shape,
         seed: flags.seed,
-        onCase: (i, total) => process.stderr.write(`synth: case ${i + 1}/${total}\r${i + 1 === total ? '\n' : ''}`),
+        onCase: (i, total) => {
+          bar ??= new ProgressBar('synth: case', total);
+          bar.update(i + 1);
+        },
       });
       const seconds = (performance.now() - started) / 1000;
       if (flags.json === true) {

@@ -1,5 +1,5 @@
 import { Random } from '../common/random.js';
-import { percentile } from './normalization.js';
+import { percentile } from '../common/stats.js';
 import { orientationCodes, reorient } from './orientation.js';
 import { voxelsPerChannel, type Volume } from './volume.js';
 

@@ -23,7 +23,7 @@ export { type ReadNiftiOptions, type WriteNiftiOptions } from './nifti/options.j
 // Node-only (files); they move to the `gendice/node` entry with the other file functions.
 export { readNifti, writeNifti } from './node/niftiFiles.js';
 export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './orientation.js';
-export { clipPercentiles, percentile, remapLabels, zScore, type NormalizationMask } from './normalization.js';
+export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {
   PatchSampler,
   type ForegroundFractionStatistics,
@@ -32,9 +32,10 @@ export {
   type PatchSamplerState,
   type SamplerCase,
   type SamplingMode,
+  SAMPLING_MODES,
 } from './patchSampler.js';
 export { Augmenter, type AugmentationOptions } from './augmentation.js';
-export { LESION_SHAPES, generatePhantom, type LesionShape, type Phantom, type PhantomOptions } from './phantom.js';
+export { LESION_SHAPES, SYNTH_LESION_SHAPES, generatePhantom, type LesionShape, type SynthLesionShape, type Phantom, type PhantomOptions } from './phantom.js';
 export {
   IMAGE_INTERPOLATIONS,
   LABEL_INTERPOLATIONS,

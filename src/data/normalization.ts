@@ -1,3 +1,4 @@
+import { percentile } from '../common/stats.js';
 import { voxelsPerChannel, withData, type Volume } from './volume.js';
 
 /** Which voxels statistics are computed over: all, the non-zero ones (per channel), or an explicit mask (1 = in). */
@@ -42,17 +43,6 @@ export function zScore(volume: Volume, options: { mask?: NormalizationMask } = {
     for (let i = 0; i < n; i++) out[off + i] = (volume.data[off + i]! - mean) / sd;
   }
   return withData(volume, out);
-}
-
-/** The p-th percentile (0..100) of `values` with linear interpolation between order statistics. */
-export function percentile(values: ArrayLike<number>, p: number): number {
-  if (!(p >= 0 && p <= 100)) throw new Error(`percentile: p must be in [0, 100], got ${p}`);
-  if (values.length === 0) throw new Error('percentile: no values');
-  const sorted = Float64Array.from(values).sort();
-  const at = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
 }
 
 /**

@@ -1,8 +1,13 @@
-import { didYouMean, Random } from '../common/index.js';
+import { knownKeys, oneOf } from '../common/options.js';
+import { Random } from '../common/random.js';
+import { percentileOfSorted } from '../common/stats.js';
 import { volumeToChannelsLast, type Volume } from './volume.js';
 
-export type SamplingMode = 'uniform' | 'foreground' | 'balanced';
-const MODES: readonly SamplingMode[] = ['uniform', 'foreground', 'balanced'];
+/** How patch centres are drawn: anywhere, only patches holding foreground (the paper's rule), or per class ratio. */
+export const SAMPLING_MODES = ['uniform', 'foreground', 'balanced'] as const;
+export type SamplingMode = (typeof SAMPLING_MODES)[number];
+
+const PATCH_SAMPLER_OPTION_NAMES = ['patchSize', 'batchSize', 'mode', 'classRatios', 'seed', 'padValue', 'labelRegion'] as const;
 
 export interface PatchSamplerOptions {
   /** Patch extents in volume axis order, [px, py] or [px, py, pz] (the volume's rank). */
@@ -23,8 +28,9 @@ export interface PatchSamplerOptions {
    * TwoPathCNN). Default: the patch. The region, not the patch, is placed in the volume (the patch may
    * reach past the volume by the margin, padded), holds the chosen foreground voxel ('foreground') or is
    * centred on the chosen voxel ('balanced'), and is where foreground fractions are measured.
+   * (Named a region, not a shape: `PatchBatch.labelShape` is the labels' tensor shape.)
    */
-  labelShape?: number[];
+  labelRegion?: number[];
 }
 
 /** An image and its label map on the same grid. */
@@ -165,8 +171,8 @@ export class PatchSampler {
   private drawn = 0;
 
   constructor(cases: readonly SamplerCase[], options: PatchSamplerOptions) {
-    const mode = options.mode ?? 'foreground';
-    if (!MODES.includes(mode)) throw new Error(`PatchSampler: unknown mode '${String(mode)}'${didYouMean(String(mode), MODES)}`);
+    knownKeys('PatchSampler', options, PATCH_SAMPLER_OPTION_NAMES);
+    const mode = oneOf('PatchSampler', 'mode', options.mode ?? 'foreground', SAMPLING_MODES);
     if (cases.length === 0) throw new Error('PatchSampler: no cases');
     const rank = cases[0]!.image.shape.length;
     const { patchSize, batchSize } = options;
@@ -189,9 +195,9 @@ export class PatchSampler {
     this.mode = mode;
     this.patchSize = [...patchSize];
     this.patch3 = [patchSize[0]!, patchSize[1]!, patchSize[2] ?? 1];
-    const region = options.labelShape ?? patchSize;
+    const region = options.labelRegion ?? patchSize;
     if (!Array.isArray(region) || region.length !== rank || !region.every((r, a) => Number.isInteger(r) && r >= 1 && r <= patchSize[a]!)) {
-      throw new Error(`PatchSampler: labelShape must be ${rank} integers in 1..patchSize [${patchSize.join(', ')}], got [${String(region)}]`);
+      throw new Error(`PatchSampler: labelRegion must be ${rank} integers in 1..patchSize [${patchSize.join(', ')}], got [${String(region)}]`);
     }
     this.region3 = [region[0]!, region[1]!, region[2] ?? 1];
     this.offset3 = [0, 1, 2].map((a) => Math.floor((this.patch3[a]! - this.region3[a]!) / 2)) as [number, number, number];
@@ -374,24 +380,18 @@ export class PatchSampler {
   /** Statistics of the foreground fraction of every patch drawn since construction or `resetStatistics`. */
   statistics(): ForegroundFractionStatistics {
     const sorted = Float64Array.from(this.fractions).sort();
-    const q = (p: number): number => {
-      if (sorted.length === 0) return Number.NaN;
-      const at = p * (sorted.length - 1);
-      const lo = Math.floor(at);
-      const hi = Math.min(sorted.length - 1, lo + 1);
-      return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
-    };
+    const q = (percent: number): number => percentileOfSorted(sorted, percent);
     const centred = this.centreCounts.reduce((a, b) => a + b, 0);
     return {
       patches: this.drawn,
       mean: this.drawn > 0 ? this.fractionSum / this.drawn : Number.NaN,
-      median: q(0.5),
-      q05: q(0.05),
-      q25: q(0.25),
-      q75: q(0.75),
-      q95: q(0.95),
+      median: q(50),
+      q05: q(5),
+      q25: q(25),
+      q75: q(75),
+      q95: q(95),
       min: q(0),
-      max: q(1),
+      max: q(100),
       emptyShare: this.drawn > 0 ? this.emptyCount / this.drawn : Number.NaN,
       centreClassShares: centred > 0 ? this.centreCounts.map((n) => n / centred) : [],
     };

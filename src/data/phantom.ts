@@ -1,8 +1,13 @@
-import { didYouMean, Random } from '../common/index.js';
+import { oneOf } from '../common/options.js';
+import { Random } from '../common/random.js';
 import { createVolume, type Volume } from './volume.js';
 
-export type LesionShape = 'blobs' | 'elongated' | 'punctate';
-export const LESION_SHAPES: readonly LesionShape[] = ['blobs', 'elongated', 'punctate'];
+/** The lesion shapes of one phantom. */
+export const LESION_SHAPES = ['blobs', 'elongated', 'punctate'] as const;
+export type LesionShape = (typeof LESION_SHAPES)[number];
+/** The lesion shapes of a synthetic dataset: one shape for every case, or 'mixed' (the shapes in turn). */
+export const SYNTH_LESION_SHAPES = [...LESION_SHAPES, 'mixed'] as const;
+export type SynthLesionShape = (typeof SYNTH_LESION_SHAPES)[number];
 
 export interface PhantomOptions {
   /** 2 or 3. */
@@ -142,7 +147,7 @@ export function generatePhantom(options: PhantomOptions): Phantom {
   const { dims: rank, foregroundFraction: fraction } = options;
   if (rank !== 2 && rank !== 3) throw new Error(`${op}: dims must be 2 or 3, got ${String(rank)}`);
   const shape = options.lesionShape ?? 'blobs';
-  if (!LESION_SHAPES.includes(shape)) throw new Error(`${op}: unknown lesionShape '${String(shape)}'${didYouMean(String(shape), LESION_SHAPES)}`);
+  oneOf(op, 'lesionShape', shape, LESION_SHAPES);
   const sizeOpt = options.size ?? (rank === 2 ? 128 : 64);
   const size = typeof sizeOpt === 'number' ? new Array<number>(rank).fill(sizeOpt) : [...sizeOpt];
   if (size.length !== rank || !size.every((s) => Number.isInteger(s) && s >= 8 && s <= 1024)) {

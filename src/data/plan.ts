@@ -1,7 +1,7 @@
 import type { DatasetFingerprint } from './fingerprint.js';
 import { ANISOTROPY_THRESHOLD, targetShapeFor } from './geometry.js';
 import { INTENSITY_SCHEMES, schemeForModality, type ChannelNormalization, type IntensityScheme } from './intensity.js';
-import { percentile } from './normalization.js';
+import { percentile } from '../common/stats.js';
 
 /** The pooling topology of a U-Net for a patch on a grid of some spacing (nnU-Net's rule). */
 export interface PoolingTopology {

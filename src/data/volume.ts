@@ -1,4 +1,4 @@
-import { didYouMean } from '../common/index.js';
+import { oneOf } from '../common/options.js';
 
 /** The voxel types gendice reads and writes (NIfTI datatype codes 2, 4, 8, 16, 64, 256, 512, 768). */
 export type NiftiDatatype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
@@ -134,8 +134,7 @@ export function integerRange(datatype: NiftiDatatype): [number, number] | undefi
 }
 
 export function parseDatatype(name: string, where: string): NiftiDatatype {
-  if ((NIFTI_DATATYPES as readonly string[]).includes(name)) return name as NiftiDatatype;
-  throw new Error(`${where}: unknown datatype '${name}'${didYouMean(name, NIFTI_DATATYPES)}`);
+  return oneOf(where, 'datatype', name, NIFTI_DATATYPES);
 }
 
 export function voxelsPerChannel(shape: readonly number[]): number {

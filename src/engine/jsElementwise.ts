@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 /** Binary operations; Add..Div also run in the addon (same codes), the others only in JS. */
 const enum Op {
   Add,
@@ -157,7 +156,7 @@ export function broadcastBinary(
 }
 
 function binaryKernel(name: string, op: Op, native: NativeMemoryKernels | undefined): void {
-  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { a, b } = args.inputs;
     const av = a && floatValues(backend, a);
@@ -169,7 +168,7 @@ function binaryKernel(name: string, op: Op, native: NativeMemoryKernels | undefi
 }
 
 function unaryKernel(name: string, f: (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void): void {
-  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const xv = x && floatValues(backend, x);
@@ -228,7 +227,7 @@ export function registerElementwise(native?: NativeMemoryKernels): void {
   for (const [name, op] of binary) binaryKernel(name, op, native);
   // TF.js's cpu Cast from bool or int32 to float32 keeps the Uint8Array/Int32Array under a float32 tensor,
   // which every float32 fast path here would then hand back to TF.js's slow kernels: convert once instead.
-  replaceKernel('Cast', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('Cast', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const values = x && backend.data.get(x.dataId).values;
@@ -236,7 +235,7 @@ export function registerElementwise(native?: NativeMemoryKernels): void {
     if (!x || !fromIntegers || args.attrs?.dtype !== 'float32') return callOriginal('Cast', original, args);
     return backend.makeTensorInfo(x.shape.slice(), 'float32', new Float32Array(values as Uint8Array | Int32Array));
   });
-  replaceKernel('Softmax', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('Softmax', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const logits = args.inputs.logits;
     const xv = logits && floatValues(backend, logits);

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 
 /** Max-pooling geometry in NDHWC with 2D pools as depth 1. */
 interface PoolGeometry {
@@ -110,7 +109,7 @@ function maxPoolScan(x: Float32Array, g: PoolGeometry, visit: (o: number, best: 
 const flat = (g: PoolGeometry): number[] => [g.batch, g.channels, ...g.inSize, ...g.outSize, ...g.filter, ...g.strides, ...g.dilations, ...g.pad];
 
 function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry, native: NativeMemoryKernels | undefined): void {
-  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const attrs = args.attrs ?? {};
@@ -128,7 +127,7 @@ function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap
 }
 
 function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) => PoolGeometry, native: NativeMemoryKernels | undefined): void {
-  replaceKernel(name, 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel(name, 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { dy, input } = args.inputs;
     const dyv = dy && floatValues(backend, dy);

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 
 /**
  * Sums a row-major float32 array over `axes` without transposing: axes are grouped into alternating
@@ -75,7 +74,7 @@ function sumAxesWith(x: Float32Array, shape: readonly number[], axes: readonly n
 
 /** Registers Sum for float32 on `cpu` (its loop in the addon when `native` is given). */
 export function registerReductions(native?: NativeMemoryKernels): void {
-  replaceKernel('Sum', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('Sum', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const xv = x && floatValues(backend, x);

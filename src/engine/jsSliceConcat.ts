@@ -2,9 +2,8 @@ import { splitRegions } from './convGeometry.js';
 import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, numericValues, sizeOf, type CpuBackend, type NumericArray } from './cpuBackend.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 
 function copyRun<T extends NumericArray>(src: T, from: number, dst: T, to: number, n: number): void {
   if (n >= 64) {
@@ -80,7 +79,7 @@ function slice(backend: CpuBackend, x: tf.TensorInfo, xv: NumericArray, begin: n
  * addon's loops (`native`) evenly spaced float32 runs are copied by memcpy in C++ (channel-axis runs are short).
  */
 export function registerSliceConcat(native?: NativeMemoryKernels): void {
-  replaceKernel('Slice', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('Slice', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const xv = x && numericValues(backend, x);
@@ -91,7 +90,7 @@ export function registerSliceConcat(native?: NativeMemoryKernels): void {
     return slice(backend, x, xv, begin, size, native);
   });
 
-  replaceKernel('SplitV', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('SplitV', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const x = args.inputs.x;
     const xv = x && floatValues(backend, x);
@@ -102,7 +101,7 @@ export function registerSliceConcat(native?: NativeMemoryKernels): void {
     });
   });
 
-  replaceKernel('Concat', 'cpu', 'js', (original) => (args: Args) => {
+  replaceKernel('Concat', 'cpu', 'js', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const all = Object.values(args.inputs).filter((t): t is tf.TensorInfo => t !== undefined);
     const attrs = args.attrs ?? {};

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /** A kernel function as TF.js calls it: named inputs, the backend object, the op's attributes. */
 export type KernelFunction = tf.KernelFunc;
+/** The one argument of a kernel function: `{ inputs, backend, attrs }`. */
+export type KernelArgs = Parameters<KernelFunction>[0];
 
 /** Where a replaced kernel comes from, as listed by `engineInfo().replacedKernels`. */
 export type KernelSource = 'oneDNN' | 'js' | 'wasm-composed';
@@ -62,7 +64,7 @@ export function replacedKernels(): ReplacedKernel[] {
 export function callOriginal(
   name: string,
   original: KernelFunction | undefined,
-  args: Parameters<KernelFunction>[0],
+  args: KernelArgs,
 ): ReturnType<KernelFunction> {
   if (original === undefined) throw new Error(`${name}: case not supported by the engine and TF.js has no kernel to fall back to`);
   return original(args);

@@ -2,9 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './nativeAddon.js';
 import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, validRange, type ConvGeometry } from './convGeometry.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
@@ -107,7 +106,7 @@ const isNdhwc = (f: unknown): boolean => f === undefined || f === 'NDHWC' || f =
  * Channels-first layouts and non-float32 tensors go to TF.js's kernels.
  */
 export function registerNativeConvolutions(addon: NativeAddon): void {
-  const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: Args) => {
+  const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -120,7 +119,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
   };
   replaceKernel('Conv2D', 'cpu', 'oneDNN', conv2d);
 
-  replaceKernel('FusedConv2D', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('FusedConv2D', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, filter, bias, preluActivationWeights } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -138,7 +137,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape), bv, activation, alpha));
   });
 
-  replaceKernel('Conv2DBackpropInput', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('Conv2DBackpropInput', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -150,7 +149,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     return backend.makeTensorInfo(inShapeOf(g), 'float32', run(addon, 1, g, dv, fv, sizeOf(inputShape)));
   });
 
-  replaceKernel('Conv2DBackpropFilter', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('Conv2DBackpropFilter', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, dy } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -162,7 +161,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', run(addon, 2, g, xv, dv, sizeOf(filterShape)));
   });
 
-  replaceKernel('Conv3D', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('Conv3D', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -174,7 +173,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape)));
   });
 
-  replaceKernel('Conv3DBackpropInputV2', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('Conv3DBackpropInputV2', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -186,7 +185,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     return backend.makeTensorInfo(inShapeOf(g), 'float32', run(addon, 1, g, dv, fv, sizeOf(inputShape)));
   });
 
-  replaceKernel('Conv3DBackpropFilterV2', 'cpu', 'oneDNN', (original) => (args: Args) => {
+  replaceKernel('Conv3DBackpropFilterV2', 'cpu', 'oneDNN', (original) => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, dy } = args.inputs;
     const attrs = args.attrs ?? {};

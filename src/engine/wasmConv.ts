@@ -3,9 +3,8 @@ import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, splitRegions,
 import { sizeOf } from './cpuBackend.js';
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
-import { callOriginal, replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
 
-type Args = Parameters<KernelFunction>[0];
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
@@ -369,7 +368,7 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * the bias gradients are Sums). docs/engine.md has what each cost in a 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
-  replaceKernel('Sum', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Sum', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const x = args.inputs.x;
     if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return callOriginal('Sum', original, args);
@@ -382,7 +381,7 @@ export function registerWasmConvolutions(): void {
     heapFloats(backend, out).set(sums);
     return out;
   });
-  replaceKernel('SplitV', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('SplitV', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const x = args.inputs.x;
     if (!x || x.dtype !== 'float32') return callOriginal('SplitV', original, args);
@@ -394,7 +393,7 @@ export function registerWasmConvolutions(): void {
       return out;
     });
   });
-  replaceKernel('Conv2DBackpropInput', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Conv2DBackpropInput', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -402,7 +401,7 @@ export function registerWasmConvolutions(): void {
     const g = conv2dGeometry(attrs.inputShape as number[], filter.shape, attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
     return backpropInputByConv(backend, g, dy, filter) ?? backpropInput(backend, as3d(g), dy, filter, inShapeOf(g));
   });
-  replaceKernel('Conv2DBackpropFilter', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Conv2DBackpropFilter', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { x, dy } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -410,7 +409,7 @@ export function registerWasmConvolutions(): void {
     const g = conv2dGeometry(x.shape, attrs.filterShape as number[], attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
     return backpropFilter(backend, as3d(g), x, dy, filterShapeOf(g));
   });
-  replaceKernel('Conv3D', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Conv3D', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { x, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -418,7 +417,7 @@ export function registerWasmConvolutions(): void {
     const g = conv3dGeometry(x.shape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
     return forwardByDepthTaps(backend, g, x, filter);
   });
-  replaceKernel('Conv3DBackpropInputV2', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Conv3DBackpropInputV2', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { dy, filter } = args.inputs;
     const attrs = args.attrs ?? {};
@@ -426,7 +425,7 @@ export function registerWasmConvolutions(): void {
     const g = conv3dGeometry(attrs.inputShape as number[], filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
     return backpropInputByConv(backend, g, dy, filter) ?? backpropInput(backend, g, dy, filter, inShapeOf(g));
   });
-  replaceKernel('Conv3DBackpropFilterV2', 'wasm', 'wasm-composed', (original) => (args: Args) => {
+  replaceKernel('Conv3DBackpropFilterV2', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { x, dy } = args.inputs;
     const attrs = args.attrs ?? {};

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 
-export type Blending = 'gaussian' | 'constant';
-export type OutputActivation = 'softmax' | 'sigmoid' | 'none';
+import type { Activation } from '../common/activation.js';
+
+/** How overlapping windows are weighted: a Gaussian importance map centred on each window, or equally. */
+export const BLENDING_MODES = ['gaussian', 'constant'] as const;
+export type Blending = (typeof BLENDING_MODES)[number];
+export type OutputActivation = Activation;
 
 export interface SlidingWindowOptions {
   /** Spatial size of the network input window, 2 or 3 numbers (the image's rank). */

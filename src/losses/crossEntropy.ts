@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { PreparedInputs } from './common.js';
+import type { PreparedInputs } from './prepareInputs.js';
 
 /** How a cross-entropy-type loss weighs and modulates its terms. */
 export interface CrossEntropyTerms {

@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type LossFunction,
-  type SharedLossOptions,
-  OptionChecker,
-  makeLoss,
-  prepareInputs,
-  reduce,
-  sharedOptionNames,
-} from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { softConfusion } from './overlapStatistics.js';
 
 export interface DiceLossOptions extends SharedLossOptions {
@@ -25,7 +21,7 @@ export interface DiceLossOptions extends SharedLossOptions {
   softLabel?: boolean;
 }
 
-export const diceOptionNames = [...sharedOptionNames, 'squaredPred', 'jaccard', 'classWeights', 'smoothNr', 'smoothDr', 'softLabel'];
+export const diceOptionNames = [...SHARED_OPTION_NAMES, 'squaredPred', 'jaccard', 'classWeights', 'smoothNr', 'smoothDr', 'softLabel'];
 
 /** Resolved Dice options, shared with Dice + cross-entropy. */
 export interface ResolvedDiceOptions {
@@ -37,11 +33,11 @@ export interface ResolvedDiceOptions {
   softLabel: boolean;
 }
 
-export function resolveDiceOptions(check: OptionChecker): ResolvedDiceOptions {
+export function resolveDiceOptions(check: OptionReader): ResolvedDiceOptions {
   return {
     squaredPred: check.boolean('squaredPred', false),
     jaccard: check.boolean('jaccard', false),
-    classWeights: check.numberArray('classWeights'),
+    classWeights: check.numberList('classWeights', undefined, { min: 0 }),
     smoothNr: check.number('smoothNr', 1e-5, { min: 0 }),
     smoothDr: check.number('smoothDr', 1e-5, { min: 0 }),
     softLabel: check.boolean('softLabel', false),
@@ -92,8 +88,8 @@ export function diceLossPerClass(
  */
 export function diceLoss(options: DiceLossOptions = {}): LossFunction {
   const fn = 'diceLoss';
-  const check = new OptionChecker(fn, options, diceOptionNames);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, diceOptionNames);
+  const shared = readSharedOptions(check);
   const opts = resolveDiceOptions(check);
   return makeLoss('dice', { ...shared, ...opts }, (yTrue, yPred) =>
     tf.tidy(() => {

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { type LossFunction, OptionChecker, makeLoss, prepareInputs, reduce } from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { readSharedOptions } from './sharedOptions.js';
 import { crossEntropyPerImage } from './crossEntropy.js';
 import { type DiceLossOptions, diceLossPerClass, diceOptionNames, resolveDiceOptions } from './dice.js';
 
@@ -21,8 +25,8 @@ export interface DiceCrossEntropyLossOptions extends DiceLossOptions {
  */
 export function diceCrossEntropyLoss(options: DiceCrossEntropyLossOptions = {}): LossFunction {
   const fn = 'diceCrossEntropyLoss';
-  const check = new OptionChecker(fn, options, [...diceOptionNames, 'lambdaDice', 'lambdaCe']);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, [...diceOptionNames, 'lambdaDice', 'lambdaCe']);
+  const shared = readSharedOptions(check);
   const dice = resolveDiceOptions(check);
   const lambdaDice = check.number('lambdaDice', 1, { min: 0 });
   const lambdaCe = check.number('lambdaCe', 1, { min: 0 });

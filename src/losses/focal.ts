@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { type LossFunction, type SharedLossOptions, OptionChecker, makeLoss, prepareInputs, reduce, sharedOptionNames } from './common.js';
+import { finiteNumber, OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { crossEntropyPerImage, isBinaryForm } from './crossEntropy.js';
 
 export interface FocalLossOptions extends SharedLossOptions {
@@ -17,7 +21,7 @@ export interface FocalLossOptions extends SharedLossOptions {
   epsilon?: number;
 }
 
-const optionNames = [...sharedOptionNames, 'gamma', 'alpha', 'fromLogits', 'epsilon'];
+const optionNames = [...SHARED_OPTION_NAMES, 'gamma', 'alpha', 'fromLogits', 'epsilon'];
 
 /**
  * Focal loss (Lin et al., ICCV 2017), per image: -(1/N) Σ_n Σ_l α_l (1 - p_ln)^γ r_ln log p_ln
@@ -26,13 +30,13 @@ const optionNames = [...sharedOptionNames, 'gamma', 'alpha', 'fromLogits', 'epsi
  */
 export function focalLoss(options: FocalLossOptions = {}): LossFunction {
   const fn = 'focalLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
   const gamma = check.number('gamma', 2, { min: 0 });
   const rawAlpha = (options as Record<string, unknown>).alpha;
   const alpha: number | number[] | undefined =
-    rawAlpha === undefined ? undefined : Array.isArray(rawAlpha) ? check.numberArray('alpha') : check.checkNumber('alpha', rawAlpha, { min: 0, max: 1 });
-  const epsilon = check.number('epsilon', 1e-7, { min: 0, exclusiveMin: true });
+    rawAlpha === undefined ? undefined : Array.isArray(rawAlpha) ? check.numberList('alpha', undefined, { min: 0 }) : finiteNumber(fn, 'alpha', rawAlpha, { min: 0, max: 1 });
+  const epsilon = check.number('epsilon', 1e-7, { min: 0, minExclusive: true });
   const fromLogitsOption = (options as Record<string, unknown>).fromLogits === undefined ? undefined : check.boolean('fromLogits', true);
   if (fromLogitsOption === true && shared.activation === 'none') {
     throw new Error(`${fn}: fromLogits: true conflicts with activation: 'none' (yPred then holds probabilities, not logits)`);

@@ -1,17 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type LossFunction,
-  type SharedLossOptions,
-  OptionChecker,
-  makeLoss,
-  prepareInputs,
-  reduce,
-  sharedOptionNames,
-} from './common.js';
+import { finiteNumber, OptionReader } from '../common/options.js';
+import { WEIGHT_TYPES, type WeightType } from '../common/weightTypes.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
 
-export type WeightType = 'square' | 'simple' | 'uniform';
-export type EmptyClassWeight = 'max' | 'zero' | number;
+/** The named weights of a class absent from the reference (a number >= 0 is also accepted). */
+export const EMPTY_CLASS_WEIGHTS = ['max', 'zero'] as const;
+export type EmptyClassWeight = (typeof EMPTY_CLASS_WEIGHTS)[number] | number;
 
 export interface GeneralizedDiceLossOptions extends SharedLossOptions {
   /** w_l = 1/(Σ_n r_ln)² ('square', default, the paper's), 1/Σ_n r_ln ('simple') or 1 ('uniform'). */
@@ -26,7 +24,7 @@ export interface GeneralizedDiceLossOptions extends SharedLossOptions {
   softLabel?: boolean;
 }
 
-const optionNames = [...sharedOptionNames, 'weightType', 'emptyClassWeight', 'smoothNr', 'smoothDr', 'softLabel'];
+const optionNames = [...SHARED_OPTION_NAMES, 'weightType', 'emptyClassWeight', 'smoothNr', 'smoothDr', 'softLabel'];
 
 /**
  * Class weights from reference volumes `ground` ([rows, C]): the weight function of `weightType`,
@@ -67,14 +65,14 @@ export function generalizedDiceWeights(
  */
 export function generalizedDiceLoss(options: GeneralizedDiceLossOptions = {}): LossFunction {
   const fn = 'generalizedDiceLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
-  const weightType = check.oneOf('weightType', ['square', 'simple', 'uniform'] as const, 'square');
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
+  const weightType = check.oneOf('weightType', WEIGHT_TYPES, 'square');
   const rawEmpty = (options as Record<string, unknown>).emptyClassWeight;
   const emptyClassWeight: EmptyClassWeight =
     typeof rawEmpty === 'number'
-      ? check.checkNumber('emptyClassWeight', rawEmpty, { min: 0 })
-      : check.oneOf('emptyClassWeight', ['max', 'zero'] as const, 'max');
+      ? finiteNumber(fn, 'emptyClassWeight', rawEmpty, { min: 0 })
+      : check.oneOf('emptyClassWeight', EMPTY_CLASS_WEIGHTS, 'max');
   const smoothNr = check.number('smoothNr', 1e-5, { min: 0 });
   const smoothDr = check.number('smoothDr', 1e-5, { min: 0 });
   const softLabel = check.boolean('softLabel', false);

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type LossFunction,
-  type SharedLossOptions,
-  OptionChecker,
-  makeLoss,
-  prepareInputs,
-  reduce,
-  sharedOptionNames,
-} from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
+
+/** The sensitivity-specificity forms: the paper's binary one, or summed over classes. */
+export const SENSITIVITY_SPECIFICITY_FORMS = ['binary', 'sum'] as const;
+export type SensitivitySpecificityForm = (typeof SENSITIVITY_SPECIFICITY_FORMS)[number];
 
 export interface SensitivitySpecificityLossOptions extends SharedLossOptions {
   /** Weight of the sensitivity (foreground) term. Default 0.05, as the paper. */
@@ -20,10 +20,10 @@ export interface SensitivitySpecificityLossOptions extends SharedLossOptions {
    * 'sum': the binary form summed over the kept classes (NiftyNet's multi-class version; default
    * for C > 2). For two softmax classes 'sum' makes λ cancel out: a different loss.
    */
-  form?: 'binary' | 'sum';
+  form?: SensitivitySpecificityForm;
 }
 
-const optionNames = [...sharedOptionNames, 'lambda', 'epsilon', 'form'];
+const optionNames = [...SHARED_OPTION_NAMES, 'lambda', 'epsilon', 'form'];
 
 /**
  * Sensitivity-specificity loss (Brosch et al. 2015, as in Sudre et al. 2017, eq. 3), per image:
@@ -34,11 +34,11 @@ const optionNames = [...sharedOptionNames, 'lambda', 'epsilon', 'form'];
  */
 export function sensitivitySpecificityLoss(options: SensitivitySpecificityLossOptions = {}): LossFunction {
   const fn = 'sensitivitySpecificityLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
   const lambda = check.number('lambda', 0.05, { min: 0, max: 1 });
   const epsilon = check.number('epsilon', 1e-5, { min: 0 });
-  const formOption = check.oneOf('form', ['binary', 'sum'] as const, undefined);
+  const formOption = check.oneOf('form', SENSITIVITY_SPECIFICITY_FORMS, undefined);
   return makeLoss('ss', { ...shared, lambda, epsilon, form: formOption }, (yTrue, yPred) =>
     tf.tidy(() => {
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);

@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type LossFunction,
-  type SharedLossOptions,
-  OptionChecker,
-  makeLoss,
-  prepareInputs,
-  reduce,
-  sharedOptionNames,
-} from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { softConfusion } from './overlapStatistics.js';
 
 export interface TverskyLossOptions extends SharedLossOptions {
@@ -23,7 +19,7 @@ export interface TverskyLossOptions extends SharedLossOptions {
   softLabel?: boolean;
 }
 
-const optionNames = [...sharedOptionNames, 'alpha', 'beta', 'smoothNr', 'smoothDr', 'softLabel'];
+const optionNames = [...SHARED_OPTION_NAMES, 'alpha', 'beta', 'smoothNr', 'smoothDr', 'softLabel'];
 
 /**
  * Tversky loss (Salehi et al., MLMI 2017), per image and class:
@@ -36,8 +32,8 @@ const optionNames = [...sharedOptionNames, 'alpha', 'beta', 'smoothNr', 'smoothD
  */
 export function tverskyLoss(options: TverskyLossOptions = {}): LossFunction {
   const fn = 'tverskyLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
   const alpha = check.number('alpha', 0.5, { min: 0 });
   const beta = check.number('beta', 0.5, { min: 0 });
   const smoothNr = check.number('smoothNr', 1e-5, { min: 0 });

@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { type LossFunction, OptionChecker, makeLoss, prepareInputs, reduce, type SharedLossOptions } from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
 
 export interface TwoClassDiceLossOptions extends Omit<SharedLossOptions, 'includeBackground'> {
@@ -19,8 +23,8 @@ export interface TwoClassDiceLossOptions extends Omit<SharedLossOptions, 'includ
  */
 export function twoClassDiceLoss(options: TwoClassDiceLossOptions = {}): LossFunction {
   const fn = 'twoClassDiceLoss';
-  const check = new OptionChecker(fn, options, ['activation', 'reduction', 'batch', 'epsilon']);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, ['activation', 'reduction', 'batch', 'epsilon']);
+  const shared = readSharedOptions(check);
   const epsilon = check.number('epsilon', 1e-5, { min: 0 });
   return makeLoss('dl2', { activation: shared.activation, reduction: shared.reduction, batch: shared.batch, epsilon }, (yTrue, yPred) =>
     tf.tidy(() => {

@@ -1,13 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  type LossFunction,
-  type SharedLossOptions,
-  OptionChecker,
-  makeLoss,
-  prepareInputs,
-  reduce,
-  sharedOptionNames,
-} from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { readSharedOptions, SHARED_OPTION_NAMES, type SharedLossOptions } from './sharedOptions.js';
 
 /** How α weighs the classes: the paper's (α_l = M[l][0]) or the Generalised Dice's (1/(V_l + 1)). */
 export const WASSERSTEIN_WEIGHTINGS = ['paper', 'gdl'] as const;
@@ -27,7 +23,7 @@ export interface GeneralizedWassersteinDiceLossOptions extends SharedLossOptions
   smoothDr?: number;
 }
 
-const optionNames = [...sharedOptionNames, 'distanceMatrix', 'weighting', 'smoothNr', 'smoothDr'];
+const optionNames = [...SHARED_OPTION_NAMES, 'distanceMatrix', 'weighting', 'smoothNr', 'smoothDr'];
 
 /** Checks a class distance matrix and returns it divided by its largest entry, row-major. */
 function checkDistanceMatrix(fn: string, raw: unknown): { size: number; values: Float32Array } {
@@ -74,8 +70,8 @@ function uniformDistances(C: number): Float32Array {
  */
 export function generalizedWassersteinDiceLoss(options: GeneralizedWassersteinDiceLossOptions = {}): LossFunction {
   const fn = 'generalizedWassersteinDiceLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
   if (!shared.includeBackground) {
     throw new Error(`${fn}: includeBackground: false is not supported; the background is weighted through the distance matrix (α_0 = 0)`);
   }

@@ -1,17 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { type LossFunction, type SharedLossOptions, OptionChecker, makeLoss, prepareInputs, reduce, sharedOptionNames } from './common.js';
+import { OptionReader } from '../common/options.js';
+import { type LossFunction, makeLoss } from './lossFunction.js';
+import { prepareInputs } from './prepareInputs.js';
+import { reduce } from './reduction.js';
+import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { crossEntropyPerImage, isBinaryForm, volumes } from './crossEntropy.js';
+
+/** The volume the WCE weight is computed from. */
+export const WEIGHT_SOURCES = ['reference', 'prediction'] as const;
+export type WeightSource = (typeof WEIGHT_SOURCES)[number];
 
 export interface WeightedCrossEntropyLossOptions extends SharedLossOptions {
   /** Volume the weight is computed from: 'reference' (default) Σr, or 'prediction' Σp (the paper as printed). */
-  weightFrom?: 'reference' | 'prediction';
+  weightFrom?: WeightSource;
   /** Compute log-probabilities from the logits. Default true when an activation is applied. */
   fromLogits?: boolean;
   /** Lower bound of volumes in the weight and of probabilities in log(p). Default 1e-7. */
   epsilon?: number;
 }
 
-const optionNames = [...sharedOptionNames, 'weightFrom', 'fromLogits', 'epsilon'];
+const optionNames = [...SHARED_OPTION_NAMES, 'weightFrom', 'fromLogits', 'epsilon'];
 
 /**
  * Weighted cross-entropy (Sudre et al. 2017, eq. 1), per image:
@@ -26,10 +34,10 @@ const optionNames = [...sharedOptionNames, 'weightFrom', 'fromLogits', 'epsilon'
  */
 export function weightedCrossEntropyLoss(options: WeightedCrossEntropyLossOptions = {}): LossFunction {
   const fn = 'weightedCrossEntropyLoss';
-  const check = new OptionChecker(fn, options, optionNames);
-  const shared = check.shared();
-  const weightFrom = check.oneOf('weightFrom', ['reference', 'prediction'] as const, 'reference');
-  const epsilon = check.number('epsilon', 1e-7, { min: 0, exclusiveMin: true });
+  const check = new OptionReader(fn, options, optionNames);
+  const shared = readSharedOptions(check);
+  const weightFrom = check.oneOf('weightFrom', WEIGHT_SOURCES, 'reference');
+  const epsilon = check.number('epsilon', 1e-7, { min: 0, minExclusive: true });
   const fromLogitsOption = (options as Record<string, unknown>).fromLogits === undefined ? undefined : check.boolean('fromLogits', true);
   if (fromLogitsOption === true && shared.activation === 'none') {
     throw new Error(`${fn}: fromLogits: true conflicts with activation: 'none' (yPred then holds probabilities, not logits)`);

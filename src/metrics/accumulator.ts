@@ -1,7 +1,13 @@
 import { aggregate } from './aggregate.js';
 import type { Aggregate } from './aggregate.js';
-import { checkChoice, checkOptionKeys, confusionCounts, normalizePair, resolveSpacing } from './common.js';
-import type { Binarization, ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './common.js';
+import { oneOf } from '../common/options.js';
+import { confusionCounts } from './confusionCounts.js';
+import { normalizePair } from './maskPair.js';
+import { checkOptionKeys, EMPTY_POLICIES, resolveSpacing } from './metricOptions.js';
+import type { ConfusionCounts } from './confusionCounts.js';
+import type { MaskInput } from './maskInput.js';
+import type { EmptyPolicy, MaskOptions, SpacingOptions } from './metricOptions.js';
+import type { Binarization, MetricResult } from './metricResult.js';
 import { confusionMetricsFromCountTable } from './confusionMetrics.js';
 import type { ConfusionMetricName } from './confusionMetrics.js';
 import { diceFromCounts } from './dice.js';
@@ -109,8 +115,8 @@ export class CountAccumulator {
 
   constructor(private readonly options: CountAccumulatorOptions = {}) {
     checkOptionKeys('CountAccumulator', options, ['spacing', 'weightType']);
-    this.emptyPolicy = checkChoice('CountAccumulator', 'emptyPolicy', options.emptyPolicy ?? 'nan', ['nan', 'one', 'worst']);
-    this.weightType = checkChoice('CountAccumulator', 'weightType', options.weightType ?? 'square', GDS_WEIGHT_TYPES);
+    this.emptyPolicy = oneOf('CountAccumulator', 'emptyPolicy', options.emptyPolicy ?? 'nan', EMPTY_POLICIES);
+    this.weightType = oneOf('CountAccumulator', 'weightType', options.weightType ?? 'square', GDS_WEIGHT_TYPES);
   }
 
   /**

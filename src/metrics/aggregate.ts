@@ -1,4 +1,5 @@
-import type { MetricResult } from './common.js';
+import { medianOfSorted } from '../common/stats.js';
+import type { MetricResult } from './metricResult.js';
 
 /** Statistics of a set of metric values; NaN values are skipped and counted. */
 export interface Summary {
@@ -39,8 +40,7 @@ export function summarize(values: readonly number[]): Summary {
   const mean = sum / n;
   let sq = 0;
   for (const v of kept) sq += (v - mean) ** 2;
-  const mid = n >> 1;
-  const median = n % 2 === 1 ? kept[mid]! : (kept[mid - 1]! + kept[mid]!) / 2;
+  const median = medianOfSorted(kept);
   return { mean, median, std: Number.isFinite(mean) ? Math.sqrt(sq / n) : NaN, min: kept[0]!, max: kept[n - 1]!, count: n, total: values.length };
 }
 

@@ -1,6 +1,7 @@
-import { baseResult } from './common.js';
-import type { MaskInput, MetricResult } from './common.js';
-import { mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
+import { baseResult } from './metricResult.js';
+import type { MaskInput } from './maskInput.js';
+import type { MetricResult } from './metricResult.js';
+import { emptyDistance, mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
 import type { BoundaryMetricOptions } from './surfaceDistances.js';
 
 export type AverageSurfaceDistanceOptions = BoundaryMetricOptions;
@@ -16,11 +17,7 @@ export function averageSurfaceDistance(prediction: MaskInput, reference: MaskInp
   const bp = prepareBoundaryPair(metric, prediction, reference, options, []);
   const policy = bp.pair.emptyPolicy;
   const values = mapSurfaceDistances(bp, (d, np, nr) => {
-    if (np === 0 || nr === 0) {
-      if (policy === 'nan') return NaN;
-      if (np === 0 && nr === 0) return 0;
-      return policy === 'worst' ? bp.worstDistance : NaN;
-    }
+    if (np === 0 || nr === 0) return emptyDistance(policy, np, nr, bp.worstDistance);
     let sum = 0;
     for (let i = 0; i < d.predToRef.length; i++) sum += d.predToRef[i]!;
     for (let i = 0; i < d.refToPred.length; i++) sum += d.refToPred[i]!;

@@ -1,5 +1,11 @@
-import { baseResult, checkOptionKeys, confusionCounts, normalizePair, resolveSpacing } from './common.js';
-import type { ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './common.js';
+import { confusionCounts } from './confusionCounts.js';
+import { normalizePair } from './maskPair.js';
+import { checkOptionKeys, resolveSpacing } from './metricOptions.js';
+import { baseResult } from './metricResult.js';
+import type { ConfusionCounts } from './confusionCounts.js';
+import type { MaskInput } from './maskInput.js';
+import type { EmptyPolicy, MaskOptions, SpacingOptions } from './metricOptions.js';
+import type { MetricResult } from './metricResult.js';
 
 export type ConfusionMetricName = 'sensitivity' | 'specificity' | 'precision' | 'f1' | 'absoluteVolumeDifference' | 'relativeVolumeDifference';
 export const CONFUSION_METRIC_NAMES: readonly ConfusionMetricName[] = [

@@ -1,5 +1,10 @@
-import { baseResult, checkOptionKeys, confusionCounts, normalizePair } from './common.js';
-import type { EmptyPolicy, MaskInput, MaskOptions, MetricResult } from './common.js';
+import { confusionCounts } from './confusionCounts.js';
+import { normalizePair } from './maskPair.js';
+import { checkOptionKeys } from './metricOptions.js';
+import { baseResult } from './metricResult.js';
+import type { MaskInput } from './maskInput.js';
+import type { EmptyPolicy, MaskOptions } from './metricOptions.js';
+import type { MetricResult } from './metricResult.js';
 
 /** Options of {@link dice}; all from {@link MaskOptions}. `includeBackground` defaults to true (MONAI). */
 export type DiceOptions = MaskOptions;

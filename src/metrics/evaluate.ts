@@ -2,8 +2,11 @@ import { writeFileAtomic } from '../common/node/atomicWrite.js';
 import { aggregate } from './aggregate.js';
 import type { Aggregate } from './aggregate.js';
 import { averageSurfaceDistance } from './averageSurfaceDistance.js';
-import { checkChoice, checkOptionKeys } from './common.js';
-import type { Binarization, EmptyPolicy, MaskInput, MaskOptions, MetricResult } from './common.js';
+import { oneOf } from '../common/options.js';
+import { checkOptionKeys, EMPTY_POLICIES } from './metricOptions.js';
+import type { MaskInput } from './maskInput.js';
+import type { EmptyPolicy, MaskOptions } from './metricOptions.js';
+import type { Binarization, MetricResult } from './metricResult.js';
 import { CONFUSION_METRIC_NAMES, confusionMetrics } from './confusionMetrics.js';
 import type { ConfusionMetricName } from './confusionMetrics.js';
 import { dice } from './dice.js';
@@ -86,10 +89,10 @@ function classKey(c: number): string {
 export function evaluate(pairs: readonly EvaluationPair[], options: EvaluateOptions = {}): EvaluationReport {
   checkOptionKeys('evaluate', options, ['metrics', 'spacing', 'percentile', 'toleranceMm', 'weightType', 'worstDistance']);
   if (!Array.isArray(pairs)) throw new Error(`evaluate: pairs must be an array of { prediction, reference }, got ${String(pairs)}`);
-  const metrics = [...(options.metrics ?? ['dice', 'hd95', 'averageSurfaceDistance'])].map((m) => checkChoice('evaluate', 'metric', m, EVALUATION_METRICS));
+  const metrics = [...(options.metrics ?? ['dice', 'hd95', 'averageSurfaceDistance'])].map((m) => oneOf('evaluate', 'metric', m, EVALUATION_METRICS));
   if (metrics.length === 0) throw new Error('evaluate: metrics is empty');
   if (metrics.includes('surfaceDice') && options.toleranceMm === undefined) throw new Error("evaluate: metric 'surfaceDice' needs toleranceMm");
-  const emptyPolicy = checkChoice('evaluate', 'emptyPolicy', options.emptyPolicy ?? 'nan', ['nan', 'one', 'worst']);
+  const emptyPolicy = oneOf('evaluate', 'emptyPolicy', options.emptyPolicy ?? 'nan', EMPTY_POLICIES);
   const common: MaskOptions = {};
   if (options.numClasses !== undefined) common.numClasses = options.numClasses;
   if (options.includeBackground !== undefined) common.includeBackground = options.includeBackground;

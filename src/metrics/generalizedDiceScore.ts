@@ -1,9 +1,18 @@
-import { baseResult, checkChoice, checkOptionKeys, confusionCounts, normalizePair } from './common.js';
-import type { ConfusionCounts, MaskInput, MaskOptions, MetricResult } from './common.js';
+import { oneOf } from '../common/options.js';
+import { WEIGHT_TYPES, type WeightType } from '../common/weightTypes.js';
+import { confusionCounts } from './confusionCounts.js';
+import { normalizePair } from './maskPair.js';
+import { checkOptionKeys } from './metricOptions.js';
+import { baseResult } from './metricResult.js';
+import type { ConfusionCounts } from './confusionCounts.js';
+import type { MaskInput } from './maskInput.js';
+import type { MaskOptions } from './metricOptions.js';
+import type { MetricResult } from './metricResult.js';
 
 /** How a class's reference volume becomes its weight: 1/V² ('square', the paper's GDL_v), 1/V, or 1. */
-export type GdsWeightType = 'square' | 'simple' | 'uniform';
-export const GDS_WEIGHT_TYPES: readonly GdsWeightType[] = ['square', 'simple', 'uniform'];
+/** The GDL's class weights (one vocabulary with the loss's `weightType`). */
+export const GDS_WEIGHT_TYPES = WEIGHT_TYPES;
+export type GdsWeightType = WeightType;
 
 export interface GeneralizedDiceScoreOptions extends MaskOptions {
   /** Class weight from the reference volume V_l. Default 'square' (w = 1/V²). */
@@ -48,7 +57,7 @@ export function generalizedDiceFromCounts(counts: readonly ConfusionCounts[], we
  */
 export function generalizedDiceScore(prediction: MaskInput, reference: MaskInput, options: GeneralizedDiceScoreOptions = {}): MetricResult {
   checkOptionKeys('generalizedDiceScore', options, ['weightType']);
-  const weightType = checkChoice('generalizedDiceScore', 'weightType', options.weightType ?? 'square', GDS_WEIGHT_TYPES);
+  const weightType = oneOf('generalizedDiceScore', 'weightType', options.weightType ?? 'square', GDS_WEIGHT_TYPES);
   const pair = normalizePair('generalizedDiceScore', prediction, reference, options, true);
   const counts = confusionCounts(pair);
   const values = counts.map((row) => [generalizedDiceFromCounts(pair.classes.map((c) => row[c]!), weightType)]);

@@ -1,6 +1,9 @@
-import { baseResult, linearPercentile as percentileOf } from './common.js';
-import type { MaskInput, MetricResult } from './common.js';
-import { mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
+import { finiteNumber } from '../common/options.js';
+import { percentileOfSorted } from '../common/stats.js';
+import { baseResult } from './metricResult.js';
+import type { MaskInput } from './maskInput.js';
+import type { MetricResult } from './metricResult.js';
+import { emptyDistance, mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
 import type { BoundaryMetricOptions } from './surfaceDistances.js';
 
 export interface HausdorffDistanceOptions extends BoundaryMetricOptions {
@@ -22,15 +25,11 @@ export interface HausdorffDistanceOptions extends BoundaryMetricOptions {
 export function hausdorffDistance(prediction: MaskInput, reference: MaskInput, options: HausdorffDistanceOptions = {}): MetricResult {
   const metric = 'hausdorffDistance';
   const q = options.percentile ?? 100;
-  if (typeof q !== 'number' || !(q >= 0 && q <= 100)) throw new Error(`${metric}: percentile must be between 0 and 100, got ${String(q)}`);
+  finiteNumber(metric, 'percentile', q, { min: 0, max: 100 });
   const bp = prepareBoundaryPair(metric, prediction, reference, options, ['percentile']);
   const policy = bp.pair.emptyPolicy;
   const values = mapSurfaceDistances(bp, (d, np, nr) => {
-    if (np === 0 || nr === 0) {
-      if (policy === 'nan') return NaN;
-      if (np === 0 && nr === 0) return 0;
-      return policy === 'worst' ? bp.worstDistance : NaN;
-    }
+    if (np === 0 || nr === 0) return emptyDistance(policy, np, nr, bp.worstDistance);
     return Math.max(directedPercentile(d.predToRef, q), directedPercentile(d.refToPred, q));
   });
   return baseResult(bp.pair, values);
@@ -42,5 +41,5 @@ function directedPercentile(distances: Float64Array, q: number): number {
     for (let i = 0; i < distances.length; i++) if (distances[i]! > max) max = distances[i]!;
     return max;
   }
-  return percentileOf(distances, q);
+  return percentileOfSorted(distances.sort(), q);
 }

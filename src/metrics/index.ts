@@ -1,6 +1,8 @@
 /** gendice metrics: overlap and boundary metrics on hard masks, explicit empty-case policies, streaming, evaluation. */
-export type { ArrayWithShape, Binarization, BinarizeMode, ConfusionCounts, EmptyPolicy, MaskInput, MaskOptions, MetricResult, SpacingOptions } from './common.js';
-export { EMPTY_POLICIES, BINARIZE_MODES, linearPercentile } from './common.js';
+export type { ArrayWithShape, MaskInput } from './maskInput.js';
+export type { Binarization, MetricResult } from './metricResult.js';
+export type { ConfusionCounts } from './confusionCounts.js';
+export { EMPTY_POLICIES, BINARIZE_MODES, type BinarizeMode, type EmptyPolicy, type MaskOptions, type SpacingOptions } from './metricOptions.js';
 export { dice, diceFromCounts } from './dice.js';
 export type { DiceOptions } from './dice.js';
 export { jaccard, jaccardFromCounts } from './jaccard.js';
@@ -24,4 +26,5 @@ export type { Aggregate, Summary } from './aggregate.js';
 export { CountAccumulator, MetricAccumulator } from './accumulator.js';
 export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './accumulator.js';
 export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writeEvaluation, EVALUATION_METRICS } from './evaluate.js';
+export { evaluationHeadlines, evaluationSummaryLines, type MetricHeadline } from './evaluationSummary.js';
 export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './evaluate.js';

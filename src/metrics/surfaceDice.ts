@@ -1,5 +1,7 @@
-import { baseResult } from './common.js';
-import type { MaskInput, MetricResult } from './common.js';
+import { numberList } from '../common/options.js';
+import { baseResult } from './metricResult.js';
+import type { MaskInput } from './maskInput.js';
+import type { MetricResult } from './metricResult.js';
 import { mapSurfaceDistances, prepareBoundaryPair } from './surfaceDistances.js';
 import type { BoundaryMetricOptions } from './surfaceDistances.js';
 
@@ -24,9 +26,7 @@ export function surfaceDice(prediction: MaskInput, reference: MaskInput, options
   if (tol.length !== classes.length) {
     throw new Error(`${metric}: toleranceMm has ${tol.length} entries for ${classes.length} scored classes [${classes.join(',')}]`);
   }
-  for (const t of tol) {
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new Error(`${metric}: toleranceMm must hold finite numbers >= 0, got [${tol.join(',')}]`);
-  }
+  numberList(metric, 'toleranceMm', tol, { length: classes.length, min: 0 });
   const policy = bp.pair.emptyPolicy;
   const values = mapSurfaceDistances(bp, (d, np, nr, column) => {
     if (np === 0 && nr === 0) return policy === 'nan' ? NaN : 1;

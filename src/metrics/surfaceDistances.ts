@@ -1,7 +1,12 @@
 import { maskBoundary } from './boundary.js';
 import { squaredDistanceTransform } from './distanceTransform.js';
-import { checkOptionKeys, extractMask, normalizePair, resolveSpacing, shapeString } from './common.js';
-import type { MaskInput, MaskOptions, MaskPair, SpacingOptions } from './common.js';
+import { shapeString } from './maskInput.js';
+import { extractMask, normalizePair } from './maskPair.js';
+import { finiteNumber } from '../common/options.js';
+import { checkOptionKeys, resolveSpacing } from './metricOptions.js';
+import type { MaskInput } from './maskInput.js';
+import type { MaskPair } from './maskPair.js';
+import type { EmptyPolicy, MaskOptions, SpacingOptions } from './metricOptions.js';
 
 /** Directed boundary-to-boundary distances in mm of one pair of masks. */
 export interface SurfaceDistances {
@@ -106,11 +111,20 @@ export function prepareBoundaryPair(metric: string, prediction: MaskInput, refer
   const pair = normalizePair(metric, prediction, reference, options, false);
   const spacing = resolveSpacing(metric, options.spacing, pair.spatial, pair.shape);
   const diagonal = Math.sqrt(pair.spatial.reduce((a, n, i) => a + (n * spacing[i]!) ** 2, 0));
-  const worstDistance = options.worstDistance ?? diagonal;
-  if (typeof worstDistance !== 'number' || !Number.isFinite(worstDistance) || worstDistance <= 0) {
-    throw new Error(`${metric}: worstDistance must be a finite positive number of mm, got ${String(worstDistance)}`);
-  }
+  const worstDistance = finiteNumber(metric, 'worstDistance', options.worstDistance ?? diagonal, { min: 0, minExclusive: true });
   return { pair, spacing, worstDistance };
+}
+
+/**
+ * The distance metrics' empty-case policy (Hausdorff, average surface distance), for an image and
+ * class where the prediction (`predVoxels`) or the reference (`refVoxels`) is empty: 'nan' → NaN;
+ * 'one' → 0 when both are empty, NaN for a one-sided miss; 'worst' → 0 when both are empty,
+ * `worstDistance` for a one-sided miss.
+ */
+export function emptyDistance(policy: EmptyPolicy, predVoxels: number, refVoxels: number, worstDistance: number): number {
+  if (policy === 'nan') return NaN;
+  if (predVoxels === 0 && refVoxels === 0) return 0;
+  return policy === 'worst' ? worstDistance : NaN;
 }
 
 /**

@@ -1,15 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  COMMON_KEYS,
-  type CommonNetworkOptions,
-  checkIntegerList,
-  checkKnownKeys,
-  checkPositiveInteger,
-  checkSizes,
-  LayerFactory,
-  type NetworkGeometry,
-  resolveCommon,
-} from './common.js';
+import { numberList, knownKeys, integer } from '../common/options.js';
+import { LayerFactory } from './layerFactory.js';
+import { checkSizes, type NetworkGeometry } from './networkGeometry.js';
+import { COMMON_OPTION_NAMES, type CommonNetworkOptions, resolveCommon } from './networkOptions.js';
 import { CroppingND } from './layers/croppingND.js';
 import type { SizeRule } from './layers/spatialSizeCheck.js';
 
@@ -22,7 +15,7 @@ export interface DeepMedicOptions extends CommonNetworkOptions {
   fullyConnected?: number[];
 }
 
-const KEYS = [...COMMON_KEYS, 'pathwayFilters', 'subsampleFactor', 'fullyConnected'] as const;
+const KEYS = [...COMMON_OPTION_NAMES, 'pathwayFilters', 'subsampleFactor', 'fullyConnected'] as const;
 
 interface Resolved {
   pathwayFilters: number[];
@@ -37,11 +30,10 @@ interface Resolved {
 }
 
 function resolve(options: DeepMedicOptions): Resolved {
-  checkKnownKeys('deepMedic', options, KEYS);
-  const pathwayFilters = checkIntegerList('deepMedic', 'pathwayFilters', options.pathwayFilters ?? [30, 30, 40, 40, 40, 40, 50, 50]);
-  const subsampleFactor = checkPositiveInteger('deepMedic', 'subsampleFactor', options.subsampleFactor ?? 3);
-  if (subsampleFactor < 2) throw new Error(`deepMedic: subsampleFactor must be >= 2, got ${subsampleFactor}`);
-  const fullyConnected = checkIntegerList('deepMedic', 'fullyConnected', options.fullyConnected ?? [150, 150], 0);
+  knownKeys('deepMedic', options, KEYS);
+  const pathwayFilters = numberList('deepMedic', 'pathwayFilters', options.pathwayFilters ?? [30, 30, 40, 40, 40, 40, 50, 50], { integer: true, min: 1 });
+  const subsampleFactor = integer('deepMedic', 'subsampleFactor', options.subsampleFactor ?? 3, { min: 2 });
+  const fullyConnected = numberList('deepMedic', 'fullyConnected', options.fullyConnected ?? [150, 150], { minLength: 0, integer: true, min: 1 });
   const normalShrink = 2 * pathwayFilters.length;
   const shrink = normalShrink * subsampleFactor;
   return {

@@ -1,16 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  COMMON_KEYS,
-  type CommonNetworkOptions,
-  checkIntegerList,
-  checkKnownKeys,
-  checkPositiveInteger,
-  checkSizes,
-  LayerFactory,
-  type NetworkGeometry,
-  ReceptiveField,
-  resolveCommon,
-} from './common.js';
+import { numberList, knownKeys, integer } from '../common/options.js';
+import { LayerFactory } from './layerFactory.js';
+import { checkSizes, type NetworkGeometry } from './networkGeometry.js';
+import { COMMON_OPTION_NAMES, type CommonNetworkOptions, resolveCommon } from './networkOptions.js';
+import { ReceptiveField } from './receptiveField.js';
 import { ChannelPadding } from './layers/channelPadding.js';
 import type { SizeRule } from './layers/spatialSizeCheck.js';
 
@@ -25,7 +18,7 @@ export interface HighResNetOptions extends CommonNetworkOptions {
   featureWidth?: number;
 }
 
-const KEYS = [...COMMON_KEYS, 'filters', 'dilations', 'blocksPerStage', 'featureWidth'] as const;
+const KEYS = [...COMMON_OPTION_NAMES, 'filters', 'dilations', 'blocksPerStage', 'featureWidth'] as const;
 
 interface Resolved {
   filters: number[];
@@ -36,9 +29,9 @@ interface Resolved {
 }
 
 function resolve(options: HighResNetOptions): Resolved {
-  checkKnownKeys('highResNet', options, KEYS);
-  const filters = checkIntegerList('highResNet', 'filters', options.filters ?? [16, 16, 32, 64], 2);
-  const dilations = checkIntegerList('highResNet', 'dilations', options.dilations ?? [1, 2, 4]);
+  knownKeys('highResNet', options, KEYS);
+  const filters = numberList('highResNet', 'filters', options.filters ?? [16, 16, 32, 64], { minLength: 2, integer: true, min: 1 });
+  const dilations = numberList('highResNet', 'dilations', options.dilations ?? [1, 2, 4], { integer: true, min: 1 });
   if (dilations.length !== filters.length - 1) {
     throw new Error(
       `highResNet: dilations needs one entry per stage (filters.length - 1 = ${filters.length - 1}), got ${dilations.length}`,
@@ -49,8 +42,8 @@ function resolve(options: HighResNetOptions): Resolved {
       throw new Error(`highResNet: filters must not decrease (residual shortcuts zero-pad channels), got [${filters}]`);
     }
   }
-  const blocksPerStage = checkPositiveInteger('highResNet', 'blocksPerStage', options.blocksPerStage ?? 3);
-  const featureWidth = checkPositiveInteger('highResNet', 'featureWidth', options.featureWidth ?? 80);
+  const blocksPerStage = integer('highResNet', 'blocksPerStage', options.blocksPerStage ?? 3, { min: 1 });
+  const featureWidth = integer('highResNet', 'featureWidth', options.featureWidth ?? 80, { min: 1 });
   const rf = new ReceptiveField().conv(3);
   for (const d of dilations) for (let b = 0; b < 2 * blocksPerStage; b++) rf.conv(3, d);
   return { filters, dilations, blocksPerStage, featureWidth, receptiveField: rf.size };

@@ -1,6 +1,9 @@
 /** gendice networks: the paper's four networks and a 3D U-Net, their custom layers and model files. */
-export type { CommonNetworkOptions, NetworkGeometry, Normalisation, OutputActivation, SpatialDims } from './common.js';
+export { NORMALIZATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, type OutputActivation, type SpatialDims } from './networkOptions.js';
+export type { NetworkGeometry } from './networkGeometry.js';
+export { ReceptiveField } from './receptiveField.js';
 export { unet2d, unet2dGeometry, type UNet2DOptions } from './unet2d.js';
+export { UNET_UPSAMPLINGS, type UNetUpsampling } from './unet.js';
 export { unet3d, unet3dGeometry, type UNet3DOptions } from './unet3d.js';
 export { twoPathCnn, twoPathCnnGeometry, type TwoPathCnnOptions } from './twoPathCnn.js';
 export { deepMedic, deepMedicGeometry, type DeepMedicOptions } from './deepMedic.js';
@@ -10,7 +13,9 @@ export {
   getNetworkGeometry,
   isNetworkName,
   networkInfo,
-  networkNames,
+  NETWORK_NAMES,
+  checkNetworkOptions,
+  checkPatchSize,
   type NetworkName,
   type NetworkOptionsMap,
 } from './registry.js';

@@ -1,5 +1,5 @@
 import { closestName } from '../common/didYouMean.js';
-import { networkNames } from './registry.js';
+import { NETWORK_NAMES } from './registry.js';
 
 /** The intensity normalisations a model can have been trained with (applied again before inference). */
 export const MODEL_CARD_NORMALIZATIONS = ['zscore', 'none'] as const;
@@ -50,7 +50,7 @@ export function parseModelCard(value: unknown, source: string = MODEL_CARD): Mod
   if (!isRecord(value)) return fail('the card', 'a JSON object', value);
   const { network, patchSize, normalization, classes, inputChannels, loss } = value;
   if (!isRecord(network)) return fail('network', 'an object { name, options }', network);
-  if (typeof network.name !== 'string' || !(networkNames as readonly string[]).includes(network.name)) fail('network.name', oneOf(networkNames), network.name, networkNames);
+  if (typeof network.name !== 'string' || !(NETWORK_NAMES as readonly string[]).includes(network.name)) fail('network.name', oneOf(NETWORK_NAMES), network.name, NETWORK_NAMES);
   if (!isRecord(network.options)) fail('network.options', 'an object', network.options);
   if (!Array.isArray(patchSize) || (patchSize.length !== 2 && patchSize.length !== 3) || !patchSize.every(isPositiveInteger)) {
     fail('patchSize', '2 or 3 positive integers', patchSize);

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { didYouMean } from '../common/didYouMean.js';
-import type { NetworkGeometry } from './common.js';
+import { isOneOf, oneOf } from '../common/options.js';
+import type { NetworkGeometry } from './networkGeometry.js';
+import { resolveCommon } from './networkOptions.js';
 import { deepMedic, deepMedicGeometry, type DeepMedicOptions } from './deepMedic.js';
 import { highResNet, highResNetGeometry, type HighResNetOptions } from './highResNet.js';
 import { twoPathCnn, twoPathCnnGeometry, type TwoPathCnnOptions } from './twoPathCnn.js';
@@ -8,7 +9,7 @@ import { unet2d, unet2dGeometry, type UNet2DOptions } from './unet2d.js';
 import { unet3d, unet3dGeometry, type UNet3DOptions } from './unet3d.js';
 
 /** The options type of each registered network. */
-export interface NetworkOptionsMap {
+export interface NetworkOptionsMap extends Record<NetworkName, object> {
   unet2d: UNet2DOptions;
   twoPathCnn: TwoPathCnnOptions;
   deepMedic: DeepMedicOptions;
@@ -16,7 +17,9 @@ export interface NetworkOptionsMap {
   unet3d: UNet3DOptions;
 }
 
-export type NetworkName = keyof NetworkOptionsMap;
+/** The registered network names, 2D first. */
+export const NETWORK_NAMES = ['unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d'] as const;
+export type NetworkName = (typeof NETWORK_NAMES)[number];
 
 interface Entry<N extends NetworkName> {
   create(options: NetworkOptionsMap[N]): tf.LayersModel;
@@ -33,24 +36,18 @@ const REGISTRY: { [N in NetworkName]: Entry<N> } = {
   unet3d: { create: unet3d, geometry: unet3dGeometry, dims: 3, paper: 'Çiçek et al., MICCAI 2016' },
 };
 
-/** The registered network names, 2D first. */
-export const networkNames: readonly NetworkName[] = ['unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d'];
-
 function entry(name: string, caller: string): Entry<NetworkName> {
-  if (!(networkNames as readonly string[]).includes(name)) {
-    throw new Error(`${caller}: unknown network '${name}'${didYouMean(name, networkNames)}`);
-  }
-  return REGISTRY[name as NetworkName] as unknown as Entry<NetworkName>;
+  return REGISTRY[oneOf(caller, 'name', name, NETWORK_NAMES)] as unknown as Entry<NetworkName>;
 }
 
 export function isNetworkName(name: string): name is NetworkName {
-  return (networkNames as readonly string[]).includes(name);
+  return isOneOf(name, NETWORK_NAMES);
 }
 
 /**
  * Builds a network by name (e.g. from a config file or a CLI flag):
  * `getNetwork('highResNet', { inputChannels: 3, classes: 2 })`. An unknown name throws
- * `getNetwork: unknown network 'unet' ...; did you mean 'unet2d'?`.
+ * `getNetwork: name must be one of 'unet2d', ...; got 'unet' (did you mean 'unet2d'?)`.
  */
 export function getNetwork<N extends NetworkName>(name: N, options?: NetworkOptionsMap[N]): tf.LayersModel;
 export function getNetwork(name: string, options?: object): tf.LayersModel;
@@ -69,4 +66,24 @@ export function getNetworkGeometry(name: string, options: object = {}): NetworkG
 export function networkInfo(name: string): { dims: 2 | 3; paper: string } {
   const e = entry(name, 'networkInfo');
   return { dims: e.dims, paper: e.paper };
+}
+
+/**
+ * Checks a network's options without building anything: its own options (as its geometry reads
+ * them) and the common ones (`inputChannels`, `normalization`, `dropout`, ...). Throws the network's
+ * `OptionError` (`unet2d: unknown option 'dpeth' (did you mean 'depth'?); ...`).
+ */
+export function checkNetworkOptions(name: string, options: object = {}): void {
+  const e = entry(name, 'checkNetworkOptions');
+  e.geometry(options);
+  resolveCommon(name, e.dims, options, 'none');
+}
+
+/**
+ * Checks that `name` with `options` takes a patch of `patchSize` (its spatial sizes, 2 or 3 numbers),
+ * without building it; returns the network's output size for that patch. Throws the network's size
+ * error (`unet2d: input size 100 is not divisible by 2^4 = 16`).
+ */
+export function checkPatchSize(name: string, options: object, patchSize: readonly number[]): number[] {
+  return entry(name, 'checkPatchSize').geometry(options).outputShapeFor(patchSize);
 }

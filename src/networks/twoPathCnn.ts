@@ -1,16 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  COMMON_KEYS,
-  type CommonNetworkOptions,
-  checkIntegerList,
-  checkKnownKeys,
-  checkPositiveInteger,
-  checkSizes,
-  LayerFactory,
-  type NetworkGeometry,
-  ReceptiveField,
-  resolveCommon,
-} from './common.js';
+import { numberList, knownKeys, integer } from '../common/options.js';
+import { LayerFactory } from './layerFactory.js';
+import { checkSizes, type NetworkGeometry } from './networkGeometry.js';
+import { COMMON_OPTION_NAMES, type CommonNetworkOptions, resolveCommon } from './networkOptions.js';
+import { ReceptiveField } from './receptiveField.js';
 import { Maxout } from './layers/maxout.js';
 import type { SizeRule } from './layers/spatialSizeCheck.js';
 
@@ -30,7 +23,7 @@ export interface TwoPathCnnOptions extends CommonNetworkOptions {
 }
 
 const KEYS = [
-  ...COMMON_KEYS,
+  ...COMMON_OPTION_NAMES,
   'localKernels',
   'localPools',
   'localFilters',
@@ -52,16 +45,13 @@ interface Resolved {
 }
 
 function resolve(options: TwoPathCnnOptions): Resolved {
-  checkKnownKeys('twoPathCnn', options, KEYS);
-  const localKernels = checkIntegerList('twoPathCnn', 'localKernels', options.localKernels ?? [7, 3], 2) as [number, number];
-  const localPools = checkIntegerList('twoPathCnn', 'localPools', options.localPools ?? [4, 2], 2) as [number, number];
-  if (localKernels.length !== 2 || localPools.length !== 2) {
-    throw new Error(`twoPathCnn: localKernels and localPools need exactly 2 entries, got [${localKernels}] and [${localPools}]`);
-  }
-  const localFilters = checkPositiveInteger('twoPathCnn', 'localFilters', options.localFilters ?? 64);
-  const globalFilters = checkPositiveInteger('twoPathCnn', 'globalFilters', options.globalFilters ?? 160);
-  const maxoutPieces = checkPositiveInteger('twoPathCnn', 'maxoutPieces', options.maxoutPieces ?? 2);
-  const classifierKernel = checkPositiveInteger('twoPathCnn', 'classifierKernel', options.classifierKernel ?? 1);
+  knownKeys('twoPathCnn', options, KEYS);
+  const localKernels = numberList('twoPathCnn', 'localKernels', options.localKernels ?? [7, 3], { length: 2, integer: true, min: 1 }) as [number, number];
+  const localPools = numberList('twoPathCnn', 'localPools', options.localPools ?? [4, 2], { length: 2, integer: true, min: 1 }) as [number, number];
+  const localFilters = integer('twoPathCnn', 'localFilters', options.localFilters ?? 64, { min: 1 });
+  const globalFilters = integer('twoPathCnn', 'globalFilters', options.globalFilters ?? 160, { min: 1 });
+  const maxoutPieces = integer('twoPathCnn', 'maxoutPieces', options.maxoutPieces ?? 2, { min: 1 });
+  const classifierKernel = integer('twoPathCnn', 'classifierKernel', options.classifierKernel ?? 1, { min: 1 });
   const shrink = localKernels[0] - 1 + (localPools[0] - 1) + (localKernels[1] - 1) + (localPools[1] - 1);
   const rf = new ReceptiveField().conv(shrink + 1).conv(classifierKernel);
   return { localKernels, localPools, localFilters, globalFilters, maxoutPieces, classifierKernel, globalKernel: shrink + 1, receptiveField: rf.size };

@@ -1,19 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  COMMON_KEYS,
-  type CommonNetworkOptions,
-  checkKnownKeys,
-  checkPositiveInteger,
-  checkSizes,
-  LayerFactory,
-  type NetworkGeometry,
-  type Normalisation,
-  ReceptiveField,
-  resolveCommon,
-  type SpatialDims,
-} from './common.js';
+import { integer, knownKeys, oneOf } from '../common/options.js';
+import { LayerFactory } from './layerFactory.js';
+import { checkSizes, type NetworkGeometry } from './networkGeometry.js';
+import { COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, resolveCommon, type SpatialDims } from './networkOptions.js';
+import { ReceptiveField } from './receptiveField.js';
 import type { SizeRule } from './layers/spatialSizeCheck.js';
-import { didYouMean } from '../common/didYouMean.js';
+
+/** How a U-Net's up path doubles the size: a 2×2 transposed convolution, or nearest-neighbour ×2 then a 2×2 convolution. */
+export const UNET_UPSAMPLINGS = ['transpose', 'nearest'] as const;
+export type UNetUpsampling = (typeof UNET_UPSAMPLINGS)[number];
 
 /** The shared U-Net builder behind `unet2d` (Ronneberger 2015) and `unet3d` (Çiçek 2016). */
 export interface UNetOptions extends CommonNetworkOptions {
@@ -22,31 +17,28 @@ export interface UNetOptions extends CommonNetworkOptions {
   /** Filters of the first level; level l has baseFilters·2^l. */
   baseFilters?: number;
   /** Up path: 'transpose' (2×2 transposed convolution, stride 2) or 'nearest' (nearest-neighbour ×2, then a 2×2 convolution). Default 'transpose'. */
-  upsampling?: 'transpose' | 'nearest';
+  upsampling?: UNetUpsampling;
 }
 
-export const UNET_KEYS = [...COMMON_KEYS, 'depth', 'baseFilters', 'upsampling'] as const;
+export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'upsampling'] as const;
 
 interface UNetDefaults {
   depth: number;
   baseFilters: number;
-  normalisation: Normalisation;
+  normalization: Normalization;
 }
 
 interface ResolvedUNet {
   depth: number;
   baseFilters: number;
-  upsampling: 'transpose' | 'nearest';
+  upsampling: UNetUpsampling;
 }
 
 function resolveUNet(network: string, options: UNetOptions, defaults: UNetDefaults): ResolvedUNet {
-  checkKnownKeys(network, options, UNET_KEYS);
-  const depth = checkPositiveInteger(network, 'depth', options.depth ?? defaults.depth);
-  const baseFilters = checkPositiveInteger(network, 'baseFilters', options.baseFilters ?? defaults.baseFilters);
-  const upsampling = options.upsampling ?? 'transpose';
-  if (upsampling !== 'transpose' && upsampling !== 'nearest') {
-    throw new Error(`${network}: unknown upsampling '${String(upsampling)}'${didYouMean(String(upsampling), ['transpose', 'nearest'])}`);
-  }
+  knownKeys(network, options, UNET_KEYS);
+  const depth = integer(network, 'depth', options.depth ?? defaults.depth, { min: 1 });
+  const baseFilters = integer(network, 'baseFilters', options.baseFilters ?? defaults.baseFilters, { min: 1 });
+  const upsampling = oneOf(network, 'upsampling', options.upsampling ?? 'transpose', UNET_UPSAMPLINGS);
   return { depth, baseFilters, upsampling };
 }
 
@@ -57,7 +49,7 @@ function sizeRule(network: string, depth: number): SizeRule {
 
 export function buildUNet(network: string, dims: SpatialDims, options: UNetOptions, defaults: UNetDefaults): tf.LayersModel {
   const u = resolveUNet(network, options, defaults);
-  const common = resolveCommon(network, dims, options, defaults.normalisation);
+  const common = resolveCommon(network, dims, options, defaults.normalization);
   const f = new LayerFactory(network, dims, common);
   const input = f.input();
   let x = f.sizeCheck(input, sizeRule(network, u.depth));

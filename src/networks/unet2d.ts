@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { NetworkGeometry } from './common.js';
+import type { NetworkGeometry } from './networkGeometry.js';
 import { buildUNet, type UNetOptions, uNetGeometry } from './unet.js';
 
 export type UNet2DOptions = UNetOptions;
 
-const DEFAULTS = { depth: 4, baseFilters: 16, normalisation: 'none' as const };
+const DEFAULTS = { depth: 4, baseFilters: 16, normalization: 'none' as const };
 
 /**
  * 2D U-Net (Ronneberger, Fischer & Brox, MICCAI 2015), one of the paper's two 2D networks.

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { NetworkGeometry } from './common.js';
+import type { NetworkGeometry } from './networkGeometry.js';
 import { buildUNet, type UNetOptions, uNetGeometry } from './unet.js';
 
 export type UNet3DOptions = UNetOptions;
 
-const DEFAULTS = { depth: 3, baseFilters: 16, normalisation: 'batch' as const };
+const DEFAULTS = { depth: 3, baseFilters: 16, normalization: 'batch' as const };
 
 /**
  * 3D U-Net (Çiçek, Abdulkadir, Lienkamp, Brox & Ronneberger, MICCAI 2016): the U-Net with 3×3×3

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
-import { lossNames } from '../losses/registry.js';
-import { networkNames } from '../networks/registry.js';
-import type { TrainingConfigInput } from '../training/config.js';
+import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
+import { oneOf } from '../common/options.js';
+import { LOSS_NAMES } from '../losses/registry.js';
+import { NETWORK_NAMES } from '../networks/registry.js';
+import { dataDimsCheck, dataSchema, lossCheck, networkChecks, OPTIMIZER_NAMES, type TrainingConfigInput } from '../training/config.js';
 import type { TrialParameters } from './types.js';
 
 const positiveInt = z.number().int().positive();
-const fraction = z.number().min(0).max(1);
 const options = z.record(z.string(), z.unknown()).default({});
 
 /** A study: the grid of losses × learning rates × (patch, batch) pairs × networks × seeds. */
@@ -15,31 +15,12 @@ export const studyConfigSchema = z
   .object({
     name: z.string().min(1),
     /** The data every trial trains on (synthetic phantoms or a Decathlon folder), split by `splitSeed`. */
-    data: z.union([
-      z
-        .object({
-          synthetic: z
-            .object({
-              dims: z.union([z.literal(2), z.literal(3)]),
-              cases: positiveInt,
-              size: positiveInt.optional(),
-              foregroundFraction: z.number().min(1e-4).max(0.5),
-              classes: positiveInt.default(1),
-              channels: positiveInt.default(1),
-              lesionShape: z.enum(['blobs', 'elongated', 'punctate', 'mixed']).default('mixed'),
-            })
-            .strict(),
-          validationFraction: fraction.default(0.1),
-          testFraction: fraction.default(0.1),
-        })
-        .strict(),
-      z.object({ dataset: z.string().min(1), validationFraction: fraction.default(0.1), testFraction: fraction.default(0.1) }).strict(),
-    ]),
+    data: dataSchema,
     networks: z
       .array(
         z
           .object({
-            name: z.enum(networkNames as [string, ...string[]]),
+            name: z.enum(NETWORK_NAMES),
             options,
             /** Patch sizes with their batch sizes: bigger patches, more imbalance, smaller batches. */
             patches: z.array(z.object({ patchSize: z.array(positiveInt).min(2).max(3), batchSize: positiveInt }).strict()).min(1),
@@ -47,7 +28,7 @@ export const studyConfigSchema = z
           .strict(),
       )
       .min(1),
-    losses: z.array(z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict()).min(1),
+    losses: z.array(z.object({ name: z.enum(LOSS_NAMES), options }).strict()).min(1),
     learningRates: z.array(z.number().positive()).min(1),
     seeds: z.array(z.number().int().min(0)).min(1),
     /** Iterations of every trial (the paper: 1000 in 2D, 3000 in 3D). */
@@ -56,16 +37,34 @@ export const studyConfigSchema = z
     scoreWindow: positiveInt.default(200),
     /** Seed of the data split (fixed across trials, so that every trial sees the same cases). */
     splitSeed: z.number().int().min(0).default(0),
-    optimizer: z.enum(['adam', 'sgd']).default('adam'),
+    optimizer: z.enum(OPTIMIZER_NAMES).default('adam'),
   })
   .strict();
 
 export type StudyConfig = z.infer<typeof studyConfigSchema>;
 export type StudyConfigInput = z.input<typeof studyConfigSchema>;
 
-/** Validates a study configuration; errors list `path: problem (got value)`. */
+/**
+ * Validates a study configuration: the schema, then every loss's options, every network's options
+ * and every patch size through the layers' own checkers (as `parseTrainingConfig` checks one trial),
+ * so that a misspelt option fails the study at once instead of every trial that uses it. Errors list
+ * `path: problem; got value` (`losses.1.options.weightType: must be one of ...`).
+ */
 export function parseStudyConfig(raw: unknown, source = 'study config'): StudyConfig {
-  return parseWithSchema(studyConfigSchema, raw, source, 'study configuration');
+  const what = 'study configuration';
+  const config = parseWithSchema(studyConfigSchema, raw, source, what);
+  checkFields(
+    [
+      ...config.networks.flatMap((n, i) =>
+        networkChecks(`networks.${i}.options`, n.name, n.options, n.patches.map((p, j) => ({ path: `networks.${i}.patches.${j}.patchSize`, patchSize: p.patchSize }))),
+      ),
+      ...config.losses.map((l, k) => lossCheck(`losses.${k}.options`, l.name, l.options)),
+      ...config.networks.map((n) => dataDimsCheck('data.synthetic', config.data, n.name)),
+    ],
+    source,
+    what,
+  );
+  return config;
 }
 
 /** Reads and validates a JSON or YAML study configuration file. */
@@ -124,8 +123,8 @@ export function trialTrainingConfig(study: StudyConfig, p: TrialParameters): Tra
   return {
     seed: p.seed,
     dataSeed: study.splitSeed,
-    network: { name: p.network, options: p.networkOptions },
-    loss: { name: p.loss, options: p.lossOptions },
+    network: { name: oneOf('trialTrainingConfig', 'network', p.network, NETWORK_NAMES), options: p.networkOptions },
+    loss: { name: oneOf('trialTrainingConfig', 'loss', p.loss, LOSS_NAMES), options: p.lossOptions },
     optimizer: { name: study.optimizer, learningRate: p.learningRate },
     iterations: p.iterations,
     batchSize: p.batchSize,

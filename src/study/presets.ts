@@ -1,7 +1,8 @@
-import { didYouMean } from '../common/didYouMean.js';
+import { oneOf } from '../common/options.js';
+import { PAPER_LOSS_NAMES } from '../losses/registry.js';
 import { parseStudyConfig, type StudyConfig, type StudyConfigInput } from './grid.js';
 
-const paperLosses = [{ name: 'wce' }, { name: 'dl2' }, { name: 'ss' }, { name: 'gdl' }];
+const paperLosses = PAPER_LOSS_NAMES.map((name) => ({ name }));
 
 /**
  * Built-in studies.
@@ -127,7 +128,6 @@ export const presetNames = Object.keys(presets);
 
 /** A built-in study by name; an unknown name throws with the closest one. */
 export function getPreset(name: string): StudyConfig {
-  const p = presets[name];
-  if (p === undefined) throw new Error(`study: unknown preset '${name}'${didYouMean(name, presetNames)}`);
+  const p = presets[oneOf('getPreset', 'name', name, presetNames)]!;
   return parseStudyConfig(p, `preset ${name}`);
 }

@@ -1,11 +1,19 @@
 import { z } from 'zod';
-import { parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
-import { lossNames } from '../losses/registry.js';
-import { networkNames } from '../networks/registry.js';
+import { formatValue, OptionError } from '../common/options.js';
+import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
+import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
+import { MODEL_CARD_NORMALIZATIONS } from '../networks/modelCard.js';
+import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';
+import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
+import { SAMPLING_MODES } from '../data/patchSampler.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
 const options = z.record(z.string(), z.unknown()).default({});
+
+/** The optimisers a configuration may name. */
+export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 const schedule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('constant') }).strict(),
@@ -23,9 +31,26 @@ const syntheticData = z
     foregroundFraction: z.number().min(1e-4).max(0.5),
     classes: positiveInt.default(1),
     channels: positiveInt.default(1),
-    lesionShape: z.enum(['blobs', 'elongated', 'punctate', 'mixed']).default('mixed'),
+    lesionShape: z.enum(SYNTH_LESION_SHAPES).default('mixed'),
   })
   .strict();
+
+/**
+ * The data of a training run or of a study: a Decathlon folder or synthetic phantoms, with the
+ * fractions of cases held out for validation and for test. `testFraction` defaults to 0 for both
+ * (cases are taken away from training only when asked; the built-in studies ask for 0.1).
+ */
+export const dataSchema = z.union([
+  z
+    .object({
+      /** A Medical Segmentation Decathlon folder (with dataset.json), relative to the config file. */
+      dataset: z.string().min(1),
+      validationFraction: fraction.default(0.1),
+      testFraction: fraction.default(0),
+    })
+    .strict(),
+  z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
+]);
 
 /** The schema of a training configuration (JSON or YAML). Unknown keys are errors. */
 export const trainingConfigSchema = z
@@ -34,11 +59,11 @@ export const trainingConfigSchema = z
     seed: z.number().int().min(0).default(0),
     /** Seed of the synthetic data and of the train/validation/test split. Default: `seed`. */
     dataSeed: z.number().int().min(0).optional(),
-    network: z.object({ name: z.enum(networkNames as [string, ...string[]]), options }).strict(),
-    loss: z.object({ name: z.enum(lossNames as [string, ...string[]]), options }).strict(),
+    network: z.object({ name: z.enum(NETWORK_NAMES), options }).strict(),
+    loss: z.object({ name: z.enum(LOSS_NAMES), options }).strict(),
     optimizer: z
       .object({
-        name: z.enum(['adam', 'sgd']).default('adam'),
+        name: z.enum(OPTIMIZER_NAMES).default('adam'),
         learningRate: z.number().positive(),
         /** SGD momentum. */
         momentum: z.number().min(0).max(1).default(0.9),
@@ -51,20 +76,10 @@ export const trainingConfigSchema = z
     /** Patch extents in volume axis order: 2 numbers (2D) or 3 (3D). */
     patchSize: z.array(positiveInt).min(2).max(3),
     /** 'foreground' (default): only patches holding foreground, the paper's rule. */
-    sampling: z.enum(['uniform', 'foreground', 'balanced']).default('foreground'),
-    data: z.union([
-      z
-        .object({
-          /** A Medical Segmentation Decathlon folder (with dataset.json), relative to the config file. */
-          dataset: z.string().min(1),
-          validationFraction: fraction.default(0.1),
-          testFraction: fraction.default(0),
-        })
-        .strict(),
-      z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
-    ]),
+    sampling: z.enum(SAMPLING_MODES).default('foreground'),
+    data: dataSchema,
     /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
-    normalization: z.enum(['zscore', 'none']).default('zscore'),
+    normalization: z.enum(MODEL_CARD_NORMALIZATIONS).default('zscore'),
     validation: z
       .object({
         /** Validate every k iterations (0: only at the end). */
@@ -93,14 +108,73 @@ export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
 export type TrainingConfigInput = z.input<typeof trainingConfigSchema>;
 
 /**
- * Validates a configuration object. Errors list every wrong field as `path: problem (got value)`,
- * prefixed by `source` (a file name or 'config').
+ * The checks of a network's options and of the patch sizes it is trained on, by the network's own
+ * checkers (no model is built), as gendice trains it: `inputShape` comes from the patch and the
+ * output stays logits (`outputActivation: 'none'`, the loss applies its own activation).
+ */
+export function networkChecks(path: string, name: string, options: Record<string, unknown>, patches: ReadonlyArray<{ path: string; patchSize: number[] }>): FieldCheck[] {
+  const trained = { outputActivation: 'none', ...options };
+  const optionsValid = (): boolean => {
+    try {
+      checkNetworkOptions(name, trained);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return [
+    {
+      path,
+      check: () => {
+        if (options.inputShape !== undefined) throw new OptionError(name, 'inputShape', 'is set by gendice from patchSize; remove it');
+        if (options.outputActivation !== undefined && options.outputActivation !== 'none') {
+          const problem = `must stay 'none' (logits; the loss applies its own activation); got ${formatValue(options.outputActivation)}`;
+          throw new OptionError(name, 'outputActivation', problem);
+        }
+        checkNetworkOptions(name, trained);
+      },
+    },
+    // A patch is checked only against valid options (a wrong option is reported once, above).
+    ...patches.map((p) => ({ path: p.path, check: () => void (optionsValid() && checkPatchSize(name, trained, p.patchSize)) })),
+  ];
+}
+
+/** The check that synthetic data of `dims` dimensions suit the network (a 2D network on 3D phantoms fails only after they are made). */
+export function dataDimsCheck(path: string, data: z.infer<typeof dataSchema>, name: string): FieldCheck {
+  return {
+    path,
+    check: () => {
+      if (!('synthetic' in data)) return;
+      const { dims } = networkInfo(name);
+      if (data.synthetic.dims !== dims) throw new OptionError(name, 'dims', `must be ${dims} for ${name} (a ${dims}D network); got ${data.synthetic.dims}`);
+    },
+  };
+}
+
+/** The check of a loss's options by the loss's own checker (no tensor is built). */
+export function lossCheck(path: string, name: string, options: Record<string, unknown>): FieldCheck {
+  return { path, check: () => checkLossOptions(name, options) };
+}
+
+/**
+ * Validates a configuration object: the schema, then the loss options, the network options and the
+ * patch geometry through the layers' own checkers, so that a wrong configuration fails before any
+ * file is written or tensor built. Errors list every wrong field as `path: problem; got value`
+ * (`loss.options.weightType: must be one of 'square', 'simple', 'uniform'; got 'squared' (did you
+ * mean 'square'?)`), prefixed by `source` (a file name or 'config').
  */
 export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingConfig {
-  const config = parseWithSchema(trainingConfigSchema, raw, source, 'training configuration');
-  if (config.network.options.inputShape !== undefined) {
-    throw new Error(`${source}: network.options.inputShape is set by gendice from patchSize; remove it`);
-  }
+  const what = 'training configuration';
+  const config = parseWithSchema(trainingConfigSchema, raw, source, what);
+  checkFields(
+    [
+      ...networkChecks('network.options', config.network.name, config.network.options, [{ path: 'patchSize', patchSize: config.patchSize }]),
+      lossCheck('loss.options', config.loss.name, config.loss.options),
+      dataDimsCheck('data.synthetic', config.data, config.network.name),
+    ],
+    source,
+    what,
+  );
   return config;
 }
 

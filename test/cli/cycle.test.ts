@@ -121,14 +121,14 @@ describe('train -> checkpoint -> SIGKILL -> resume -> predict -> evaluate', () =
     const r = gendice(['train', '--config', bad, '--out', join(dir, 'bad')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/bad\.json: invalid training configuration/);
-    expect(r.stderr).toMatch(/optimizer\.learningRate: .*\(got "fast"\)/);
-    expect(r.stderr).toMatch(/batchSize: .*\(got 0\)/);
+    expect(r.stderr).toMatch(/optimizer\.learningRate: .*; got 'fast'/);
+    expect(r.stderr).toMatch(/batchSize: .*; got 0/);
     expect(r.stdout).toBe('');
     const p = gendice(['predict', '--model', join(dir, 'runA', 'model'), '--input', data, '--out', join(dir, 'p2'), '--overlap', '1.5']);
     expect(p.status).not.toBe(0);
-    expect(p.stderr).toMatch(/--overlap must be a number in \[0, 1\), got '1\.5'/);
+    expect(p.stderr).toMatch(/--overlap <fraction>' argument '1\.5' is invalid\. must be a finite number in \[0, 1\); got '1\.5'/);
     const ev = gendice(['evaluate', '--pred', join(dir, 'pred'), '--ref', join(data, 'labelsTr'), '--metrics', 'dice,hd59']);
     expect(ev.status).not.toBe(0);
-    expect(ev.stderr).toMatch(/--metrics: unknown metric 'hd59'; did you mean 'hd95'\?/);
+    expect(ev.stderr).toMatch(/--metrics <list>' argument 'dice,hd59' is invalid\. each entry must be one of 'dice', .*; got 'hd59' \(did you mean 'hd95'\?\)/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clipPercentiles, createVolume, percentile, remapLabels, zScore } from '../../src/data/index.js';
+import { clipPercentiles, createVolume, remapLabels, zScore } from '../../src/data/index.js';
+import { percentile } from '../../src/common/stats.js';
 
 describe('normalisation', () => {
   it('z-scores each channel over all voxels or the non-zero ones', () => {

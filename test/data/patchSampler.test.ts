@@ -146,7 +146,7 @@ describe('PatchSampler patches', () => {
   it('refuses bad options with named errors', () => {
     const c = case2d();
     expect(() => new PatchSampler([c], { patchSize: [4, 3], batchSize: 2, mode: 'foregrund' as 'foreground' })).toThrow(
-      /PatchSampler: unknown mode 'foregrund'; did you mean 'foreground'\?/,
+      /PatchSampler: mode must be one of 'uniform', 'foreground', 'balanced'; got 'foregrund' \(did you mean 'foreground'\?\)/,
     );
     expect(() => new PatchSampler([c], { patchSize: [4, 3, 2], batchSize: 2 })).toThrow(/patchSize must be 2 positive integers for 2D volumes/);
     expect(() => new PatchSampler([c], { patchSize: [4, 3], batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
@@ -181,7 +181,7 @@ describe('PatchSampler label region (networks whose output is smaller than the p
   }
 
   it("'foreground': the chosen voxel lies in the label region, even at a corner of the volume (the patch reaches past it)", () => {
-    const sampler = new PatchSampler([oneVoxel([0, 9])], { patchSize: [7, 7], labelShape: [3, 3], batchSize: 50, seed: 4 });
+    const sampler = new PatchSampler([oneVoxel([0, 9])], { patchSize: [7, 7], labelRegion: [3, 3], batchSize: 50, seed: 4 });
     const batch = sampler.next();
     for (let b = 0; b < 50; b++) {
       expect(regionForeground(batch.labels, b, [7, 7], [3, 3])).toBe(1);
@@ -197,7 +197,7 @@ describe('PatchSampler label region (networks whose output is smaller than the p
 
   it("'uniform' places the region at every position inside the volume with equal frequency; fractions count the region only", () => {
     const c = case2d();
-    const sampler = new PatchSampler([c], { patchSize: [8, 7], labelShape: [4, 3], batchSize: 100, mode: 'uniform', seed: 5 });
+    const sampler = new PatchSampler([c], { patchSize: [8, 7], labelRegion: [4, 3], batchSize: 100, mode: 'uniform', seed: 5 });
     const counts = new Map<string, number>();
     for (let i = 0; i < 80; i++) {
       const batch = sampler.next();
@@ -219,7 +219,7 @@ describe('PatchSampler label region (networks whose output is smaller than the p
 
   it("'balanced' centres the region on the chosen voxel", () => {
     const c = case2d();
-    const sampler = new PatchSampler([c], { patchSize: [9, 9], labelShape: [3, 3], batchSize: 20, mode: 'balanced', classRatios: [0, 0, 1], seed: 6 });
+    const sampler = new PatchSampler([c], { patchSize: [9, 9], labelRegion: [3, 3], batchSize: 20, mode: 'balanced', classRatios: [0, 0, 1], seed: 6 });
     const batch = sampler.next();
     for (let b = 0; b < 20; b++) {
       // The class-2 voxel (2, 2): region 1..3 × 1..3, patch from -2.
@@ -232,7 +232,7 @@ describe('PatchSampler label region (networks whose output is smaller than the p
     const c = case2d();
     for (const mode of ['uniform', 'foreground'] as const) {
       const a = new PatchSampler([c], { patchSize: [5, 4], batchSize: 30, mode, seed: 7 }).next();
-      const b = new PatchSampler([c], { patchSize: [5, 4], labelShape: [5, 4], batchSize: 30, mode, seed: 7 }).next();
+      const b = new PatchSampler([c], { patchSize: [5, 4], labelRegion: [5, 4], batchSize: 30, mode, seed: 7 }).next();
       expect(b.origins).toEqual(a.origins);
       expect(b.foregroundFractions).toEqual(a.foregroundFractions);
     }
@@ -240,7 +240,9 @@ describe('PatchSampler label region (networks whose output is smaller than the p
 
   it('refuses a region larger than the patch or of the wrong rank', () => {
     const c = case2d();
-    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelShape: [6, 4], batchSize: 2 })).toThrow(/PatchSampler: labelShape must be 2 integers in 1\.\.patchSize \[5, 4\], got \[6,4\]/);
-    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelShape: [3], batchSize: 2 })).toThrow(/labelShape must be 2 integers/);
+    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelRegion: [6, 4], batchSize: 2 })).toThrow(/PatchSampler: labelRegion must be 2 integers in 1\.\.patchSize \[5, 4\], got \[6,4\]/);
+    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelRegion: [3], batchSize: 2 })).toThrow(/labelRegion must be 2 integers/);
+    // The option was called labelShape (a name PatchBatch keeps for the labels' tensor shape): refused, not ignored.
+    expect(() => new PatchSampler([c], { patchSize: [5, 4], labelShape: [3, 3], batchSize: 2 } as never)).toThrow(/^PatchSampler: unknown option 'labelShape'; known options: patchSize, batchSize, mode, classRatios, seed, padValue, labelRegion$/);
   });
 });

@@ -44,6 +44,8 @@ describe('gendice synth', () => {
     expect(doc.requestedForegroundFraction).toBe(0.002);
     expect(Math.abs(doc.meanForegroundFraction - 0.002) / 0.002).toBeLessThan(0.1);
     expect(r.stderr).toMatch(/synth: case 2\/2/);
+    // Not a terminal: whole lines, no carriage returns in a log.
+    expect(r.stderr).not.toContain('\r');
     expect(existsSync(join(out, 'dataset.json'))).toBe(true);
     const label = await readNifti(join(out, 'labelsTr', 'phantom_001.nii.gz'));
     expect(label.shape).toEqual([24, 24, 24]);
@@ -58,10 +60,10 @@ describe('gendice synth', () => {
   });
 
   it.each([
-    [['--dims', '4'], /--dims <n>.*'4'.*dims must be 2 or 3/s],
-    [['--foreground', '2'], /--foreground <fraction>.*'2'.*\[0.0001, 0.5\]/s],
-    [['--cases', 'many'], /--cases <n>.*'many'.*cases must be an integer/s],
-    [['--shape', 'blob'], /--shape <shape>.*'blob'.*did you mean 'blobs'/s],
+    [['--dims', '4'], /--dims <n>.*'4'.*must be an integer in \[2, 3\]; got '4'/s],
+    [['--foreground', '2'], /--foreground <fraction>.*'2'.*must be a finite number in \[0.0001, 0.5\]; got '2'/s],
+    [['--cases', 'many'], /--cases <n>.*'many'.*must be an integer in \[1, 100000\]; got 'many'/s],
+    [['--shape', 'blob'], /--shape <shape>.*'blob'.*must be one of 'blobs', 'elongated', 'punctate', 'mixed'; got 'blob' \(did you mean 'blobs'\?\)/s],
   ])('names the flag and value of %j', async (flags, pattern) => {
     const r = await run(['synth', '--out', join(dir, 'never'), ...flags]);
     expect(r.error).toBeDefined();

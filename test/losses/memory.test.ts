@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { allowLabelMapTargets, getLoss, lossNames } from '../../src/losses/index.js';
+import { allowLabelMapTargets, getLoss, LOSS_NAMES } from '../../src/losses/index.js';
 
 // No tensor leaks: tf.memory().numTensors is unchanged over repeated calls, gradient
 // computations and model.fit steps (after one warm-up step, when the optimizer creates its slots).
-describe.each(lossNames)('%s leaks no tensors', (name) => {
+describe.each(LOSS_NAMES)('%s leaks no tensors', (name) => {
   const options = name === 'dl2' || name === 'ss' ? {} : { batch: false };
   const C = name === 'dl2' ? 2 : 3;
 

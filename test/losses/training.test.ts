@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { getLoss, lossNames } from '../../src/losses/index.js';
+import { getLoss, LOSS_NAMES } from '../../src/losses/index.js';
 
 // Each loss trains: a tiny fully convolutional network on a synthetic 24×24 image whose
 // foreground (a bright disc, about 3% of the pixels, in noise) must be segmented.
@@ -20,7 +20,7 @@ function syntheticImage(): { x: tf.Tensor4D; y: tf.Tensor4D } {
 }
 
 describe('each loss trains a tiny network', () => {
-  it.each(lossNames)('%s: the loss decreases over 40 Adam steps', (name) => {
+  it.each(LOSS_NAMES)('%s: the loss decreases over 40 Adam steps', (name) => {
     const { x, y } = syntheticImage();
     const fraction = y.mean().dataSync()[0]!;
     expect(fraction).toBeGreaterThan(0.02);

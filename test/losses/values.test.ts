@@ -6,7 +6,7 @@ import {
   focalLoss,
   generalizedDiceLoss,
   getLoss,
-  lossNames,
+  LOSS_NAMES,
   sensitivitySpecificityLoss,
   tverskyLoss,
   twoClassDiceLoss,
@@ -115,7 +115,7 @@ describe.each(layouts)('%s hand-computed values', (_name, shape) => {
   });
 
   it('every registered loss has a hand-checked case above', () => {
-    expect(lossNames).toEqual(['gdl', 'dice', 'dl2', 'wce', 'ss', 'tversky', 'focal', 'dice-ce', 'gwdl']); // gwdl: test/losses/wassersteinDice.test.ts
+    expect(LOSS_NAMES).toEqual(['gdl', 'dice', 'dl2', 'wce', 'ss', 'tversky', 'focal', 'dice-ce', 'gwdl']); // gwdl: test/losses/wassersteinDice.test.ts
     // dice-ce = Dice + CE on the binary case.
     const [r, p] = bin();
     const ce = -(Math.log(0.8) + Math.log(0.8) + Math.log(0.9) + Math.log(0.6)) / 4;

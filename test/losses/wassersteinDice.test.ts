@@ -188,7 +188,7 @@ describe('generalizedWassersteinDiceLoss: bad options and inputs', () => {
     [{ distanceMatrix: [[0, Number.NaN], [1, 0]] }, 'generalizedWassersteinDiceLoss: distanceMatrix[0][1] must be a finite number >= 0; got NaN'],
     [{ distanceMatrix: [[0.5, 1], [1, 0]] }, 'generalizedWassersteinDiceLoss: distanceMatrix[0][0] must be 0 (a class is at distance 0 from itself); got 0.5'],
     [{ distanceMatrix: [[0, 0], [0, 0]] }, 'generalizedWassersteinDiceLoss: distanceMatrix must hold a positive distance; got all zeros'],
-    [{ weighting: 'GDL' }, "generalizedWassersteinDiceLoss: weighting must be one of 'paper', 'gdl', got \"GDL\"; did you mean 'gdl'?"],
+    [{ weighting: 'GDL' }, "generalizedWassersteinDiceLoss: weighting must be one of 'paper', 'gdl'; got 'GDL' (did you mean 'gdl'?)"],
     [{ includeBackground: false }, 'generalizedWassersteinDiceLoss: includeBackground: false is not supported'],
     [{ distanceMatrx: TREE }, "generalizedWassersteinDiceLoss: unknown option 'distanceMatrx'"],
   ])('%j', (options, message) => {

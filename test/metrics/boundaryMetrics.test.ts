@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Random } from '../../src/common/index.js';
-import { averageSurfaceDistance, hausdorffDistance, linearPercentile, surfaceDice, surfaceDistances } from '../../src/metrics/index.js';
+import { averageSurfaceDistance, hausdorffDistance, surfaceDice, surfaceDistances } from '../../src/metrics/index.js';
+import { percentile as linearPercentile } from '../../src/common/stats.js';
 import type { EmptyPolicy } from '../../src/metrics/index.js';
 import { bruteDirected, brutePercentile, randomMask } from './reference.js';
 
@@ -105,7 +106,7 @@ describe('boundary metrics against an all-pairs brute force on random masks', ()
     }
   });
 
-  it('linearPercentile interpolates like numpy.percentile', () => {
+  it('the percentile of the distances interpolates like numpy.percentile', () => {
     expect(linearPercentile(new Float64Array([4, 1, 3, 2]), 50)).toBe(2.5);
     expect(linearPercentile(new Float64Array([10, 0]), 95)).toBeCloseTo(9.5, 12);
     expect(linearPercentile(new Float64Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 95)).toBeCloseTo(10.5, 12);
@@ -145,21 +146,21 @@ describe('boundary metrics: every empty combination under every policy', () => {
 
   it('uses worstDistance when given and checks it', () => {
     expect(hausdorffDistance(some, empty, { emptyPolicy: 'worst', worstDistance: 373.13 }).values).toEqual([[373.13]]);
-    expect(() => hausdorffDistance(some, empty, { worstDistance: -1 })).toThrow('hausdorffDistance: worstDistance must be a finite positive number of mm, got -1');
+    expect(() => hausdorffDistance(some, empty, { worstDistance: -1 })).toThrow('hausdorffDistance: worstDistance must be a finite number > 0; got -1');
   });
 });
 
 describe('boundary metrics: bad input', () => {
   it('names the metric, the spacing and the shape', () => {
     const m3 = { data: new Uint8Array(64), shape: [1, 4, 4, 4, 1] };
-    expect(() => hausdorffDistance(m3, m3, { spacing: [1, 2] })).toThrow('hausdorffDistance: spacing has 2 entries for a 3D mask [1,4,4,4,1]');
-    expect(() => averageSurfaceDistance(m3, m3, { spacing: [1, 0, 1] })).toThrow('averageSurfaceDistance: spacing must hold finite positive numbers (mm), got [1,0,1]');
+    expect(() => hausdorffDistance(m3, m3, { spacing: [1, 2] })).toThrow('hausdorffDistance: spacing must be one number or a list of 3 (one per spatial axis of the 3D mask [1,4,4,4,1]); got [1, 2]');
+    expect(() => averageSurfaceDistance(m3, m3, { spacing: [1, 0, 1] })).toThrow('averageSurfaceDistance: spacing must be a list of 3 finite numbers > 0; got [1, 0, 1]');
   });
   it('checks percentile, tolerance and unknown options', () => {
-    expect(() => hausdorffDistance(P, R, { percentile: 101 })).toThrow('hausdorffDistance: percentile must be between 0 and 100, got 101');
+    expect(() => hausdorffDistance(P, R, { percentile: 101 })).toThrow('hausdorffDistance: percentile must be a finite number in [0, 100]; got 101');
     expect(() => surfaceDice(P, R, { toleranceMm: [1, 2] })).toThrow('surfaceDice: toleranceMm has 2 entries for 1 scored classes [1]');
     expect(() => surfaceDice(P, R, {} as never)).toThrow('surfaceDice: toleranceMm (mm) is required');
-    expect(() => hausdorffDistance(P, R, { percentil: 95 } as never)).toThrow("hausdorffDistance: unknown option 'percentil'; did you mean 'percentile'?");
-    expect(() => hausdorffDistance(P, R, { emptyPolicy: 'nane' as never })).toThrow("hausdorffDistance: emptyPolicy 'nane' is not valid; did you mean 'nan'?");
+    expect(() => hausdorffDistance(P, R, { percentil: 95 } as never)).toThrow("hausdorffDistance: unknown option 'percentil' (did you mean 'percentile'?); known options: numClasses, includeBackground, binarize, threshold, emptyPolicy, spacing, worstDistance, percentile");
+    expect(() => hausdorffDistance(P, R, { emptyPolicy: 'nane' as never })).toThrow("hausdorffDistance: emptyPolicy must be one of 'nan', 'one', 'worst'; got 'nane' (did you mean 'nan'?)");
   });
 });

@@ -76,6 +76,6 @@ describe('confusionMetrics: every empty combination under every policy', () => {
   });
 
   it('rejects a spacing of the wrong length', () => {
-    expect(() => confusionMetrics(pred, ref, { spacing: [1, 1, 1] })).toThrow('confusionMetrics: spacing has 3 entries for a 2D mask [2,2,3,1]');
+    expect(() => confusionMetrics(pred, ref, { spacing: [1, 1, 1] })).toThrow('confusionMetrics: spacing must be one number or a list of 2 (one per spatial axis of the 2D mask [2,2,3,1]); got [1, 1, 1]');
   });
 });

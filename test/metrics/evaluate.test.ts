@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluationSummaryCsv, evaluationToCsv, evaluationToJson, writeEvaluation } from '../../src/metrics/index.js';
+import { evaluate, evaluationHeadlines, evaluationSummaryCsv, evaluationSummaryLines, evaluationToCsv, evaluationToJson, writeEvaluation } from '../../src/metrics/index.js';
 
 const map = (rows: number[][]) => ({ data: rows.flat(), shape: [1, rows.length, rows[0]!.length, 1] });
 const square = map([
@@ -82,8 +82,22 @@ describe('evaluate', () => {
     expect(report.cases.map((c) => c.id)).toEqual(['b#0', 'b#1']);
   });
 
+  it('headlines are over the foreground classes, with each class beside them', () => {
+    // dice scores the background by default: its near-1 values must not lift the headline.
+    const report = evaluate(pairs, { metrics: ['dice', 'hd95'] });
+    expect(report.summary.dice!.classes).toEqual([0, 1]);
+    const [dice, hd95] = evaluationHeadlines(report);
+    expect(dice!.foreground).toMatchObject({ mean: (1 + 2 / 3 + 0) / 3, median: 2 / 3, count: 3, total: 3 });
+    expect(dice!.perClass.map((p) => p.class)).toEqual(['0', '1']);
+    expect(report.summary.dice!.overall.mean).toBeGreaterThan(dice!.foreground.mean);
+    expect(hd95!.perClass.map((p) => p.class)).toEqual(['1']);
+    const background = report.summary.dice!.perClass[0]!.mean.toFixed(4);
+    expect(evaluationSummaryLines(report)[0]).toBe(`dice: foreground mean 0.5556, median 0.6667 over 3 of 3 values (class 0 (background) ${background}; class 1 0.5556)`);
+    expect(evaluationSummaryLines(report)[1]).toMatch(/^hd95: foreground mean \d\.\d{4}, median \d\.\d{4} over 2 of 3 values \(class 1 \d\.\d{4}\)$/);
+  });
+
   it('rejects unknown metrics with a suggestion, and surface Dice without a tolerance', () => {
-    expect(() => evaluate(pairs, { metrics: ['hd96' as never] })).toThrow("evaluate: metric 'hd96' is not valid; did you mean 'hd95'?");
+    expect(() => evaluate(pairs, { metrics: ['hd96' as never] })).toThrow(/^evaluate: metric must be one of 'dice', 'jaccard', .*; got 'hd96' \(did you mean 'hd95'\?\)$/);
     expect(() => evaluate(pairs, { metrics: ['surfaceDice'] })).toThrow("evaluate: metric 'surfaceDice' needs toleranceMm");
     expect(evaluate(pairs, { metrics: ['surfaceDice'], toleranceMm: 1 }).cases[1]!.values.surfaceDice).toEqual({ '1': 0.625 }); // 5 of 8 per direction within 1 mm at spacing [1, 2]
   });

@@ -143,7 +143,7 @@ describe('generalizedDiceScore', () => {
   });
 
   it('rejects an unknown weight type with a suggestion', () => {
-    expect(() => generalizedDiceScore(pred, ref, { weightType: 'squared' as never })).toThrow("generalizedDiceScore: weightType 'squared' is not valid; did you mean 'square'?");
+    expect(() => generalizedDiceScore(pred, ref, { weightType: 'squared' as never })).toThrow("generalizedDiceScore: weightType must be one of 'square', 'simple', 'uniform'; got 'squared' (did you mean 'square'?)");
   });
 });
 
@@ -161,13 +161,15 @@ describe('input validation names the metric and the values', () => {
     ['soft one-hot reference', () => dice(oneHot([0, 1, 1, 0], 2, 2, 2), { data: [0.5, 0.5, 0, 1, 0, 1, 1, 0], shape: [1, 2, 2, 2] }), 'dice: reference holds 0.5 at index 0; a 2-channel reference must be one-hot 0/1'],
     ['channels disagree', () => dice(oneHot([0, 1, 1, 0], 2, 2, 2), oneHot([0, 1, 2, 0], 3, 2, 2)), 'dice: prediction has 2 channels and reference 3'],
     ['numClasses vs channels', () => dice(oneHot([0, 1, 1, 0], 2, 2, 2), ok, { numClasses: 3 }), 'dice: numClasses is 3 but the one-hot input has 2 channels'],
+    ['a label map holding 1.5', () => dice({ data: [0, 1, 1.5, 2], shape: [1, 2, 2, 1] }, ok), "dice: prediction holds 1.5 at index 2; a single-channel prediction is a label map (integers >= 0) or probabilities in [0, 1] (set binarize 'threshold' to threshold it anyway)"],
+    ['a fraction beside a label above 1', () => jaccard({ data: [0.25, 0, 2, 0], shape: [1, 2, 2, 1] }, ok), 'jaccard: prediction holds 0.25 at index 0 and 2 at index 2;'],
     ['NaN probability', () => dice({ data: [0.1, NaN, 0.2, 0.3], shape: [1, 2, 2, 1] }, ok), 'dice: prediction holds NaN at index 1'],
-    ['binarize typo', () => dice(ok, ok, { binarize: 'argmx' as never }), "dice: binarize 'argmx' is not valid; did you mean 'argmax'?"],
+    ['binarize typo', () => dice(ok, ok, { binarize: 'argmx' as never }), "dice: binarize must be one of 'auto', 'argmax', 'threshold', 'none'; got 'argmx' (did you mean 'argmax'?)"],
     ['unknown option', () => dice(ok, ok, { spacing: [1, 1] } as never), "dice: unknown option 'spacing'"],
     ['non-integer prediction labels with binarize none', () => dice(labels2d([0, 1.5, 1, 0], 2, 2), ok, { binarize: 'none' }), 'dice: prediction holds the non-integer label 1.5 at index 1'],
     ['threshold with more than two classes', () => dice(labels2d([0.1, 0.9, 0.2, 0.3], 2, 2), ok, { numClasses: 3 }), 'dice: a thresholded single-channel prediction has 2 classes, but numClasses is 3'],
     ['argmax of one channel', () => dice(ok, ok, { binarize: 'argmax' }), "dice: binarize 'argmax' needs C > 1 channels, got prediction [1,2,2,1]"],
-    ['bad numClasses', () => dice(ok, ok, { numClasses: 1.5 }), 'dice: numClasses must be a positive integer, got 1.5'],
+    ['bad numClasses', () => dice(ok, ok, { numClasses: 1.5 }), 'dice: numClasses must be an integer >= 1; got 1.5'],
   ])('%s', (_name, fn, message) => {
     expect(fn).toThrow(message);
   });

@@ -12,7 +12,7 @@ import {
   highResNet,
   type NetworkName,
   networkInfo,
-  networkNames,
+  NETWORK_NAMES,
   twoPathCnn,
   twoPathCnnGeometry,
   unet2d,
@@ -33,7 +33,7 @@ const TINY: { name: NetworkName; options: object; sizes: number[][]; channels: n
   { name: 'twoPathCnn', options: { localFilters: 4, globalFilters: 6, seed: 1 }, sizes: [[13, 13], [17, 20]], channels: 1 },
   {
     name: 'deepMedic',
-    options: { pathwayFilters: [4, 4], fullyConnected: [8], normalisation: 'instance', seed: 1 },
+    options: { pathwayFilters: [4, 4], fullyConnected: [8], normalization: 'instance', seed: 1 },
     sizes: [[15, 15, 15], [18, 15, 21]],
     channels: 1,
   },
@@ -111,8 +111,8 @@ describe('default configurations', () => {
   });
 
   it('lists the five networks with their dimensionality', () => {
-    expect(networkNames).toEqual(['unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d']);
-    expect(networkNames.map((n) => networkInfo(n).dims)).toEqual([2, 2, 3, 3, 3]);
+    expect(NETWORK_NAMES).toEqual(['unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d']);
+    expect(NETWORK_NAMES.map((n) => networkInfo(n).dims)).toEqual([2, 2, 3, 3, 3]);
   });
 });
 
@@ -136,23 +136,24 @@ describe('geometry of the networks whose output is smaller than the input', () =
 
 describe('invalid options and sizes are refused with clear errors', () => {
   it.each([
-    [() => getNetwork('unet'), "getNetwork: unknown network 'unet'; did you mean 'unet2d'?"],
+    [() => getNetwork('unet'), "getNetwork: name must be one of 'unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d'; got 'unet' (did you mean 'unet2d'?)"],
     [() => getNetwork('HighResNet'), "did you mean 'highResNet'?"],
     [() => unet2d({ inputShape: [100, 96] }), 'unet2d: input size 100 is not divisible by 2^4 = 16'],
-    [() => unet3d({ depth: 2, inputShape: [8, 8] }), 'unet3d: inputShape must list 3 spatial sizes (3D network), got [8,8]'],
+    [() => unet3d({ depth: 2, inputShape: [8, 8] }), 'unet3d: inputShape must be a list of 3 integers >= 1; got [8, 8]'],
     [() => deepMedic({ inputShape: [57, 57, 52] }), 'deepMedic: input size 52 is not divisible by the subsample factor 3'],
     [() => deepMedic({ inputShape: [48, 57, 57] }), 'deepMedic: input size 48 is smaller than the minimum 51'],
     [() => twoPathCnn({ inputShape: [12, 40] }), 'twoPathCnn: input size 12 is smaller than the minimum 13'],
-    [() => unet2d({ normalisation: 'Batch' as 'batch' }), "unet2d: unknown normalisation 'Batch'; did you mean 'batch'?"],
-    [() => unet2d({ outputActivation: 'sigmod' as 'sigmoid' }), "unet2d: unknown outputActivation 'sigmod'; did you mean 'sigmoid'?"],
-    [() => unet2d({ dropout: 1 }), 'unet2d: dropout must be in [0, 1), got 1'],
+    [() => unet2d({ normalisation: 'batch' } as never), "unet2d: unknown option 'normalisation' (did you mean 'normalization'?); known options: "],
+    [() => unet2d({ normalization: 'Batch' as 'batch' }), "unet2d: normalization must be one of 'none', 'batch', 'instance'; got 'Batch' (did you mean 'batch'?)"],
+    [() => unet2d({ outputActivation: 'sigmod' as 'sigmoid' }), "unet2d: outputActivation must be one of 'softmax', 'sigmoid', 'none'; got 'sigmod' (did you mean 'sigmoid'?)"],
+    [() => unet2d({ dropout: 1 }), 'unet2d: dropout must be a finite number in [0, 1); got 1'],
     [() => unet2d({ classes: 1 }), "unet2d: outputActivation 'softmax' needs classes >= 2, got classes = 1; use 'sigmoid'"],
-    [() => unet2d({ depth: 0 }), 'unet2d: depth must be a positive integer, got 0'],
-    [() => unet2d({ upsampling: 'nearst' as 'nearest' }), "unet2d: unknown upsampling 'nearst'; did you mean 'nearest'?"],
-    [() => getNetwork('unet2d', { baseFilter: 8 }), "unet2d: unknown option 'baseFilter'; did you mean 'baseFilters'?"],
+    [() => unet2d({ depth: 0 }), 'unet2d: depth must be an integer >= 1; got 0'],
+    [() => unet2d({ upsampling: 'nearst' as 'nearest' }), "unet2d: upsampling must be one of 'transpose', 'nearest'; got 'nearst' (did you mean 'nearest'?)"],
+    [() => getNetwork('unet2d', { baseFilter: 8 }), "unet2d: unknown option 'baseFilter' (did you mean 'baseFilters'?); known options: inputChannels, classes, normalization, dropout, outputActivation, inputShape, seed, depth, baseFilters, upsampling"],
     [() => highResNet({ dilations: [1, 2] }), 'highResNet: dilations needs one entry per stage (filters.length - 1 = 3), got 2'],
     [() => highResNet({ filters: [16, 8, 32, 64] }), 'highResNet: filters must not decrease'],
-    [() => twoPathCnn({ inputChannels: 1.5 }), 'twoPathCnn: inputChannels must be a positive integer, got 1.5'],
+    [() => twoPathCnn({ inputChannels: 1.5 }), 'twoPathCnn: inputChannels must be an integer >= 1; got 1.5'],
   ])('case %# throws as expected', (make, message) => {
     expect(make).toThrow(message);
   });

@@ -52,6 +52,35 @@ describe('study grid', () => {
     expect(() => expandGrid(parseStudyConfig({ ...base, seeds: [1, 1] }))).toThrow(/expandGrid: study 't' defines the same trial twice/);
   });
 
+  it.each<[string, object, RegExp]>([
+    ['a misspelt loss option value', { losses: [{ name: 'wce' }, { name: 'gdl', options: { weightType: 'squared' } }] }, /^ {2}losses\.1\.options\.weightType: must be one of 'square', 'simple', 'uniform'; got 'squared' \(did you mean 'square'\?\)$/m],
+    ['an unknown loss option', { losses: [{ name: 'gdl', options: { weightTyp: 'square' } }] }, /^ {2}losses\.0\.options\.weightTyp: unknown option \(did you mean 'weightType'\?\); known options: /m],
+    ['an unknown network option', { networks: [{ name: 'unet2d', options: { dpeth: 2 }, patches: [{ patchSize: [16, 16], batchSize: 1 }] }] }, /^ {2}networks\.0\.options\.dpeth: unknown option \(did you mean 'depth'\?\)/m],
+    ['a patch the network cannot take', { networks: [base.networks[0]!, { name: 'unet2d', options: { depth: 3 }, patches: [{ patchSize: [16, 16], batchSize: 1 }, { patchSize: [20, 16], batchSize: 1 }] }] }, /^ {2}networks\.1\.patches\.1\.patchSize: unet2d: input size 20 is not divisible by 2\^3 = 8$/m],
+    ['a 3D patch for a 2D network', { networks: [{ name: 'twoPathCnn', patches: [{ patchSize: [65, 65, 65], batchSize: 1 }] }] }, /^ {2}networks\.0\.patches\.0\.patchSize: twoPathCnn: expected 2 spatial sizes, got \[65, 65, 65\]$/m],
+  ])('checks the layers\' options and patches at the door: %s', (_name, change, message) => {
+    expect(() => parseStudyConfig({ ...base, ...change }, 's.yaml')).toThrow(message);
+    expect(() => parseStudyConfig({ ...base, ...change }, 's.yaml')).toThrow(/^s\.yaml: invalid study configuration\n/);
+  });
+
+  it('reports every wrong field of a study at once, and a patch only against valid options', () => {
+    const change = {
+      networks: [{ name: 'unet2d', options: { depth: 'deep' }, patches: [{ patchSize: [20, 20], batchSize: 1 }] }],
+      losses: [{ name: 'tversky', options: { alpha: Number.NaN } }],
+    };
+    let message = '';
+    try {
+      parseStudyConfig({ ...base, ...change });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'study config: invalid study configuration',
+      "  networks.0.options.depth: must be an integer >= 1; got 'deep'",
+      '  losses.0.options.alpha: must be a finite number >= 0; got NaN',
+    ]);
+  });
+
   it('presets are valid; the paper presets follow the paper protocol', () => {
     expect(presetNames).toEqual(['quick', 'paper-2d', 'paper-3d', 'paper-3d-small']);
     for (const name of presetNames) expect(expandGrid(getPreset(name)).length).toBeGreaterThan(0);
@@ -73,6 +102,6 @@ describe('study grid', () => {
     expect(small.scoreWindow).toBe(200);
     expect(small.data).toEqual(p3.data);
     expect(expandGrid(small)).toHaveLength(36);
-    expect(() => getPreset('paper2d')).toThrow(/study: unknown preset 'paper2d'; did you mean 'paper-2d'\?/);
+    expect(() => getPreset('paper2d')).toThrow(/getPreset: name must be one of 'quick', .*; got 'paper2d' \(did you mean 'paper-2d'\?\)/);
   });
 });

@@ -26,12 +26,18 @@ describe('training configuration', () => {
   });
 
   it.each([
-    [{ ...minimal, optimizer: { learningRate: -1 } }, /optimizer\.learningRate: .*(>0|positive|greater).* \(got -1\)/i],
-    [{ ...minimal, loss: { name: 'gld' } }, /loss\.name: .* \(got "gld"\)/],
-    [{ ...minimal, network: { name: 'unet' } }, /network\.name: .* \(got "unet"\)/],
-    [{ ...minimal, patchSize: [32] }, /patchSize: .* \(got \[32\]\)/],
-    [{ ...minimal, iterations: 2.5 }, /iterations: .*int.* \(got 2\.5\)/i],
-    [{ ...minimal, batchsize: 2 }, /\(root\): .*batchsize/],
+    [{ ...minimal, optimizer: { learningRate: -1 } }, /optimizer\.learningRate: .*(>0|positive|greater).*; got -1$/im],
+    [{ ...minimal, loss: { name: 'gld' } }, /loss\.name: must be one of 'gdl', 'dice', .*; got 'gld' \(did you mean 'gdl'\?\)/],
+    [{ ...minimal, network: { name: 'unet' } }, /network\.name: must be one of 'unet2d', .*; got 'unet' \(did you mean 'unet2d'\?\)/],
+    [{ ...minimal, patchSize: [32] }, /patchSize: .*; got \[32\]/],
+    [{ ...minimal, iterations: 2.5 }, /iterations: .*int.*; got 2\.5/i],
+    [{ ...minimal, optimizer: { learningRate: Number.NaN } }, /optimizer\.learningRate: .*; got NaN$/m],
+    [{ ...minimal, sampling: 'foregrund' }, /sampling: must be one of 'uniform', 'foreground', 'balanced'; got 'foregrund' \(did you mean 'foreground'\?\)/],
+    [{ ...minimal, batchsize: 2 }, /^ {2}batchsize: unknown key \(did you mean 'batchSize'\?\); known keys: seed, dataSeed, network, /m],
+    // One spelling for both: the intensity key and the network option are both 'normalization'.
+    [{ ...minimal, normalisation: 'none' }, /^ {2}normalisation: unknown key \(did you mean 'normalization'\?\)/m],
+    [{ ...minimal, network: { name: 'unet2d', options: { normalisation: 'batch' } } }, /^ {2}network\.options\.normalisation: unknown option \(did you mean 'normalization'\?\)/m],
+    [{ ...minimal, data: { synthetic: { dims: 2, foregroundFraction: 0.01, lesionShap: 'blobs' } } }, /^ {2}data\.synthetic\.lesionShap: unknown key \(did you mean 'lesionShape'\?\)/m],
     [{ ...minimal, optimizer: { learningRate: 1e-3, schedule: { type: 'cosine' } } }, /optimizer\.schedule\.type: /],
   ])('%#: an invalid field is named with its path and value', (raw, message) => {
     expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(message);
@@ -39,7 +45,29 @@ describe('training configuration', () => {
   });
 
   it('refuses an inputShape, which gendice derives from patchSize', () => {
-    expect(() => parseTrainingConfig({ ...minimal, network: { name: 'unet2d', options: { inputShape: [32, 32] } } })).toThrow(/network\.options\.inputShape is set by gendice/);
+    expect(() => parseTrainingConfig({ ...minimal, network: { name: 'unet2d', options: { inputShape: [32, 32] } } })).toThrow(/network\.options\.inputShape: is set by gendice/);
+  });
+
+  it.each<[string, object, RegExp]>([
+    ['a misspelt loss option', { loss: { name: 'gdl', options: { weightType: 'squared' } } }, /^ {2}loss\.options\.weightType: must be one of 'square', 'simple', 'uniform'; got 'squared' \(did you mean 'square'\?\)$/m],
+    ['a loss option of another loss', { loss: { name: 'dice', options: { weightType: 'square' } } }, /^ {2}loss\.options\.weightType: unknown option; known options: activation, /m],
+    ['an unknown network option', { network: { name: 'unet2d', options: { basefilters: 8 } } }, /^ {2}network\.options\.basefilters: unknown option \(did you mean 'baseFilters'\?\)/m],
+    ['a bad network option value', { network: { name: 'unet2d', options: { dropout: 1 } } }, /^ {2}network\.options\.dropout: must be a finite number in \[0, 1\); got 1$/m],
+    ['an output activation the trainer replaces', { network: { name: 'unet2d', options: { outputActivation: 'softmax' } } }, /^ {2}network\.options\.outputActivation: must stay 'none' .*; got 'softmax'$/m],
+    ['a patch the network cannot take', { patchSize: [40, 32] }, /^ {2}patchSize: unet2d: input size 40 is not divisible by 2\^4 = 16$/m],
+    ['3D phantoms for a 2D network', { data: { synthetic: { dims: 3, foregroundFraction: 0.01 } } }, /^ {2}data\.synthetic\.dims: must be 2 for unet2d \(a 2D network\); got 3$/m],
+    ['a patch smaller than the network', { network: { name: 'twoPathCnn' }, patchSize: [12, 12] }, /^ {2}patchSize: twoPathCnn: input size 12 is smaller than the minimum 13/m],
+  ])('checks the layers\' options and the patch at the door: %s', (_name, change, message) => {
+    expect(() => parseTrainingConfig({ ...minimal, ...change }, 'c.yaml')).toThrow(message);
+    expect(() => parseTrainingConfig({ ...minimal, ...change }, 'c.yaml')).toThrow(/^c\.yaml: invalid training configuration\n/);
+  });
+
+  it('the door checks build no tensor', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const before = tf.memory().numTensors;
+    parseTrainingConfig({ ...minimal, network: { name: 'highResNet' }, patchSize: [32, 32, 32], data: { synthetic: { dims: 3, foregroundFraction: 0.01 } } });
+    expect(() => parseTrainingConfig({ ...minimal, loss: { name: 'gdl', options: { weightType: 'squared' } } })).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('learning-rate schedules', () => {

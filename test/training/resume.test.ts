@@ -50,7 +50,7 @@ function cutBack(from: string, to: string, iteration: number): void {
 describe.each([
   ['Adam, constant rate', config()],
   ['SGD with momentum, step schedule, batch normalisation', config({
-    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, normalisation: 'batch' } },
+    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, normalization: 'batch' } },
     optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, schedule: { type: 'step', stepSize: 5, gamma: 0.5 } },
   })],
 ])('resume from every checkpoint (%s)', (_name, cfg) => {

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
-import { didYouMean } from '../../common/index.js';
+import { oneOf } from '../../common/options.js';
 import { writeFileAtomic } from '../../common/node/atomicWrite.js';
 import { writeNifti } from './niftiFiles.js';
-import { generatePhantom, LESION_SHAPES, type LesionShape } from '../phantom.js';
+import { generatePhantom, LESION_SHAPES, SYNTH_LESION_SHAPES, type LesionShape, type SynthLesionShape } from '../phantom.js';
 
-export type SynthLesionShape = LesionShape | 'mixed';
-export const SYNTH_LESION_SHAPES: readonly SynthLesionShape[] = [...LESION_SHAPES, 'mixed'];
 
 export interface SynthOptions {
   /** Output folder (created; existing files of the same names are replaced). */
@@ -65,9 +63,7 @@ export async function writeSyntheticDataset(options: SynthOptions): Promise<Synt
   const { out, dims, cases, foregroundFraction } = options;
   if (!Number.isInteger(cases) || cases < 1 || cases > 100000) throw new Error(`${op}: cases must be an integer in 1..100000, got ${cases}`);
   const shapeOpt = options.lesionShape ?? 'mixed';
-  if (!SYNTH_LESION_SHAPES.includes(shapeOpt)) {
-    throw new Error(`${op}: unknown lesionShape '${String(shapeOpt)}'${didYouMean(String(shapeOpt), SYNTH_LESION_SHAPES)}`);
-  }
+  oneOf(op, 'lesionShape', shapeOpt, SYNTH_LESION_SHAPES);
   const size = options.size ?? (dims === 2 ? 128 : 64);
   const classes = options.classes ?? 1;
   const channels = options.channels ?? 1;

@@ -3,7 +3,7 @@ export { train, resume, TrainingDivergedError } from './trainer.js';
 export type { TrainOptions, TrainingProgress, TrainingResult } from './trainer.js';
 export { saveCheckpoint, loadCheckpoint, latestCheckpointDir, removeRunLeftovers, CHECKPOINTS_DIR } from './checkpoint.js';
 export type { CheckpointState, LoadedCheckpoint } from './checkpoint.js';
-export { TrainLog, paperScore, median } from './trainLog.js';
+export { TrainLog, paperScore } from './trainLog.js';
 export type { LogCoverage, LogRecord } from './trainLog.js';
 export { loadTrainingData, configDirectory } from './trainingData.js';
 export type { TrainingCase, TrainingData } from './trainingData.js';

@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../common/node/atomicWrite.js';
+import { median } from '../../common/stats.js';
 
 /** How much of a log a checkpoint covers: its length in bytes and its number of records. */
 export interface LogCoverage {
@@ -114,14 +115,6 @@ export class TrainLog {
     writeFileAtomic(this.path, kept.map(encode).join(''));
     this.records = kept.length;
   }
-}
-
-/** Median of the finite values (NaN when none). */
-export function median(values: readonly number[]): number {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
 /** The paper's score: the median training Dice over the last `window` iterations of the log. */

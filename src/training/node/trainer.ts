@@ -8,11 +8,11 @@ import { selectEngine } from '../../engine/node/index.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../../inference/slidingWindow.js';
 import { writeModelCard, type ModelCard } from '../../networks/node/modelCardFile.js';
 import { getLoss } from '../../losses/registry.js';
-import type { LossFunction } from '../../losses/common.js';
+import type { LossFunction } from '../../losses/lossFunction.js';
 import { dice as diceMetric } from '../../metrics/dice.js';
 import { saveModel } from '../../networks/node/modelFiles.js';
 import { getNetwork, getNetworkGeometry } from '../../networks/registry.js';
-import type { NetworkGeometry } from '../../networks/common.js';
+import type { NetworkGeometry } from '../../networks/networkGeometry.js';
 import { batchDice } from '../batchDice.js';
 import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint } from './checkpoint.js';
 import { parseTrainingConfig, type TrainingConfig } from '../config.js';
@@ -206,7 +206,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
  */
 function createSampler(config: TrainingConfig, data: TrainingData): PatchSampler {
   const labelShape = getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
-  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelShape });
+  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelRegion: labelShape });
 }
 
 /** Centre crop of a `[B, ...spatial, 1]` label tensor to the network's output size. */

@@ -15,7 +15,7 @@ import {
   getLoss,
   getNetwork,
   installMissingGradients,
-  lossNames,
+  LOSS_NAMES,
   selectEngine,
   unet2d,
 } from '../../../src/index.js';
@@ -111,9 +111,9 @@ function lossRun(name: string): Run {
 const CASES: Record<string, Run> = {
   // networks, tiny: forward (inference) and the GDL gradient of every weight (training mode)
   'unet2d': networkRun('unet2d', { depth: 1, baseFilters: 2 }, [1, 8, 8, 1]),
-  'unet2d batch norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalisation: 'batch' }, [2, 8, 8, 1]),
+  'unet2d batch norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalization: 'batch' }, [2, 8, 8, 1]),
   'unet2d nearest up-sampling': networkRun('unet2d', { depth: 1, baseFilters: 2, upsampling: 'nearest' }, [1, 8, 8, 1]),
-  'unet2d instance norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalisation: 'instance', inputChannels: 2 }, [1, 8, 8, 2], 3),
+  'unet2d instance norm': networkRun('unet2d', { depth: 1, baseFilters: 2, normalization: 'instance', inputChannels: 2 }, [1, 8, 8, 2], 3),
   'twoPathCnn (max-out)': networkRun('twoPathCnn', { localFilters: 4, globalFilters: 4, maxoutPieces: 2 }, [1, 15, 15, 1]),
   'deepMedic (3D batch norm, 3D up-sampling)': networkRun('deepMedic', { pathwayFilters: [2, 2], fullyConnected: [4] }, [1, 15, 15, 15, 1]),
   'highResNet (dilated 3D convolutions)': networkRun('highResNet', { filters: [2, 2, 2], dilations: [1, 2], blocksPerStage: 1, featureWidth: 2 }, [1, 6, 6, 6, 1]),
@@ -140,7 +140,7 @@ const CASES: Record<string, Run> = {
   'conv3dTranspose': opRun(([x, f]) => tf.conv3dTranspose(x as tf.Tensor5D, f as tf.Tensor5D, [1, 4, 4, 6, 2], 2, 'same'), [[1, 2, 2, 3, 3], [2, 2, 2, 2, 3]]),
   'batchNorm rank 5 (FusedBatchNorm)': opRun(([x, m, v, s, o]) => tf.batchNorm(x!, m!, tf.add(tf.abs(v!), 0.5), o, s, 1e-3), [[2, 2, 3, 2, 3], [3], [3], [3], [3]]),
   // the losses
-  ...Object.fromEntries(lossNames.map((name) => [`loss ${name}`, lossRun(name)])),
+  ...Object.fromEntries(LOSS_NAMES.map((name) => [`loss ${name}`, lossRun(name)])),
 };
 
 interface Comparison {
