@@ -1,9 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The universal engine only: this file must not import src/engine/node/ (or src/node.ts).
 import { defaultEngineOrder, registeredEngines, resetEngine, selectEngine } from '../../src/engine/index.js';
 
-afterAll(() => resetEngine());
+// The automatic choice is under test: an engine forced through the environment (npm's test:fallback
+// runs test/engine with GENDICE_ENGINE=wasm) is set aside for this file and put back after it.
+const forcedByEnvironment = process.env.GENDICE_ENGINE;
+beforeAll(() => {
+  delete process.env.GENDICE_ENGINE;
+});
+afterAll(() => {
+  resetEngine();
+  if (forcedByEnvironment !== undefined) process.env.GENDICE_ENGINE = forcedByEnvironment;
+});
 
 describe('selectEngine from the universal entry (no Node engines registered)', () => {
   it('registers cpu, webgl and webgpu, and orders native, wasm, cpu under Node', () => {
