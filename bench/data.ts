@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../src/common/index.js';
-import { createVolume, encodeNifti, parseNifti, PatchSampler, readNifti, writeNifti } from '../src/data/index.js';
+import { createVolume, encodeNifti, parseNifti, PatchSampler } from '../src/data/index.js';
+import { readNifti, writeNifti } from '../src/data/node/niftiFiles.js';
 import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
 const N = 256;

@@ -4,8 +4,8 @@
  * and studies are in `gendice/node` (src/node.ts), which re-exports all of this.
  *
  * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
- * model folders, evaluate() (metrics/evaluate.ts writes files), predictVolume (inference/predict.ts, with
- * the prediction files), training configs, the trainer, study grids and presets (config files).
+ * evaluate() (metrics/evaluate.ts writes files), predictVolume (inference/predict.ts, with the prediction
+ * files), training configs (training/config.ts reads files), study grids and presets (study/grid.ts).
  */
 export * from './common/index.js';
 export * from './losses/index.js';
@@ -39,62 +39,10 @@ export { CountAccumulator, MetricAccumulator } from './metrics/accumulator.js';
 export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './metrics/accumulator.js';
 
 // networks (model folders and model card files are in gendice/node)
-export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './networks/modelCard.js';
-export { NORMALIZATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, type OutputActivation, type SpatialDims } from './networks/networkOptions.js';
-export type { NetworkGeometry } from './networks/networkGeometry.js';
-export { unet2d, unet2dGeometry, type UNet2DOptions } from './networks/unet2d.js';
-export { unet3d, unet3dGeometry, type UNet3DOptions } from './networks/unet3d.js';
-export { twoPathCnn, twoPathCnnGeometry, type TwoPathCnnOptions } from './networks/twoPathCnn.js';
-export { deepMedic, deepMedicGeometry, type DeepMedicOptions } from './networks/deepMedic.js';
-export { highResNet, highResNetGeometry, type HighResNetOptions } from './networks/highResNet.js';
-export {
-  getNetwork,
-  getNetworkGeometry,
-  isNetworkName,
-  networkInfo,
-  NETWORK_NAMES,
-  checkNetworkOptions,
-  checkPatchSize,
-  type NetworkName,
-  type NetworkOptionsMap,
-} from './networks/registry.js';
-export * from './networks/layers/index.js';
+export * from './networks/index.js';
 
 // data (NIfTI files and datasets on disk are in gendice/node)
-export { NiftiError } from './data/nifti/niftiError.js';
-export { parseNifti } from './data/nifti/parse.js';
-export { encodeNifti, type EncodeNiftiOptions } from './data/nifti/encode.js';
-export { type ReadNiftiOptions, type WriteNiftiOptions } from './data/nifti/options.js';
-export {
-  NIFTI_DATATYPES,
-  allocateVoxels,
-  bytesPerVoxel,
-  channelsLastToVolume,
-  createVolume,
-  datatypeOf,
-  diagonalAffine,
-  volumeToChannelsLast,
-  voxelsPerChannel,
-  withData,
-  type CreateVolumeOptions,
-  type NiftiDatatype,
-  type NiftiHeaderInfo,
-  type Volume,
-  type VoxelArray,
-} from './data/volume.js';
-export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './data/orientation.js';
-export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './data/normalization.js';
-export {
-  PatchSampler,
-  type ForegroundFractionStatistics,
-  type PatchBatch,
-  type PatchSamplerOptions,
-  type PatchSamplerState,
-  type SamplerCase,
-  type SamplingMode,
-} from './data/patchSampler.js';
-export { Augmenter, type AugmentationOptions } from './data/augmentation.js';
-export { LESION_SHAPES, generatePhantom, type LesionShape, type Phantom, type PhantomOptions } from './data/phantom.js';
+export * from './data/index.js';
 
 // engine: selection among registered providers (cpu, webgl, webgpu here; native and wasm in gendice/node)
 export * from './engine/index.js';

@@ -20,8 +20,6 @@ export { NiftiError } from './nifti/niftiError.js';
 export { parseNifti } from './nifti/parse.js';
 export { encodeNifti, type EncodeNiftiOptions } from './nifti/encode.js';
 export { type ReadNiftiOptions, type WriteNiftiOptions } from './nifti/options.js';
-// Node-only (files); they move to the `gendice/node` entry with the other file functions.
-export { readNifti, writeNifti } from './node/niftiFiles.js';
 export { orientationCodes, reorient, toCanonical, undoReorientation, type AxisCodes, type OrientationTransform } from './orientation.js';
 export { clipPercentiles, remapLabels, zScore, type NormalizationMask } from './normalization.js';
 export {

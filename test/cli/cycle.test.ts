@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readNifti } from '../../src/data/index.js';
+import { readNifti } from '../../src/data/node/niftiFiles.js';
 import { loadModel } from '../../src/networks/node/modelFiles.js';
 import { TrainLog } from '../../src/training/node/index.js';
 import { gendice, gendiceAsync } from './run.js';

@@ -10,11 +10,10 @@ import {
   NIFTI_DATATYPES,
   NiftiError,
   parseNifti,
-  readNifti,
-  writeNifti,
   type NiftiDatatype,
   type Volume,
 } from '../../src/data/index.js';
+import { readNifti, writeNifti } from '../../src/data/node/niftiFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-nifti-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

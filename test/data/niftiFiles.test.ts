@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createVolume, encodeNifti, NiftiError, parseNifti, readNifti, writeNifti } from '../../src/data/index.js';
+import { createVolume, encodeNifti, NiftiError, parseNifti } from '../../src/data/index.js';
+import { readNifti, writeNifti } from '../../src/data/node/niftiFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-nifti-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

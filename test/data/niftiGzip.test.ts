@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { gunzipSync as zlibGunzip, gzipSync as zlibGzip } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/common/index.js';
-import { createVolume, encodeNifti, NiftiError, parseNifti, readNifti, type Volume } from '../../src/data/index.js';
+import { createVolume, encodeNifti, NiftiError, parseNifti, type Volume } from '../../src/data/index.js';
+import { readNifti } from '../../src/data/node/niftiFiles.js';
 import { crc32 } from '../../src/data/nifti/crc32.js';
 
 /**

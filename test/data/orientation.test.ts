@@ -7,13 +7,12 @@ import {
   encodeNifti,
   orientationCodes,
   parseNifti,
-  readNifti,
   reorient,
   toCanonical,
   undoReorientation,
-  writeNifti,
   type Volume,
 } from '../../src/data/index.js';
+import { readNifti, writeNifti } from '../../src/data/node/niftiFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-orient-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

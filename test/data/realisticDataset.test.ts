@@ -5,7 +5,8 @@ import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerSynthCommand } from '../../src/cli/synth.js';
 import { writeRealisticDataset } from '../../src/data/node/realisticDataset.js';
-import { fromTargetGrid, labelValues, orientationCodes, readNifti, toTargetGrid, writeNifti } from '../../src/data/index.js';
+import { fromTargetGrid, labelValues, orientationCodes, toTargetGrid } from '../../src/data/index.js';
+import { readNifti, writeNifti } from '../../src/data/node/niftiFiles.js';
 import { loadCase, loadDecathlon } from '../../src/data/node/dataset.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-realistic-'));

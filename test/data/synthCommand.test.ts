@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerSynthCommand } from '../../src/cli/synth.js';
-import { readNifti } from '../../src/data/index.js';
+import { readNifti } from '../../src/data/node/niftiFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-synth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
