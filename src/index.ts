@@ -4,8 +4,8 @@
  * and studies are in `gendice/node` (src/node.ts), which re-exports all of this.
  *
  * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
- * evaluate() (metrics/evaluate.ts writes files), predictVolume (inference/predict.ts, with the prediction
- * files), training configs (training/config.ts reads files), study grids and presets (study/grid.ts).
+ * evaluate() (metrics/evaluate.ts writes files), training configs (training/config.ts reads files), study
+ * grids and presets (study/grid.ts).
  */
 export * from './common/index.js';
 export * from './losses/index.js';
@@ -50,6 +50,7 @@ export * from './engine/index.js';
 // inference
 export { slidingWindowInference, probabilitiesToLabels, windowStarts, inferenceWindow, INFERENCE_WINDOW_VOXELS } from './inference/slidingWindow.js';
 export type { Blending, OutputActivation as InferenceActivation, Predictor, SlidingWindowOptions, SlidingWindowResult } from './inference/slidingWindow.js';
+export { predictVolume, type PredictVolumeOptions, type VolumePrediction } from './inference/predictVolume.js';
 
 // training, the parts that need no files
 export { createOptimizer, learningRateAt } from './training/optimizer.js';

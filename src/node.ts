@@ -51,8 +51,8 @@ export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from '.
 export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js';
 
 // inference: prediction (with its files), folder evaluation
-export { predictVolume, predictFiles, listNiftiInputs } from './inference/predict.js';
-export type { PredictVolumeOptions, VolumePrediction, PredictFilesResult } from './inference/predict.js';
+export { predictFiles, listNiftiInputs } from './inference/node/predictFiles.js';
+export type { PredictFilesResult } from './inference/node/predictFiles.js';
 export { evaluateFolders } from './inference/node/evaluateFolders.js';
 
 // training on disk
@@ -61,4 +61,5 @@ export * from './training/node/index.js';
 
 // studies
 export * from './study/index.js';
+export * from './study/node/index.js';
 export * from './study/report/node/index.js';

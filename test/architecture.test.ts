@@ -17,12 +17,9 @@ const ROOT = resolve(import.meta.dirname, '..');
  * only shrink.
  */
 const PENDING_NODE_ONLY = new Set([
-  'src/inference/predict.ts', // prediction files; ModelCard (shape)
   'src/metrics/evaluate.ts', // writeEvaluation writes files
   'src/training/config.ts', // reads config files through common/node/configFile.ts (options)
   'src/study/grid.ts', // node:crypto, config files (options)
-  // The study barrel still re-exports the Node-only store, runner and report writer; they move to src/node.ts.
-  'src/study/index.ts',
 ]);
 
 /** Packages that only run in Node. */

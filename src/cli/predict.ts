@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { predictFiles } from '../inference/predict.js';
+import { predictFiles } from '../inference/node/predictFiles.js';
 import { selectEngine } from '../engine/node/index.js';
 import { BLENDING_MODES } from '../inference/slidingWindow.js';
 import { choiceOption } from './flagParsers.js';

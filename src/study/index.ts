@@ -1,3 +1,4 @@
+/** gendice studies, universal parts: grids, presets, records and protocols, findings. Stores, runners, the queue and report files: ./node/, exported by gendice/node. */
 export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatus } from './types.js';
 export { studyConfigSchema, parseStudyConfig, readStudyConfig, expandGrid, trialId, trialTrainingConfig } from './grid.js';
 export type { StudyConfig, StudyConfigInput } from './grid.js';
@@ -7,6 +8,3 @@ export { STUDY_PROTOCOL, PROTOCOL_CHANGES, protocolRange, protocolMix, recordPro
 export type { ProtocolChange, ProtocolMember } from './protocol.js';
 export { computeFindings } from './findings/index.js';
 export type { Finding, FindingsOptions } from './findings/index.js';
-export { writeReport } from './report/node/index.js';
-// Node-only (files, worker processes): to be exported by the Node entry alone once the entries are split.
-export * from './node/index.js';

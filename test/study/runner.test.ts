@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStudy, writeTrialRecord } from '../../src/study/index.js';
+import { readStudy, writeTrialRecord } from '../../src/study/node/index.js';
 import { gendice, gendiceAsync } from '../cli/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gendice-study-'));
