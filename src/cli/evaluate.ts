@@ -4,7 +4,7 @@ import { EVALUATION_METRICS, evaluationToJson, writeEvaluation, type EvaluationM
 import { evaluationSummaryLines } from '../metrics/evaluationSummary.js';
 import { EMPTY_POLICIES, type EmptyPolicy } from '../metrics/metricOptions.js';
 import { choiceList, choiceOption } from './flagParsers.js';
-import { numberIn, positiveInteger, printResult } from './output.js';
+import { log, numberIn, positiveInteger, printResult } from './output.js';
 
 /** Registers `gendice evaluate`: compares folders of predicted and reference label maps (`evaluateFolders`). */
 export function registerEvaluateCommand(program: Command): void {
@@ -26,6 +26,7 @@ export function registerEvaluateCommand(program: Command): void {
         ...(flags.tolerance !== undefined ? { toleranceMm: flags.tolerance } : {}),
         ...(flags.numClasses !== undefined ? { numClasses: flags.numClasses } : {}),
       });
+      for (const file of report.skipped) log(`evaluate: skipped hidden file ${file}`);
       if (flags.out) writeEvaluation(report, flags.out);
       if (flags.json) {
         process.stdout.write(evaluationToJson(report));

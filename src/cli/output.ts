@@ -26,23 +26,26 @@ export class ProgressBar {
   private readonly tty = process.stderr.isTTY === true;
   private lastPrinted = 0;
   private lastFraction = -1;
-  private readonly started = performance.now();
+  /** The first update: the rate is measured from it, since a bar is often made at the first event. */
+  private first: { done: number; at: number } | undefined;
 
   constructor(
     private readonly label: string,
     private readonly total: number,
-    private readonly startAt = 0,
   ) {}
 
   update(done: number, detail = ''): void {
     const now = performance.now();
     const fraction = this.total > 0 ? done / this.total : 1;
-    const rate = (done - this.startAt) / ((now - this.started) / 1000);
+    this.first ??= { done, at: now };
+    const seconds = (now - this.first.at) / 1000;
+    // Until a second update there is no interval to measure: '?' rather than one iteration over ~0 s.
+    const rate = seconds > 0 && done > this.first.done ? (done - this.first.done) / seconds : Number.NaN;
     const eta = rate > 0 ? (this.total - done) / rate : Number.NaN;
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
-    const rateText = rate >= 1 || rate === 0 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`;
+    const rateText = !Number.isFinite(rate) ? '? it/s' : rate >= 1 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`;
     const line = `${this.label} ${done}/${this.total} ${bar} ${Math.floor(fraction * 100)}% ${rateText} ETA ${duration(eta)}${detail ? ` ${detail}` : ''}`;
     if (this.tty) {
       process.stderr.write(`\r${line}\u001b[K`);

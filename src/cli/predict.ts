@@ -26,6 +26,7 @@ export function registerPredictCommand(program: Command): void {
         batchSize: flags.batchSize,
         probabilities: flags.probabilities ?? false,
         onCase: (i, n, file) => log(`predict ${i + 1}/${n} ${file}`),
+        onSkipped: (file) => log(`predict: skipped hidden file ${file}`),
       });
       printResult(flags.json, { cases: results }, results.map((r) => `${r.input} -> ${r.labels} (${r.windows} windows, ${r.seconds.toFixed(1)} s)`).join('\n'));
     });

@@ -20,7 +20,7 @@ function progress(): { onProgress: (p: TrainingProgress) => void; onEvent: (m: s
   let bar: ProgressBar | undefined;
   return {
     onProgress: (p) => {
-      bar ??= new ProgressBar('train', p.iterations, p.iteration - 1);
+      bar ??= new ProgressBar('train', p.iterations);
       bar.update(p.iteration, `loss ${p.loss.toFixed(4)} dice ${Number.isFinite(p.dice) ? p.dice.toFixed(3) : '-'}`);
     },
     onEvent: (m) => log(m),

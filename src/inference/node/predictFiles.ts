@@ -7,11 +7,17 @@ import { predictVolume, type PredictVolumeOptions } from '../predictVolume.js';
 
 const niftiPattern = /\.nii(\.gz)?$/i;
 
-/** The NIfTI files named by `input`: the file itself, or the .nii/.nii.gz files of a folder (sorted). */
-export function listNiftiInputs(input: string): string[] {
+/**
+ * The NIfTI files named by `input`: the file itself, or the .nii/.nii.gz files of a folder (sorted).
+ * Hidden files of a folder (names starting with '.', such as macOS's AppleDouble '._case.nii.gz' in the
+ * Decathlon archives) are left out and passed to `onSkipped`.
+ */
+export function listNiftiInputs(input: string, onSkipped?: (file: string) => void): string[] {
   if (!existsSync(input)) throw new Error(`predict: input '${input}' does not exist`);
   if (statSync(input).isDirectory()) {
-    const files = readdirSync(input).filter((f) => niftiPattern.test(f)).sort();
+    const all = readdirSync(input).filter((f) => niftiPattern.test(f)).sort();
+    for (const f of all.filter((name) => name.startsWith('.'))) onSkipped?.(join(input, f));
+    const files = all.filter((name) => !name.startsWith('.'));
     if (files.length === 0) throw new Error(`predict: folder '${input}' holds no .nii or .nii.gz file`);
     return files.map((f) => join(input, f));
   }
@@ -36,12 +42,17 @@ export async function predictFiles(
   modelDir: string,
   input: string,
   outDir: string,
-  options: PredictVolumeOptions & { probabilities?: boolean; onCase?: (index: number, total: number, file: string) => void } = {},
+  options: PredictVolumeOptions & {
+    probabilities?: boolean;
+    onCase?: (index: number, total: number, file: string) => void;
+    /** Called for each hidden file of an input folder that is left out. */
+    onSkipped?: (file: string) => void;
+  } = {},
 ): Promise<PredictFilesResult[]> {
-  const files = listNiftiInputs(input);
+  const { probabilities: writeProbabilities, onCase, onSkipped, ...predictOptions } = options;
+  const files = listNiftiInputs(input, onSkipped);
   const card = readModelCard(modelDir);
   const model = await loadModel(modelDir);
-  const { probabilities: writeProbabilities, onCase, ...predictOptions } = options;
   const results: PredictFilesResult[] = [];
   try {
     for (const [i, file] of files.entries()) {
