@@ -4,39 +4,13 @@
  * and studies are in `gendice/node` (src/node.ts), which re-exports all of this.
  *
  * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
- * evaluate() (metrics/evaluate.ts writes files), training configs (training/config.ts reads files), study
- * grids and presets (study/grid.ts).
+ * training configs (training/config.ts reads files), study grids and presets (study/grid.ts).
  */
 export * from './common/index.js';
 export * from './losses/index.js';
 
-// metrics (evaluate.ts, which also writes files, is in gendice/node)
-export type { ArrayWithShape, MaskInput } from './metrics/maskInput.js';
-export type { Binarization, MetricResult } from './metrics/metricResult.js';
-export type { ConfusionCounts } from './metrics/confusionCounts.js';
-export { EMPTY_POLICIES, BINARIZE_MODES, type BinarizeMode, type EmptyPolicy, type MaskOptions, type SpacingOptions } from './metrics/metricOptions.js';
-export { dice, diceFromCounts } from './metrics/dice.js';
-export type { DiceOptions } from './metrics/dice.js';
-export { jaccard, jaccardFromCounts } from './metrics/jaccard.js';
-export type { JaccardOptions } from './metrics/jaccard.js';
-export { generalizedDiceScore, generalizedDiceFromCounts, GDS_WEIGHT_TYPES } from './metrics/generalizedDiceScore.js';
-export type { GdsWeightType, GeneralizedDiceScoreOptions } from './metrics/generalizedDiceScore.js';
-export { confusionMetrics, confusionMetricsFromCounts, CONFUSION_METRIC_NAMES } from './metrics/confusionMetrics.js';
-export type { ConfusionMetricName, ConfusionMetricsOptions, ConfusionMetricsResult, ConfusionValues } from './metrics/confusionMetrics.js';
-export { distanceTransform, squaredDistanceTransform } from './metrics/distanceTransform.js';
-export { maskBoundary } from './metrics/boundary.js';
-export { surfaceDistances } from './metrics/surfaceDistances.js';
-export type { BoundaryMetricOptions, SurfaceDistances } from './metrics/surfaceDistances.js';
-export { hausdorffDistance } from './metrics/hausdorffDistance.js';
-export type { HausdorffDistanceOptions } from './metrics/hausdorffDistance.js';
-export { averageSurfaceDistance } from './metrics/averageSurfaceDistance.js';
-export type { AverageSurfaceDistanceOptions } from './metrics/averageSurfaceDistance.js';
-export { surfaceDice } from './metrics/surfaceDice.js';
-export type { SurfaceDiceOptions } from './metrics/surfaceDice.js';
-export { aggregate, summarize } from './metrics/aggregate.js';
-export type { Aggregate, Summary } from './metrics/aggregate.js';
-export { CountAccumulator, MetricAccumulator } from './metrics/accumulator.js';
-export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './metrics/accumulator.js';
+// metrics (report files are in gendice/node)
+export * from './metrics/index.js';
 
 // networks (model folders and model card files are in gendice/node)
 export * from './networks/index.js';

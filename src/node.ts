@@ -40,9 +40,8 @@ export {
 export { loadAddon, defaultAddonPath, ADDON_PATH_ENV, nativeProvider, wasmProvider, registerNodeEngines } from './engine/node/index.js';
 export type { AddonLoad } from './engine/node/index.js';
 
-// metrics: evaluation with its files
-export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writeEvaluation, EVALUATION_METRICS } from './metrics/evaluate.js';
-export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './metrics/evaluate.js';
+// metrics: evaluation report files
+export { writeEvaluation } from './metrics/node/evaluationFile.js';
 
 // networks: model folders
 export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/node/modelFiles.js';

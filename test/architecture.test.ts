@@ -17,7 +17,6 @@ const ROOT = resolve(import.meta.dirname, '..');
  * only shrink.
  */
 const PENDING_NODE_ONLY = new Set([
-  'src/metrics/evaluate.ts', // writeEvaluation writes files
   'src/training/config.ts', // reads config files through common/node/configFile.ts (options)
   'src/study/grid.ts', // node:crypto, config files (options)
 ]);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { evaluateFolders } from '../inference/node/evaluateFolders.js';
-import { EVALUATION_METRICS, evaluationToJson, writeEvaluation, type EvaluationMetricName } from '../metrics/evaluate.js';
+import { EVALUATION_METRICS, evaluationToJson, type EvaluationMetricName } from '../metrics/evaluate.js';
+import { writeEvaluation } from '../metrics/node/evaluationFile.js';
 import { evaluationSummaryLines } from '../metrics/evaluationSummary.js';
 import { EMPTY_POLICIES, type EmptyPolicy } from '../metrics/metricOptions.js';
 import { choiceList, choiceOption } from './flagParsers.js';

@@ -1,4 +1,3 @@
-import { writeFileAtomic } from '../common/node/atomicWrite.js';
 import { aggregate } from './aggregate.js';
 import type { Aggregate } from './aggregate.js';
 import { averageSurfaceDistance } from './averageSurfaceDistance.js';
@@ -221,11 +220,4 @@ export function evaluationSummaryCsv(report: EvaluationReport): string {
     }
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Writes the report atomically: `.json` → {@link evaluationToJson}, `.csv` → {@link evaluationToCsv}. */
-export function writeEvaluation(report: EvaluationReport, path: string): void {
-  if (path.endsWith('.json')) writeFileAtomic(path, evaluationToJson(report));
-  else if (path.endsWith('.csv')) writeFileAtomic(path, evaluationToCsv(report));
-  else throw new Error(`writeEvaluation: '${path}' must end in .json or .csv`);
 }

@@ -25,6 +25,6 @@ export { aggregate, summarize } from './aggregate.js';
 export type { Aggregate, Summary } from './aggregate.js';
 export { CountAccumulator, MetricAccumulator } from './accumulator.js';
 export type { CountAccumulatorOptions, CountAccumulatorResult, MetricFunction } from './accumulator.js';
-export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, writeEvaluation, EVALUATION_METRICS } from './evaluate.js';
+export { evaluate, evaluationToJson, evaluationToCsv, evaluationSummaryCsv, EVALUATION_METRICS } from './evaluate.js';
 export { evaluationHeadlines, evaluationSummaryLines, type MetricHeadline } from './evaluationSummary.js';
 export type { EvaluateOptions, EvaluationCase, EvaluationMetricName, EvaluationPair, EvaluationReport } from './evaluate.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluationHeadlines, evaluationSummaryCsv, evaluationSummaryLines, evaluationToCsv, evaluationToJson, writeEvaluation } from '../../src/metrics/index.js';
+import { evaluate, evaluationHeadlines, evaluationSummaryCsv, evaluationSummaryLines, evaluationToCsv, evaluationToJson } from '../../src/metrics/index.js';
+import { writeEvaluation } from '../../src/metrics/node/evaluationFile.js';
 
 const map = (rows: number[][]) => ({ data: rows.flat(), shape: [1, rows.length, rows[0]!.length, 1] });
 const square = map([
