@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expandGrid, type StudyConfig } from '../grid.js';
-import { clearTrialFolder, inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from './store.js';
+import { clearTrialFolder, inspectTrialRecord, openStudy, setTrialRecordAside, studyTrials, writeTrialRecord } from './store.js';
 import { unfinishedTrialRecord } from './trial.js';
 import type { TrialParameters, TrialRecord } from '../types.js';
 
@@ -162,13 +162,7 @@ export async function runStudy(config: StudyConfig, dirInput: string, options: R
   }
   openStudy(dir, config);
   const grid = expandGrid(config);
-  const states = grid.map((t) => ({ ...t, state: inspectTrialRecord(dir, t.id, t.parameters) }));
-  const kept = states.map((t) => ({ ...t, record: t.state.kind === 'valid' && t.state.record.status !== 'failed' ? t.state.record : undefined }));
-  const pending = kept.filter((t) => t.record === undefined);
-  if (!options.allowMixedProtocols) {
-    const mix = studyProtocolMix(dir, kept, pending);
-    if (mix !== undefined) throw new Error(`runStudy: ${dir}: ${mix}\n(--allow-mixed-protocols, or the option allowMixedProtocols, runs it anyway)`);
-  }
+  const { pending } = studyTrials(dir, grid, { who: 'runStudy', allowMixedProtocols: options.allowMixedProtocols, override: '--allow-mixed-protocols, or the option allowMixedProtocols,' });
   const setAside = options.onRecordSetAside ?? ((problem, aside) => process.stderr.write(`study: ${problem}\n  set aside as ${aside}; the trial runs again\n`));
   for (const t of pending) {
     const { state } = t;

@@ -189,6 +189,37 @@ export function studyProtocolMix(
   ]);
 }
 
+/** A trial of a study's grid with what its folder holds: `record` is the trusted record, if any. */
+export interface StudyTrial {
+  id: string;
+  parameters: TrialParameters;
+  state: TrialRecordState;
+  record: TrialRecord | undefined;
+}
+
+/**
+ * Every trial of `grid` with its stored state, and those still to run: the ones without a valid record
+ * and those whose record says they failed (failed trials run again). Throws, prefixed by `who`, when the
+ * stored records and the trials to run would mix protocol versions, unless `allowMixedProtocols`.
+ * Shared by the local runner and the queue's coordinator, so that both apply the store's rules alike.
+ */
+export function studyTrials(
+  dir: string,
+  grid: ReadonlyArray<{ id: string; parameters: TrialParameters }>,
+  options: { who: string; allowMixedProtocols?: boolean | undefined; override: string },
+): { trials: StudyTrial[]; pending: StudyTrial[] } {
+  const trials = grid.map((t) => {
+    const state = inspectTrialRecord(dir, t.id, t.parameters);
+    return { id: t.id, parameters: t.parameters, state, record: state.kind === 'valid' && state.record.status !== 'failed' ? state.record : undefined };
+  });
+  const pending = trials.filter((t) => t.record === undefined);
+  if (!options.allowMixedProtocols) {
+    const mix = studyProtocolMix(dir, trials, pending);
+    if (mix !== undefined) throw new Error(`${options.who}: ${dir}: ${mix}\n(${options.override} runs it anyway)`);
+  }
+  return { trials, pending };
+}
+
 export interface ReadStudyOptions {
   /** Read records of different protocol versions together (`--allow-mixed-protocols`). Default false: an error naming them. */
   allowMixedProtocols?: boolean;

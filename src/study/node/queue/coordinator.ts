@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { expandGrid, type StudyConfig } from '../../grid.js';
 import type { RunStudySummary } from '../runner.js';
-import { inspectTrialRecord, openStudy, setTrialRecordAside, studyProtocolMix, writeTrialRecord } from '../store.js';
+import { openStudy, setTrialRecordAside, studyTrials, writeTrialRecord } from '../store.js';
 import { unfinishedTrialRecord } from '../trial.js';
 import type { TrialParameters, TrialRecord } from '../../types.js';
 import { closeRedis, openRedis, redisLabel } from './redisConnection.js';
@@ -85,13 +85,7 @@ export async function runStudyOnQueue(config: StudyConfig, dirInput: string, opt
   openStudy(dir, config);
   const grid = expandGrid(config);
   // The store's rules, as in a local run: an invalid record or one of a failed trial is set aside and its trial runs again.
-  const states = grid.map((t) => ({ ...t, state: inspectTrialRecord(dir, t.id, t.parameters) }));
-  const kept = states.map((t) => ({ ...t, record: t.state.kind === 'valid' && t.state.record.status !== 'failed' ? t.state.record : undefined }));
-  const pending = kept.filter((t) => t.record === undefined);
-  if (!options.allowMixedProtocols) {
-    const mix = studyProtocolMix(dir, kept, pending);
-    if (mix !== undefined) throw new Error(`study --queue: ${dir}: ${mix}\n(--allow-mixed-protocols runs it anyway)`);
-  }
+  const { pending } = studyTrials(dir, grid, { who: 'study --queue', allowMixedProtocols: options.allowMixedProtocols, override: '--allow-mixed-protocols' });
   const outstanding = new Map(pending.map((t) => [t.id, t.parameters]));
   const failedBefore = new Set<string>();
   for (const { id, state } of pending) {
