@@ -28,7 +28,7 @@ export { predictVolume, type PredictVolumeOptions, type VolumePrediction } from 
 export { predictEnsemble, checkEnsembleCards, type EnsembleMember } from './inference/predictVolume.js';
 export { mirroredPredictor, mirrorAxes } from './inference/mirroring.js';
 export { connectedComponents, keepLargestComponent, CONNECTIVITIES, type Connectivity, type ConnectedComponents } from './inference/connectedComponents.js';
-export { applyPostprocessing, combinePostprocessing, decidePostprocessing, parsePostprocessing, postprocessedLabels, postprocessingJson, POSTPROCESSING_FILE, POSTPROCESSING_FORMAT } from './inference/postprocessing.js';
+export { applyPostprocessing, combinePostprocessing, decidePostprocessing, parsePostprocessing, postprocessedLabels, PostprocessingEvidence, postprocessingJson, POSTPROCESSING_FILE, POSTPROCESSING_FORMAT } from './inference/postprocessing.js';
 export type { PostprocessingCase, PostprocessingPlan, StructurePostprocessing } from './inference/postprocessing.js';
 
 // training, the parts that need no files

@@ -14,6 +14,7 @@ export {
   decidePostprocessing,
   parsePostprocessing,
   postprocessedLabels,
+  PostprocessingEvidence,
   postprocessingJson,
   POSTPROCESSING_FILE,
   POSTPROCESSING_FORMAT,

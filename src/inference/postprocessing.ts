@@ -46,23 +46,52 @@ function structureDice(predicted: ArrayLike<number>, reference: ArrayLike<number
 }
 
 /**
- * Decides, per structure, whether keeping only its largest connected component helps, by nnU-Net's
- * rule: on if the structure's mean Dice over the validation cases does not decrease (after ≥ before),
- * off otherwise and when no case has the structure in its prediction or reference. Removing components
- * of one structure changes the Dice of that structure only, so the structures are decided one by one.
- * `classes` counts the background (a one-channel model has 1 class and one structure, label 1).
+ * Collects, case by case, each structure's Dice as predicted and after keeping its largest connected
+ * component, so that the decision needs no case kept in memory (`plan()`; `decidePostprocessing` for
+ * cases at hand). `classes` counts the background (a one-channel model has 1 class and one structure, label 1).
  */
-export function decidePostprocessing(cases: readonly PostprocessingCase[], classes: number, connectivity: Connectivity = 'face'): PostprocessingPlan {
-  const structures = Math.max(classes - 1, 1);
-  const before = cases.map((c) => structureDice(c.predicted, c.reference, c.shape, classes));
-  const decisions: StructurePostprocessing[] = [];
-  for (let label = 1; label <= structures; label++) {
-    const after = cases.map((c) => structureDice(keepLargestComponent(c.predicted, c.shape, label, connectivity), c.reference, c.shape, classes)[label - 1]!);
-    const diceBefore = finiteMean(before.map((row) => row[label - 1]!));
-    const diceAfter = finiteMean(after);
-    decisions.push({ label, diceBefore, diceAfter, largestComponent: Number.isFinite(diceBefore) && Number.isFinite(diceAfter) && diceAfter >= diceBefore });
+export class PostprocessingEvidence {
+  private readonly before: number[][] = [];
+  private readonly after: number[][] = [];
+
+  constructor(
+    readonly classes: number,
+    readonly connectivity: Connectivity = 'face',
+  ) {}
+
+  add(c: PostprocessingCase): void {
+    const structures = Math.max(this.classes - 1, 1);
+    this.before.push(structureDice(c.predicted, c.reference, c.shape, this.classes));
+    const after: number[] = [];
+    for (let label = 1; label <= structures; label++) {
+      after.push(structureDice(keepLargestComponent(c.predicted, c.shape, label, this.connectivity), c.reference, c.shape, this.classes)[label - 1]!);
+    }
+    this.after.push(after);
   }
-  return { format: POSTPROCESSING_FORMAT, connectivity, cases: cases.length, structures: decisions };
+
+  /**
+   * nnU-Net's rule, structure by structure: keep only the largest component if the structure's mean
+   * Dice over the cases does not decrease (after ≥ before); off when no case has the structure in its
+   * prediction or reference. Removing components of one structure changes the Dice of that structure
+   * only, so the structures are decided independently.
+   */
+  plan(): PostprocessingPlan {
+    const structures = Math.max(this.classes - 1, 1);
+    const decisions: StructurePostprocessing[] = [];
+    for (let label = 1; label <= structures; label++) {
+      const diceBefore = finiteMean(this.before.map((row) => row[label - 1]!));
+      const diceAfter = finiteMean(this.after.map((row) => row[label - 1]!));
+      decisions.push({ label, diceBefore, diceAfter, largestComponent: Number.isFinite(diceBefore) && Number.isFinite(diceAfter) && diceAfter >= diceBefore });
+    }
+    return { format: POSTPROCESSING_FORMAT, connectivity: this.connectivity, cases: this.before.length, structures: decisions };
+  }
+}
+
+/** The post-processing decision (`PostprocessingEvidence.plan`, nnU-Net's rule) for validation cases at hand. */
+export function decidePostprocessing(cases: readonly PostprocessingCase[], classes: number, connectivity: Connectivity = 'face'): PostprocessingPlan {
+  const evidence = new PostprocessingEvidence(classes, connectivity);
+  for (const c of cases) evidence.add(c);
+  return evidence.plan();
 }
 
 /** The label map with the plan applied: structures switched on keep only their largest component (the rest becomes background). */
