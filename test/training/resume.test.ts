@@ -58,6 +58,28 @@ function cutBack(from: string, to: string, iteration: number): void {
   rmSync(join(to, 'result.json'));
 }
 
+/** Trains `cfg` uninterrupted into `dir`, recording its events (train N, validation at iteration N, checkpoint, ...) in order. */
+async function recordedRun(cfg: TrainingConfigInput, dir: string, events: string[]): Promise<ReturnType<typeof outcome>> {
+  await train(cfg, { outDir: dir, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
+  return outcome(dir);
+}
+
+/** Runs `cfg` into `dir`, kills it (an exception) right after its `k`-th event, then resumes it (or starts again without a checkpoint). */
+async function killAndResume(cfg: TrainingConfigInput, dir: string, events: readonly string[], k: number): Promise<void> {
+  let seen = 0;
+  const kill = (): void => {
+    if (seen++ === k) throw new Error(`killed after ${events[k]}`);
+  };
+  await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
+  expect(existsSync(join(dir, 'result.json'))).toBe(false);
+  if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) {
+    // Killed before the first checkpoint: the run starts again.
+    await train(cfg, { outDir: dir });
+  } else {
+    await resume(dir);
+  }
+}
+
 describe.each([
   ['Adam, constant rate', config()],
   ['SGD with momentum, step schedule, batch normalisation', config({
@@ -90,8 +112,7 @@ describe('a run killed at any moment and resumed', () => {
   let reference: ReturnType<typeof outcome>;
   const events: string[] = [];
   beforeAll(async () => {
-    await train(cfg, { outDir: whole, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
-    reference = outcome(whole);
+    reference = await recordedRun(cfg, whole, events);
   });
 
   it('ends as the uninterrupted run whatever the boundary it was killed at, with every validation once', async () => {
@@ -102,18 +123,7 @@ describe('a run killed at any moment and resumed', () => {
     ]);
     for (let k = 0; k < events.length; k++) {
       const dir = join(root, `kill-${k}`);
-      let seen = 0;
-      const kill = (): void => {
-        if (seen++ === k) throw new Error(`killed after ${events[k]}`);
-      };
-      await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
-      expect(existsSync(join(dir, 'result.json'))).toBe(false);
-      if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) {
-        // Killed before the first checkpoint: the run starts again.
-        await train(cfg, { outDir: dir });
-      } else {
-        await resume(dir);
-      }
+      await killAndResume(cfg, dir, events, k);
       expectSameRun(dir, reference, `killed after '${events[k]}'`);
     }
   });
@@ -186,8 +196,7 @@ describe('model selection and early stopping across resumes', () => {
   let reference: ReturnType<typeof outcome>;
   const events: string[] = [];
   beforeAll(async () => {
-    await train(cfg, { outDir: whole, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
-    reference = outcome(whole);
+    reference = await recordedRun(cfg, whole, events);
   });
 
   it('keeps the best of a non-monotone validation Dice in model-best/, stops after 3 passes without a higher one and says so', async () => {
@@ -245,13 +254,7 @@ describe('model selection and early stopping across resumes', () => {
     for (let k = 0; k < events.length; k++) {
       if (events[k]!.startsWith('train') && !events[k + 1]?.startsWith('validation')) continue;
       const dir = join(root, `select-kill-${k}`);
-      let seen = 0;
-      const kill = (): void => {
-        if (seen++ === k) throw new Error(`killed after ${events[k]}`);
-      };
-      await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
-      if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) await train(cfg, { outDir: dir });
-      else await resume(dir);
+      await killAndResume(cfg, dir, events, k);
       expectSameRun(dir, reference, `killed after '${events[k]}'`);
     }
   });
