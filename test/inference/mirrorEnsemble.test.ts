@@ -5,6 +5,7 @@ import { channelsLastToVolume, createVolume, volumeToChannelsLast } from '../../
 import { mirrorAxes, mirroredPredictor, predictEnsemble, predictVolume, slidingWindowInference } from '../../src/inference/index.js';
 import type { ModelCard } from '../../src/networks/modelCard.js';
 import { getNetwork } from '../../src/networks/registry.js';
+import { untrainedCard } from './untrainedModel.js';
 
 function randomData(seed: number, n: number): Float32Array {
   const r = new Random(seed);
@@ -70,7 +71,7 @@ describe('test-time mirroring', () => {
   });
 
   it('predictVolume with mirror: true is the mirrored sliding window of the model', () => {
-    const card: ModelCard = { network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1, outputActivation: 'none', seed: 3 } }, patchSize: [16, 16], normalization: 'none', classes: 2, inputChannels: 1, loss: 'gdl' };
+    const card = untrainedCard(3, 2, 'none');
     const model = getNetwork('unet2d', card.network.options);
     const data = randomData(2, 16 * 16);
     const volume = createVolume(data, [16, 16]);
@@ -96,14 +97,7 @@ describe('test-time mirroring', () => {
 });
 
 describe('ensembles', () => {
-  const card = (seed: number, classes = 2): ModelCard => ({
-    network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, classes, inputChannels: 1, outputActivation: 'none', seed } },
-    patchSize: [16, 16],
-    normalization: 'zscore',
-    classes,
-    inputChannels: 1,
-    loss: 'gdl',
-  });
+  const card = (seed: number, classes = 2): ModelCard => untrainedCard(seed, classes);
 
   it('average the probabilities of their models, labels from the mean', () => {
     const [a, b] = [card(1), card(2)];

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readNifti, writeNifti } from '../../data/node/niftiFiles.js';
 import { loadModel } from '../../networks/node/modelFiles.js';
+import { MODEL_CARD } from '../../networks/modelCard.js';
 import { readModelCard } from '../../networks/node/modelCardFile.js';
 import { combinePostprocessing, postprocessedLabels } from '../postprocessing.js';
 import { checkEnsembleCards, predictEnsemble, type EnsembleMember, type PredictVolumeOptions } from '../predictVolume.js';
@@ -61,6 +62,12 @@ export async function predictFiles(
   const dirs = typeof modelDir === 'string' ? [modelDir] : [...modelDir];
   if (dirs.length === 0) throw new Error('predictFiles: modelDir names no model folder');
   const files = listNiftiInputs(input, onSkipped);
+  for (const d of dirs) {
+    const inside = ['model-best', 'model'].filter((m) => existsSync(join(d, m, MODEL_CARD)));
+    if (!existsSync(join(d, MODEL_CARD)) && inside.length > 0) {
+      throw new Error(`predict: --model '${d}' is a training run folder, not a model folder; give ${inside.map((m) => `'${join(d, m)}'`).join(' or ')}`);
+    }
+  }
   const cards = dirs.map((d) => readModelCard(d));
   checkEnsembleCards(cards.map((card, i) => ({ card, name: dirs[i]! })));
   const postprocessing = usePostprocessing ? combinePostprocessing(dirs.map((d) => readPostprocessing(d))) : undefined;
