@@ -5,7 +5,7 @@ export { predictVolume } from './predictVolume.js';
 export type { PredictVolumeOptions, VolumePrediction } from './predictVolume.js';
 export { predictEnsemble, checkEnsembleCards } from './predictVolume.js';
 export type { EnsembleMember } from './predictVolume.js';
-export { mirroredPredictor, mirrorAxes } from './mirroring.js';
+export { flipSpatialAxes, mirroredPredictor, mirrorAxes } from './mirroring.js';
 export { connectedComponents, keepLargestComponent, CONNECTIVITIES } from './connectedComponents.js';
 export type { Connectivity, ConnectedComponents } from './connectedComponents.js';
 export {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/common/random.js';
 import { channelsLastToVolume, createVolume, volumeToChannelsLast } from '../../src/data/volume.js';
-import { mirrorAxes, mirroredPredictor, predictEnsemble, predictVolume, slidingWindowInference } from '../../src/inference/index.js';
+import { flipSpatialAxes, mirrorAxes, mirroredPredictor, predictEnsemble, predictVolume, slidingWindowInference } from '../../src/inference/index.js';
 import type { ModelCard } from '../../src/networks/modelCard.js';
 import { getNetwork } from '../../src/networks/registry.js';
 import { untrainedCard } from './untrainedModel.js';
@@ -38,6 +38,18 @@ describe('test-time mirroring', () => {
     expect(mirrorAxes(2)).toEqual([[], [1], [2], [1, 2]]);
     expect(mirrorAxes(3)).toHaveLength(8);
     expect(new Set(mirrorAxes(3).map((a) => a.join(','))).size).toBe(8);
+  });
+
+  it('flips batches as tf.reverse does, in 2D and 3D', () => {
+    for (const shape of [[2, 3, 4, 2], [2, 3, 4, 5, 3]]) {
+      const x = tf.tensor(randomData(9, shape.reduce((a, v) => a * v, 1)), shape);
+      for (const axes of mirrorAxes(shape.length - 2).slice(1)) {
+        const expected = tf.reverse(x, axes);
+        expect(Array.from(flipSpatialAxes(x.dataSync() as Float32Array, shape, axes)), `${shape.length - 2}D axes ${axes.join(',')}`).toEqual(Array.from(expected.dataSync()));
+        expected.dispose();
+      }
+      x.dispose();
+    }
   });
 
   it('of a mirror-symmetric model equals no mirroring', () => {
