@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ModelSelection } from '../../src/training/node/modelSelection.js';
+import { ModelSelection, selectionSummaryLines } from '../../src/training/node/modelSelection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gendice-selection-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -53,6 +53,10 @@ describe('ModelSelection', () => {
     expect(s.stopped).toEqual({ iteration: 60, reason: 'early stopping: no higher validation Dice in 2 validation pass(es) (validation.patience 2; best 0.6000 at iteration 40)' });
     expect(outcomes[5]!.stop).toBe(s.stopped!.reason);
     expect(bestWeights(dir)).toBe('weights of iteration 40');
+    expect(selectionSummaryLines(s.summary({ iteration: 60, dice: 0.1, dicePerClass: [0.1] }, join(dir, 'model')), dir)).toEqual([
+      `best model: ${join(dir, 'model-best')} (iteration 40, validation Dice 0.6000)`,
+      `stopped at iteration 60: ${s.stopped!.reason}`,
+    ]);
     // A pass at the final iteration ends the run anyway: no early stop is reported there.
     const end = ModelSelection.fresh(join(root, 'patience-end'), 1);
     mkdirSync(end.outDir, { recursive: true });

@@ -195,3 +195,11 @@ export class ModelSelection {
     };
   }
 }
+
+/** The lines `gendice train` prints about the two models and an early stop. */
+export function selectionSummaryLines(s: SelectionSummary, outDir: string): string[] {
+  const dice = (d: number): string => (Number.isFinite(d) ? d.toFixed(4) : 'n/a');
+  const lines = s.best === null ? [] : [`best model: ${join(outDir, s.best.modelDir)} (iteration ${s.best.iteration}, validation Dice ${dice(s.best.dice)})`];
+  if (s.stopped !== null) lines.push(`stopped at iteration ${s.stopped.iteration}: ${s.stopped.reason}`);
+  return lines;
+}
