@@ -25,6 +25,11 @@ export * from './engine/index.js';
 export { slidingWindowInference, probabilitiesToLabels, windowStarts, inferenceWindow, INFERENCE_WINDOW_VOXELS } from './inference/slidingWindow.js';
 export type { Blending, OutputActivation as InferenceActivation, Predictor, SlidingWindowOptions, SlidingWindowResult } from './inference/slidingWindow.js';
 export { predictVolume, type PredictVolumeOptions, type VolumePrediction } from './inference/predictVolume.js';
+export { predictEnsemble, checkEnsembleCards, type EnsembleMember } from './inference/predictVolume.js';
+export { flipSpatialAxes, mirroredPredictor, mirrorAxes } from './inference/mirroring.js';
+export { connectedComponents, keepLargestComponent, CONNECTIVITIES, type Connectivity, type ConnectedComponents } from './inference/connectedComponents.js';
+export { applyPostprocessing, combinePostprocessing, decidePostprocessing, parsePostprocessing, postprocessedLabels, PostprocessingEvidence, postprocessingJson, POSTPROCESSING_FILE, POSTPROCESSING_FORMAT } from './inference/postprocessing.js';
+export type { PostprocessingCase, PostprocessingPlan, StructurePostprocessing } from './inference/postprocessing.js';
 
 // training, the parts that need no files
 export { createOptimizer, learningRateAt } from './training/optimizer.js';

@@ -53,6 +53,7 @@ export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js'
 export { predictFiles, listNiftiInputs } from './inference/node/predictFiles.js';
 export type { PredictFilesResult } from './inference/node/predictFiles.js';
 export { evaluateFolders } from './inference/node/evaluateFolders.js';
+export { readPostprocessing, writePostprocessing } from './inference/node/postprocessingFile.js';
 
 // training on disk
 export * from './training/index.js';

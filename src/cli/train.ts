@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { readTrainingConfig } from '../training/config.js';
 import { resume, train, type TrainingProgress, type TrainingResult } from '../training/node/trainer.js';
 import { configDirectory } from '../training/node/trainingData.js';
+import { selectionSummaryLines } from '../training/node/modelSelection.js';
 import { log, printResult, ProgressBar } from './output.js';
 
 function summary(r: TrainingResult): string {
@@ -12,6 +13,7 @@ function summary(r: TrainingResult): string {
     `validation Dice: ${Number.isFinite(r.validationDice) ? r.validationDice.toFixed(4) : 'n/a (no validation cases)'}`,
     `sampled patches' foreground fraction: mean ${(r.foregroundFraction.mean * 100).toFixed(3)}%, median ${(r.foregroundFraction.median * 100).toFixed(3)}%`,
     `model: ${r.modelDir}`,
+    ...selectionSummaryLines(r.selection, r.outDir),
     `log: ${join(r.outDir, 'log.jsonl')}`,
   ].join('\n');
 }

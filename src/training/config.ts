@@ -86,8 +86,11 @@ export const trainingConfigSchema = z
         every: z.number().int().min(0).default(0),
         /** Sliding-window overlap in [0, 1). */
         overlap: z.number().min(0).lt(1).default(0.25),
+        /** Early stopping: stop after this many validation passes without a higher mean foreground Dice (needs `every` > 0). */
+        patience: positiveInt.optional(),
       })
       .strict()
+      .refine((v) => v.patience === undefined || v.every > 0, { path: ['patience'], message: 'needs validation.every > 0 (the passes it counts)' })
       .default({ every: 0, overlap: 0.25 }),
     checkpoint: z
       .object({

@@ -39,6 +39,8 @@ describe('training configuration', () => {
     [{ ...minimal, network: { name: 'unet2d', options: { normalisation: 'batch' } } }, /^ {2}network\.options\.normalisation: unknown option \(did you mean 'normalization'\?\)/m],
     [{ ...minimal, data: { synthetic: { dims: 2, foregroundFraction: 0.01, lesionShap: 'blobs' } } }, /^ {2}data\.synthetic\.lesionShap: unknown key \(did you mean 'lesionShape'\?\)/m],
     [{ ...minimal, optimizer: { learningRate: 1e-3, schedule: { type: 'cosine' } } }, /optimizer\.schedule\.type: /],
+    [{ ...minimal, validation: { patience: 3 } }, /^ {2}validation\.patience: needs validation\.every > 0 \(the passes it counts\)/m],
+    [{ ...minimal, validation: { every: 5, patience: 0 } }, /^ {2}validation\.patience: .*; got 0$/m],
   ])('%#: an invalid field is named with its path and value', (raw, message) => {
     expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(message);
     expect(() => parseTrainingConfig(raw, 'my.json')).toThrow(/^my\.json: invalid training configuration/);

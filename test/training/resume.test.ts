@@ -22,12 +22,22 @@ function config(overrides: Partial<TrainingConfigInput> = {}): TrainingConfigInp
   });
 }
 
-/** What must be identical between two runs: weights (bytes), the log without its times, the result without its times and paths. */
-function outcome(dir: string): { weights: Buffer; log: unknown[]; result: Record<string, unknown> } {
+/**
+ * What must be identical between two runs: weights (bytes) of both models, the log without its times,
+ * the result without its times and paths, the best model's selection and both post-processing files.
+ */
+function outcome(dir: string): { weights: Buffer; log: unknown[]; result: Record<string, unknown>; best: Record<string, string | undefined> } {
   const log = new TrainLog(join(dir, 'log.jsonl')).read().map((r) => ({ ...r, ms: undefined }));
   const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
   for (const k of ['seconds', 'outDir', 'modelDir']) delete result[k];
-  return { weights: readFileSync(join(dir, 'model', 'weights.bin')), log, result };
+  const text = (path: string): string | undefined => (existsSync(path) ? readFileSync(path).toString('base64') : undefined);
+  const best = {
+    weights: text(join(dir, 'model-best', 'weights.bin')),
+    selection: text(join(dir, 'model-best', 'selection.json')),
+    postprocessing: text(join(dir, 'model-best', 'postprocessing.json')),
+    lastPostprocessing: text(join(dir, 'model', 'postprocessing.json')),
+  };
+  return { weights: readFileSync(join(dir, 'model', 'weights.bin')), log, result, best };
 }
 
 function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, what: string): void {
@@ -35,6 +45,7 @@ function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, what:
   expect(o.weights.equals(reference.weights), `${what}: model weights differ`).toBe(true);
   expect(o.log, what).toEqual(reference.log);
   expect(o.result, what).toEqual(reference.result);
+  expect(o.best, what).toEqual(reference.best);
 }
 
 /** A copy of a finished run cut back to checkpoint `iteration`, as if it had been killed right after it. */
@@ -45,6 +56,28 @@ function cutBack(from: string, to: string, iteration: number): void {
   writeFileSync(join(to, CHECKPOINTS_DIR, 'latest.json'), JSON.stringify({ iteration, dir: name }));
   rmSync(join(to, 'model'), { recursive: true });
   rmSync(join(to, 'result.json'));
+}
+
+/** Trains `cfg` uninterrupted into `dir`, recording its events (train N, validation at iteration N, checkpoint, ...) in order. */
+async function recordedRun(cfg: TrainingConfigInput, dir: string, events: string[]): Promise<ReturnType<typeof outcome>> {
+  await train(cfg, { outDir: dir, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
+  return outcome(dir);
+}
+
+/** Runs `cfg` into `dir`, kills it (an exception) right after its `k`-th event, then resumes it (or starts again without a checkpoint). */
+async function killAndResume(cfg: TrainingConfigInput, dir: string, events: readonly string[], k: number): Promise<void> {
+  let seen = 0;
+  const kill = (): void => {
+    if (seen++ === k) throw new Error(`killed after ${events[k]}`);
+  };
+  await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
+  expect(existsSync(join(dir, 'result.json'))).toBe(false);
+  if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) {
+    // Killed before the first checkpoint: the run starts again.
+    await train(cfg, { outDir: dir });
+  } else {
+    await resume(dir);
+  }
 }
 
 describe.each([
@@ -79,8 +112,7 @@ describe('a run killed at any moment and resumed', () => {
   let reference: ReturnType<typeof outcome>;
   const events: string[] = [];
   beforeAll(async () => {
-    await train(cfg, { outDir: whole, onProgress: (p) => events.push(`train ${p.iteration}`), onEvent: (m) => events.push(m.split(':')[0]!.replace(/ \/.*/, '')) });
-    reference = outcome(whole);
+    reference = await recordedRun(cfg, whole, events);
   });
 
   it('ends as the uninterrupted run whatever the boundary it was killed at, with every validation once', async () => {
@@ -91,18 +123,7 @@ describe('a run killed at any moment and resumed', () => {
     ]);
     for (let k = 0; k < events.length; k++) {
       const dir = join(root, `kill-${k}`);
-      let seen = 0;
-      const kill = (): void => {
-        if (seen++ === k) throw new Error(`killed after ${events[k]}`);
-      };
-      await expect(train(cfg, { outDir: dir, onProgress: kill, onEvent: kill })).rejects.toThrow(`killed after ${events[k]}`);
-      expect(existsSync(join(dir, 'result.json'))).toBe(false);
-      if (!existsSync(join(dir, CHECKPOINTS_DIR, 'latest.json'))) {
-        // Killed before the first checkpoint: the run starts again.
-        await train(cfg, { outDir: dir });
-      } else {
-        await resume(dir);
-      }
+      await killAndResume(cfg, dir, events, k);
       expectSameRun(dir, reference, `killed after '${events[k]}'`);
     }
   });
@@ -158,5 +179,83 @@ describe('a run killed at any moment and resumed', () => {
     expect(r.iterations).toBe(6);
     const records = new TrainLog(join(dir, 'log.jsonl')).read();
     expect(records.map((x) => `${x.type} ${x.iteration}`)).toEqual(reference.log.map((x) => `${(x as { type: string }).type} ${(x as { iteration: number }).iteration}`));
+  });
+});
+
+describe('model selection and early stopping across resumes', () => {
+  // Adam at a rate that overshoots: the validation Dice rises, then falls, and patience 3 stops the run.
+  // Validation every 2, checkpoints every 3: a best model is often found between two checkpoints.
+  const cfg = config({
+    iterations: 16,
+    optimizer: { learningRate: 3e-2 },
+    data: { synthetic: { dims: 2, cases: 5, size: 24, foregroundFraction: 0.03, lesionShape: 'blobs' }, validationFraction: 0.4 },
+    validation: { every: 2, patience: 3 },
+    checkpoint: { every: 3, keep: 100 },
+  });
+  const whole = join(root, 'select-whole');
+  let reference: ReturnType<typeof outcome>;
+  const events: string[] = [];
+  beforeAll(async () => {
+    reference = await recordedRun(cfg, whole, events);
+  });
+
+  it('keeps the best of a non-monotone validation Dice in model-best/, stops after 3 passes without a higher one and says so', async () => {
+    const records = new TrainLog(join(whole, 'log.jsonl')).read();
+    const passes = records.filter((r) => r.type === 'validation');
+    const dices = passes.map((r) => r.dice);
+    const best = dices.indexOf(Math.max(...dices));
+    // Not monotone: it rose to its best and fell after it.
+    expect(best).toBeGreaterThan(0);
+    expect(best).toBeLessThan(dices.length - 1);
+    expect(dices.slice(best + 1).every((d) => d <= dices[best]!)).toBe(true);
+    const bestIteration = passes[best]!.iteration;
+    const stop = bestIteration + 3 * 2;
+    expect(stop).toBeLessThan(16);
+    expect(records.at(-1)).toMatchObject({ type: 'stop', iteration: stop });
+    expect((records.at(-1) as { reason: string }).reason).toMatch(/^early stopping: no higher validation Dice in 3 validation pass\(es\) \(validation.patience 3; best \d\.\d{4} at iteration \d+\)$/);
+    expect(records.filter((r) => r.type === 'train').at(-1)!.iteration).toBe(stop);
+    const result = reference.result as { iterations: number; selection: Record<string, { iteration: number; dice: number; dicePerClass: number[] }> & { stopped: { iteration: number; reason: string } } };
+    expect(result.iterations).toBe(stop);
+    expect(result.selection.best).toMatchObject({ iteration: bestIteration, dice: dices[best], dicePerClass: passes[best]!.dicePerClass, modelDir: 'model-best' });
+    expect(result.selection.last).toMatchObject({ iteration: stop, dice: dices.at(-1), modelDir: 'model' });
+    expect(result.selection.stopped).toEqual({ iteration: stop, reason: (records.at(-1) as { reason: string }).reason });
+    expect(events).toContain(`stopping at iteration ${stop}`);
+    // Both folders hold a post-processing decision for the one structure.
+    for (const m of ['model', 'model-best']) expect(JSON.parse(readFileSync(join(whole, m, 'postprocessing.json'), 'utf8')).structures).toHaveLength(1);
+  });
+
+  it('model-best/ holds the weights of the best iteration (a run checkpointed at every iteration, otherwise the same)', async () => {
+    const dense = join(root, 'select-dense');
+    await train({ ...cfg, checkpoint: { every: 1, keep: 100 } }, { outDir: dense });
+    expectSameRun(dense, reference, 'checkpoints at every iteration');
+    const { iteration } = JSON.parse(readFileSync(join(dense, 'model-best', 'selection.json'), 'utf8')) as { iteration: number };
+    const at = readFileSync(join(dense, CHECKPOINTS_DIR, `iter-${String(iteration).padStart(7, '0')}`, 'weights.bin'));
+    expect(readFileSync(join(dense, 'model-best', 'weights.bin')).equals(at)).toBe(true);
+    expect(readFileSync(join(dense, 'model', 'weights.bin')).equals(at)).toBe(false);
+  });
+
+  it('ends identical (both models, log, result) resumed from every checkpoint, model-best/ already ahead of it', async () => {
+    const checkpoints = readdirSync(join(whole, CHECKPOINTS_DIR)).filter((d) => /^iter-/.test(d)).map((d) => Number(d.slice(5)));
+    expect(checkpoints.at(-1)).toBe((reference.result as { iterations: number }).iterations);
+    let ahead = 0;
+    for (const k of checkpoints) {
+      const dir = join(root, `select-cut-${k}`);
+      cutBack(whole, dir, k);
+      if ((JSON.parse(readFileSync(join(dir, 'model-best', 'selection.json'), 'utf8')) as { iteration: number }).iteration > k) ahead++;
+      await resume(dir);
+      expectSameRun(dir, reference, `resumed from checkpoint ${k}`);
+    }
+    // The best model of a pass after the checkpoint is on disk: the resume first puts back the checkpoint's.
+    expect(ahead).toBeGreaterThan(0);
+  });
+
+  it('ends identical killed after any validation, checkpoint, stop or model write, or just before a validation, and resumed', async () => {
+    expect(events.filter((e) => e.startsWith('validation')).length).toBeGreaterThan(3);
+    for (let k = 0; k < events.length; k++) {
+      if (events[k]!.startsWith('train') && !events[k + 1]?.startsWith('validation')) continue;
+      const dir = join(root, `select-kill-${k}`);
+      await killAndResume(cfg, dir, events, k);
+      expectSameRun(dir, reference, `killed after '${events[k]}'`);
+    }
   });
 });

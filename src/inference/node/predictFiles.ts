@@ -2,8 +2,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readNifti, writeNifti } from '../../data/node/niftiFiles.js';
 import { loadModel } from '../../networks/node/modelFiles.js';
+import { MODEL_CARD } from '../../networks/modelCard.js';
 import { readModelCard } from '../../networks/node/modelCardFile.js';
-import { predictVolume, type PredictVolumeOptions } from '../predictVolume.js';
+import { combinePostprocessing, postprocessedLabels } from '../postprocessing.js';
+import { checkEnsembleCards, predictEnsemble, type EnsembleMember, type PredictVolumeOptions } from '../predictVolume.js';
+import { readPostprocessing } from './postprocessingFile.js';
 
 const niftiPattern = /\.nii(\.gz)?$/i;
 
@@ -30,40 +33,58 @@ export interface PredictFilesResult {
   labels: string;
   probabilities?: string;
   windows: number;
+  /** Structures (labels) whose largest connected component only was kept (`postprocessing.json`). */
+  postprocessed: number[];
   seconds: number;
 }
 
 /**
- * Segments NIfTI files with the model folder `modelDir` (model.json, weights.bin, gendice.json) and
- * writes `<case>.nii.gz` label maps (and `<case>_prob.nii.gz` probabilities when asked) in `outDir`,
- * in the source images' geometry (same affine, spacing and voxel order).
+ * Segments NIfTI files with the model folder `modelDir` (model.json, weights.bin, gendice.json), or the
+ * average of several (`predictEnsemble`), and writes `<case>.nii.gz` label maps (and
+ * `<case>_prob.nii.gz` probabilities when asked) in `outDir`, in the source images' geometry (same
+ * affine, spacing and voxel order). A model folder's `postprocessing.json` is applied to the labels
+ * unless `postprocessing` is false (several models: `combinePostprocessing`).
  */
 export async function predictFiles(
-  modelDir: string,
+  modelDir: string | readonly string[],
   input: string,
   outDir: string,
-  options: PredictVolumeOptions & {
+  options: Omit<PredictVolumeOptions, 'postprocessing'> & {
     probabilities?: boolean;
+    /** Apply the model folders' `postprocessing.json` (default true). */
+    postprocessing?: boolean;
     onCase?: (index: number, total: number, file: string) => void;
     /** Called for each hidden file of an input folder that is left out. */
     onSkipped?: (file: string) => void;
   } = {},
 ): Promise<PredictFilesResult[]> {
-  const { probabilities: writeProbabilities, onCase, onSkipped, ...predictOptions } = options;
+  const { probabilities: writeProbabilities, postprocessing: usePostprocessing = true, onCase, onSkipped, ...predictOptions } = options;
+  const dirs = typeof modelDir === 'string' ? [modelDir] : [...modelDir];
+  if (dirs.length === 0) throw new Error('predictFiles: modelDir names no model folder');
   const files = listNiftiInputs(input, onSkipped);
-  const card = readModelCard(modelDir);
-  const model = await loadModel(modelDir);
+  for (const d of dirs) {
+    const inside = ['model-best', 'model'].filter((m) => existsSync(join(d, m, MODEL_CARD)));
+    if (!existsSync(join(d, MODEL_CARD)) && inside.length > 0) {
+      throw new Error(`predict: --model '${d}' is a training run folder, not a model folder; give ${inside.map((m) => `'${join(d, m)}'`).join(' or ')}`);
+    }
+  }
+  const cards = dirs.map((d) => readModelCard(d));
+  checkEnsembleCards(cards.map((card, i) => ({ card, name: dirs[i]! })));
+  const postprocessing = usePostprocessing ? combinePostprocessing(dirs.map((d) => readPostprocessing(d))) : undefined;
+  const members: EnsembleMember[] = [];
   const results: PredictFilesResult[] = [];
   try {
+    for (const [i, d] of dirs.entries()) members.push({ model: await loadModel(d), card: cards[i]!, name: d });
     for (const [i, file] of files.entries()) {
       onCase?.(i, files.length, file);
       const t0 = performance.now();
       const image = await readNifti(file);
-      const prediction = predictVolume(model, card, image, predictOptions);
+      const prediction = predictEnsemble(members, image, postprocessing === undefined ? predictOptions : { ...predictOptions, postprocessing });
       const id = basename(file).replace(niftiPattern, '').replace(/_0000$/, '');
       const labelsPath = join(outDir, `${id}.nii.gz`);
       await writeNifti(labelsPath, prediction.labels);
-      const entry: PredictFilesResult = { input: file, labels: labelsPath, windows: prediction.windows, seconds: 0 };
+      const postprocessed = postprocessing === undefined ? [] : postprocessedLabels(postprocessing);
+      const entry: PredictFilesResult = { input: file, labels: labelsPath, windows: prediction.windows, postprocessed, seconds: 0 };
       if (writeProbabilities) {
         entry.probabilities = join(outDir, `${id}_prob.nii.gz`);
         await writeNifti(entry.probabilities, prediction.probabilities);
@@ -72,7 +93,7 @@ export async function predictFiles(
       results.push(entry);
     }
   } finally {
-    model.dispose();
+    for (const m of members) m.model.dispose();
   }
   return results;
 }

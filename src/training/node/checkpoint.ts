@@ -20,6 +20,8 @@ export interface CheckpointState {
   engine: string;
   /** When it was written (ISO time). */
   writtenAt: string;
+  /** Model selection: best validation pass so far, passes since, early stop (`modelSelection.ts`). */
+  selection?: unknown;
 }
 
 export const CHECKPOINTS_DIR = 'checkpoints';
@@ -45,6 +47,8 @@ export async function saveCheckpoint(
   optimizer: TrainingOptimizer,
   state: CheckpointState,
   keep: number,
+  /** Writes more files into the checkpoint folder being built (model selection's copy of `model-best/`). */
+  addFiles?: (tmpDir: string) => void,
 ): Promise<string> {
   const root = join(outDir, CHECKPOINTS_DIR);
   const name = checkpointName(state.iteration);
@@ -56,6 +60,7 @@ export async function saveCheckpoint(
     writeFileSync(join(tmp, 'optimizer.bin'), new Uint8Array(data));
     writeFileSync(join(tmp, 'optimizer.json'), JSON.stringify({ format: OPTIMIZER_FORMAT, name: o.name, step: o.step, specs }));
     writeFileSync(join(tmp, 'state.json'), JSON.stringify(state));
+    addFiles?.(tmp);
   });
   writeFileAtomic(join(root, LATEST), JSON.stringify({ iteration: state.iteration, dir: name }));
   const all = readdirSync(root).filter((d) => /^iter-\d+$/.test(d)).sort();

@@ -7,3 +7,5 @@ export { TrainLog, paperScore } from './trainLog.js';
 export type { LogCoverage, LogRecord } from './trainLog.js';
 export { loadTrainingData, configDirectory } from './trainingData.js';
 export type { TrainingCase, TrainingData } from './trainingData.js';
+export { ModelSelection, BEST_MODEL_DIR, SELECTION_FILE, selectionSummaryLines } from './modelSelection.js';
+export type { SelectionState, SelectionSummary, ValidatedModel } from './modelSelection.js';

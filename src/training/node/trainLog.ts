@@ -8,7 +8,7 @@ export interface LogCoverage {
   records: number;
 }
 
-/** One line of `log.jsonl`: a training iteration or a validation pass. */
+/** One line of `log.jsonl`: a training iteration, a validation pass or an early stop. */
 export type LogRecord =
   | {
       type: 'train';
@@ -22,7 +22,9 @@ export type LogRecord =
       foregroundFraction: number;
       ms: number;
     }
-  | { type: 'validation'; iteration: number; dice: number; dicePerClass: number[]; cases: number };
+  | { type: 'validation'; iteration: number; dice: number; dicePerClass: number[]; cases: number }
+  /** The run stopped before its `iterations` (early stopping), and why. */
+  | { type: 'stop'; iteration: number; reason: string };
 
 /** JSON has no NaN or Infinity: they are written as strings and read back as numbers. */
 function encode(record: LogRecord): string {

@@ -19,6 +19,9 @@ import { parseTrainingConfig, type TrainingConfig } from '../config.js';
 import { createOptimizer, learningRateAt, type TrainingOptimizer } from '../optimizer.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
 import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
+import { ModelSelection, type SelectionSummary } from './modelSelection.js';
+import { PostprocessingEvidence, type PostprocessingCase } from '../../inference/postprocessing.js';
+import { writePostprocessing } from '../../inference/node/postprocessingFile.js';
 
 /** Resolves after one turn of the event loop (setImmediate in Node, a zero timeout elsewhere). */
 const nextTurn = (): Promise<void> =>
@@ -48,6 +51,7 @@ export interface TrainOptions {
 
 export interface TrainingResult {
   outDir: string;
+  /** Iterations run: `iterations` of the config, or fewer after early stopping (`selection.stopped`). */
   iterations: number;
   /** Median training Dice over the last `scoreWindow` iterations (the paper's score). */
   score: number;
@@ -60,6 +64,8 @@ export interface TrainingResult {
   /** Measured foreground fraction of the sampled training patches. */
   foregroundFraction: { mean: number; median: number };
   modelDir: string;
+  /** Which model is which: `model/` (last) and `model-best/` (best validation Dice), and why the run stopped early, if it did. */
+  selection: SelectionSummary;
   engine: string;
   seconds: number;
 }
@@ -90,6 +96,7 @@ interface Run {
   sampler: PatchSampler;
   log: TrainLog;
   start: number;
+  selection: ModelSelection;
   engine: string;
   options: TrainOptions;
 }
@@ -151,7 +158,8 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   const sampler = createSampler(config, data);
   const log = new TrainLog(join(outDir, 'log.jsonl'));
   log.reset();
-  return runTraining({ config, outDir, data, model, optimizer, sampler, log, start: 0, engine: engine.engine ?? engine.backend, options });
+  const selection = ModelSelection.fresh(outDir, config.validation.patience);
+  return runTraining({ config, outDir, data, model, optimizer, sampler, log, start: 0, selection, engine: engine.engine ?? engine.backend, options });
 }
 
 /**
@@ -194,6 +202,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
     sampler,
     log,
     start: checkpoint.state.iteration,
+    selection: await ModelSelection.resumed(outDir, dir, checkpoint.state.selection, config.validation.patience),
     engine: engine.engine ?? engine.backend,
     options: { ...options, outDir },
   });
@@ -224,6 +233,7 @@ function validate(
   config: TrainingConfig,
   geometry: NetworkGeometry,
   classes: number,
+  onCase?: (c: PostprocessingCase) => void,
 ): { dice: number; perClass: number[]; perCase: number[] } {
   const perCase: number[][] = [];
   for (const c of cases) {
@@ -235,6 +245,7 @@ function validate(
     });
     const predicted = probabilitiesToLabels(result.output, result.channels);
     const reference = Int32Array.from(volumeToChannelsLast(c.label));
+    onCase?.({ predicted, reference, shape: c.image.shape });
     const shape = [1, ...c.image.shape, 1];
     const r = diceMetric({ data: predicted, shape }, { data: reference, shape }, { numClasses: classes, includeBackground: false });
     perCase.push(r.values[0]!);
@@ -264,7 +275,7 @@ function validatesAt(config: TrainingConfig, data: TrainingData, iteration: numb
  * log, so it can be redone after a kill too.
  */
 async function runTraining(run: Run): Promise<TrainingResult> {
-  const { config, outDir, data, model, optimizer, sampler, log, options } = run;
+  const { config, outDir, data, model, optimizer, sampler, log, selection, options } = run;
   const t0 = performance.now();
   const loss: LossFunction = getLoss(config.loss.name, config.loss.options);
   const geometry = getNetworkGeometry(config.network.name, networkOptions(config, data));
@@ -283,14 +294,20 @@ async function runTraining(run: Run): Promise<TrainingResult> {
         log: log.commit(),
         engine: run.engine,
         writtenAt: new Date().toISOString(),
+        selection: selection.getState(),
       },
       config.checkpoint.keep,
+      (tmp) => selection.addToCheckpoint(tmp),
     );
     options.onEvent?.(`checkpoint ${lastCheckpoint}`);
   };
+  const writeModel = async (dir: string): Promise<void> => {
+    await saveModel(model, dir);
+    writeModelCard(dir, modelCard(config, data));
+  };
 
   try {
-    for (let it = run.start; it < config.iterations; it++) {
+    for (let it = run.start; it < config.iterations && !selection.stopped; it++) {
       const iteration = it + 1;
       const stepStart = performance.now();
       const learningRate = learningRateAt(config.optimizer, it, config.iterations);
@@ -310,11 +327,17 @@ async function runTraining(run: Run): Promise<TrainingResult> {
         secondsPerIteration: (performance.now() - t0) / 1000 / (iteration - run.start),
       });
       if (validatesAt(config, data, iteration)) {
-        const v = validate(model, data.validation, config, geometry, data.classes);
+        const evidence = new PostprocessingEvidence(data.classes);
+        const v = validate(model, data.validation, config, geometry, data.classes, (c) => evidence.add(c));
         log.append({ type: 'validation', iteration, dice: v.dice, dicePerClass: v.perClass, cases: data.validation.length });
-        options.onEvent?.(`validation at iteration ${iteration}: Dice ${v.dice.toFixed(4)}`);
+        const outcome = await selection.afterValidation({ iteration, dice: v.dice, dicePerClass: v.perClass }, config.iterations, evidence.plan(), writeModel);
+        options.onEvent?.(`validation at iteration ${iteration}: Dice ${v.dice.toFixed(4)}${outcome.improved ? ` (best so far: ${selection.bestDir})` : ''}`);
+        if (outcome.stop !== undefined) {
+          log.append({ type: 'stop', iteration, reason: outcome.stop });
+          options.onEvent?.(`stopping at iteration ${iteration}: ${outcome.stop}`);
+        }
       }
-      if (iteration % config.checkpoint.every === 0 || iteration === config.iterations) await checkpointAt(iteration);
+      if (iteration % config.checkpoint.every === 0 || iteration === config.iterations || selection.stopped) await checkpointAt(iteration);
       // One event-loop turn per iteration: signals, IPC (a study worker exits when its study does) and, in a
       // browser, the page stay responsive during a long run. Costs microseconds against a step's milliseconds.
       else await nextTurn();
@@ -324,22 +347,26 @@ async function runTraining(run: Run): Promise<TrainingResult> {
     const testDice = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes).perCase : [];
     const modelDir = join(outDir, 'model');
     await writeFolderAtomic(modelDir, async (tmp) => {
-      await saveModel(model, tmp);
-      writeModelCard(tmp, modelCard(config, data));
+      await writeModel(tmp);
+      const postprocessing = selection.lastPostprocessing;
+      if (postprocessing !== undefined) writePostprocessing(tmp, postprocessing);
     });
     options.onEvent?.(`model ${modelDir}`);
     const { score, iterations: scoreIterations } = paperScore(records, config.scoreWindow);
     const stats = sampler.statistics();
+    const lastIteration = selection.stopped?.iteration ?? config.iterations;
+    const lastValidation = lastOf(records, 'validation');
     const result: TrainingResult = {
       outDir,
-      iterations: config.iterations,
+      iterations: lastIteration,
       score,
       scoreIterations,
       lastLoss: lastOf(records, 'train')?.loss ?? Number.NaN,
-      validationDice: lastOf(records, 'validation')?.dice ?? Number.NaN,
+      validationDice: lastValidation?.dice ?? Number.NaN,
       testDice,
       foregroundFraction: { mean: stats.mean, median: stats.median },
       modelDir,
+      selection: selection.summary({ iteration: lastIteration, dice: lastValidation?.dice ?? Number.NaN, dicePerClass: lastValidation?.dicePerClass ?? [] }, modelDir),
       engine: run.engine,
       seconds: (performance.now() - t0) / 1000,
     };
