@@ -1,8 +1,11 @@
 import type { Finding } from '../findings/index.js';
+import { escapeHtml } from './escapeHtml.js';
 import type { StudyResults } from '../types.js';
 import { trialCounts } from './figures.js';
 import { picturesHtml, viewCommandsHtml, type PagePictures } from './pictures.js';
 import { trialRows } from './rows.js';
+
+export { escapeHtml };
 
 /** A figure as it goes on the page: its inline SVG (ids already unique) or why it is missing. */
 export interface PageFigure {
@@ -16,10 +19,6 @@ export interface PageFigure {
   files: string[];
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 const CSS = `
 body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; line-height: 1.4; }

@@ -1,6 +1,6 @@
 import type { Volume } from '../../data/volume.js';
 import { FIGURE_FONT, lossOrder } from './figures.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from './escapeHtml.js';
 
 /** One held-out test case of one trial, as its stored prediction scored it. */
 export interface HeldOutCase {

@@ -1,4 +1,4 @@
-import { escapeHtml } from './html.js';
+import { escapeHtml } from './escapeHtml.js';
 import { OVERLAY_COLOURS, OVERLAY_RANKS, type OverlayRank } from './overlays.js';
 
 /** One overlay picture on the page: a held-out case of a trial with its prediction and reference. */
