@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,5 +127,23 @@ describe('report pictures', () => {
     // Records from a study folder without trial folders at all (as the fixture's): the same note.
     const fixture = await writeReport(join(root, 'fixture'), makeStudy({ networks: [UNET2D], outcome: () => 0.5, seeds: [1], testCases: 3 }));
     expect(fixture.pictures.note).toMatch(/^No held-out predictions are stored/);
+  }, 120_000);
+
+  it('names damaged stored predictions on the page and draws the rest', async () => {
+    const copy = join(root, 'damaged');
+    cpSync(dir, copy, { recursive: true });
+    const [a, b] = readStudy(copy).trials;
+    writeFileSync(join(trialDir(copy, a!.id), 'predictions', 'predictions.json'), '{"cases": [');
+    // The best case of the trial by the report's rule: highest Dice, ties by case id.
+    const best = [...readHeldOutPredictions(trialDir(copy, b!.id))!.cases].sort((x, y) => y.dice! - x.dice! || x.case.localeCompare(y.case))[0]!;
+    rmSync(join(trialDir(copy, b!.id), 'predictions', best.file));
+    const report = await writeReport(copy, readStudy(copy));
+    const { pictures, note } = report.pictures;
+    expect(pictures.map((p) => p.rank)).toEqual(['median', 'worst']);
+    expect(pictures.every((p) => p.trial === b!.id)).toBe(true);
+    expect(note).toContain('Not drawn, 2 problems with stored predictions');
+    expect(note).toContain(`${join(trialDir(copy, a!.id), 'predictions', 'predictions.json')} is not valid JSON`);
+    expect(note).toContain(best.file);
+    expect(readFileSync(report.html, 'utf8')).toContain('Not drawn, 2 problems');
   }, 120_000);
 });

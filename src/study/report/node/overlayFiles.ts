@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../../../common/node/atomicWrite.js';
 import { readNifti, writeNifti } from '../../../data/node/niftiFiles.js';
+import type { Volume } from '../../../data/volume.js';
 import { parseTrainingConfig, type TrainingConfig } from '../../../training/config.js';
 import { loadTrainingData, type TrainingCase } from '../../../training/node/trainingData.js';
 import { lossLabel, studyLoss } from '../../findings/index.js';
@@ -38,35 +39,51 @@ function dataKey(config: TrainingConfig): string {
  * and worst case of each network × loss, `chooseOverlayCases`) and the images and references of every
  * stored test case into `reportDir/cases/<data>/` (for the `gendice view` commands), and returns what the
  * page shows: the pictures (as data URIs and file names), a viewer command line per stored prediction,
- * and a plain note when the trials stored no predictions (records from before gendice kept them).
+ * and a plain note when the trials stored no predictions (records from before gendice kept them) or
+ * some stored files cannot be read (named, and left out: the report is still written).
  */
 export async function writeOverlayPictures(studyDir: string, results: StudyResults, reportDir: string): Promise<PagePictures> {
   const done = results.trials.filter((t) => t.record?.status === 'done');
   const stored: Array<{ id: string; network: string; loss: string; folder: string; index: HeldOutPredictions; config: TrainingConfig }> = [];
-  let withoutConfig = 0;
+  // Damaged files are reported on the page, never fatal: the rest of the report is still drawn.
+  const problems: string[] = [];
+  const problem = (err: unknown): void => {
+    const text = err instanceof Error ? err.message : String(err);
+    if (!problems.includes(text)) problems.push(text);
+  };
+  let unreadable = 0;
   for (const t of done) {
     const folder = trialDir(studyDir, t.id);
-    const index = readHeldOutPredictions(folder);
-    if (index === undefined || index.cases.length === 0) continue;
-    const configPath = join(folder, 'config.json');
-    if (!existsSync(configPath)) {
-      withoutConfig++;
-      continue;
+    try {
+      const index = readHeldOutPredictions(folder);
+      if (index === undefined || index.cases.length === 0) continue;
+      const configPath = join(folder, 'config.json');
+      if (!existsSync(configPath)) throw new Error(`${configPath} is missing: the trial's data cannot be loaded`);
+      const config = parseTrainingConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
+      stored.push({ id: t.id, network: t.parameters.network, loss: lossLabel(studyLoss(t.parameters)), folder, index, config });
+    } catch (err) {
+      unreadable++;
+      problem(err);
     }
-    const config = parseTrainingConfig(JSON.parse(readFileSync(configPath, 'utf8')), configPath);
-    stored.push({ id: t.id, network: t.parameters.network, loss: lossLabel(studyLoss(t.parameters)), folder, index, config });
   }
-  const missingCount = done.length - stored.length;
-  const note =
-    stored.length === 0
-      ? done.length === 0
+  const missingCount = done.length - stored.length - unreadable;
+  const notes: string[] = [];
+  if (stored.length === 0 && unreadable === 0) {
+    notes.push(
+      done.length === 0
         ? 'No trial has finished yet, so there are no held-out predictions to draw.'
         : `No held-out predictions are stored for the ${done.length} finished trial${done.length === 1 ? '' : 's'} of this study ` +
-          '(they were recorded before gendice kept them, or had no test cases): only the Dice values are known.'
-      : missingCount > 0
-        ? `${missingCount} of the ${done.length} finished trials stored no held-out predictions${withoutConfig ? ` (${withoutConfig} without their config.json)` : ''} and are not drawn.`
-        : null;
-  if (stored.length === 0) return { pictures: [], note, views: {} };
+            '(they were recorded before gendice kept them, or had no test cases): only the Dice values are known.',
+    );
+  } else if (missingCount > 0) {
+    notes.push(`${missingCount} of the ${done.length} finished trials stored no held-out predictions and are not drawn.`);
+  }
+  const noteOf = (): string | null => {
+    const all = [...notes];
+    if (problems.length > 0) all.push(`Not drawn, ${problems.length} problem${problems.length === 1 ? '' : 's'} with stored predictions: ${problems.join('; ')}.`);
+    return all.length ? all.join(' ') : null;
+  };
+  if (stored.length === 0) return { pictures: [], note: noteOf(), views: {} };
 
   const sources = new Map<string, Promise<CaseSource>>();
   const sourceOf = (folder: string, config: TrainingConfig): Promise<CaseSource> => {
@@ -91,7 +108,13 @@ export async function writeOverlayPictures(studyDir: string, results: StudyResul
   const views: Record<string, string[]> = {};
   const items: HeldOutCase[] = [];
   for (const s of stored) {
-    const source = await sourceOf(s.folder, s.config);
+    let source: CaseSource;
+    try {
+      source = await sourceOf(s.folder, s.config);
+    } catch (err) {
+      problem(new Error(`the data of trial '${s.id}' cannot be loaded (${err instanceof Error ? err.message : String(err)})`));
+      continue;
+    }
     views[s.id] = s.index.cases.map((c) => {
       const base = join(relative(studyDir, reportDir), CASES_DIR, source.key, safe(c.case));
       const pred = join(relative(studyDir, s.folder), PREDICTIONS_DIR, c.file);
@@ -106,8 +129,18 @@ export async function writeOverlayPictures(studyDir: string, results: StudyResul
     const source = await sourceOf(s.folder, s.config);
     const c = source.cases.get(choice.item.case);
     const entry = s.index.cases.find((x) => x.case === choice.item.case)!;
-    if (c === undefined) throw new Error(`writeOverlayPictures: trial '${s.id}' stored a prediction for '${entry.case}', which is not one of its test cases`);
-    const prediction = await readNifti(join(s.folder, PREDICTIONS_DIR, entry.file));
+    if (c === undefined) {
+      problem(new Error(`trial '${s.id}' stored a prediction for '${entry.case}', which is not one of its test cases`));
+      continue;
+    }
+    let prediction: Volume;
+    try {
+      prediction = await readNifti(join(s.folder, PREDICTIONS_DIR, entry.file));
+      if (prediction.shape.join('x') !== c.image.shape.join('x')) throw new Error(`${join(s.folder, PREDICTIONS_DIR, entry.file)} has shape [${prediction.shape.join(', ')}], its case [${c.image.shape.join(', ')}]`);
+    } catch (err) {
+      problem(err);
+      continue;
+    }
     const title = `${choice.network} · ${choice.loss} · ${choice.rank} of ${choice.of} · Dice ${choice.item.dice.toFixed(3)}`;
     const drawn = overlaySvg(c.image, c.label, prediction, { title });
     const png = svgToPng(drawn.svg, { scale: 1 }).png;
@@ -126,5 +159,5 @@ export async function writeOverlayPictures(studyDir: string, results: StudyResul
       src: `data:image/png;base64,${Buffer.from(png).toString('base64')}`,
     });
   }
-  return { pictures, note, views };
+  return { pictures, note: noteOf(), views };
 }
