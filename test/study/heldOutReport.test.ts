@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNifti } from '../../src/data/node/niftiFiles.js';
 import { expandGrid, parseStudyConfig } from '../../src/study/grid.js';
@@ -9,6 +10,7 @@ import { openStudy, readStudy, trialDir } from '../../src/study/node/store.js';
 import { runTrial } from '../../src/study/node/trial.js';
 import { studyMarkdown } from '../../src/study/report/index.js';
 import { writeReport } from '../../src/study/report/node/index.js';
+import { hasChromium, launchChromium } from '../browser/chromium.js';
 import { decodePng, isPredictionTint, isReferenceColour } from './pngPixels.js';
 import { makeStudy, UNET2D } from './reportFixture.js';
 
@@ -110,6 +112,19 @@ describe('report pictures', () => {
     expect(html).toContain('gendice view --image report/cases/');
     const markdown = studyMarkdown(results, report.findings, report.pictures);
     expect(markdown).toContain(`](report/${pictures[0]!.file})`);
+    if (hasChromium) {
+      // The page shows every picture (decoded by the browser from its data URI), requesting nothing.
+      const page = await (await launchChromium()).newPage();
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.goto(pathToFileURL(report.html).href, { waitUntil: 'load' });
+      const sizes = await page.$$eval('img.overlay', (imgs) => imgs.map((i) => [(i as HTMLImageElement).complete, (i as HTMLImageElement).naturalWidth]));
+      expect(sizes).toEqual(pictures.map(() => [true, 300]));
+      if (process.env.GENDICE_REPORT_SCREENSHOT) await page.locator('#held-out-cases').evaluate((e) => e.scrollIntoView());
+      if (process.env.GENDICE_REPORT_SCREENSHOT) await page.screenshot({ path: process.env.GENDICE_REPORT_SCREENSHOT });
+      expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
+      await page.close();
+    }
   }, 120_000);
 
   it('says plainly that no predictions are stored when the trials have only their records', async () => {
