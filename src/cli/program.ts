@@ -9,6 +9,7 @@ import { registerReportCommand } from './report.js';
 import { registerStudyCommand } from './study.js';
 import { registerSynthCommand } from './synth.js';
 import { registerTrainCommands } from './train.js';
+import { registerViewCommand } from './view.js';
 import { registerWorkerCommand } from './worker.js';
 
 /**
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerReportCommand(program);
   registerEngineCommand(program);
+  registerViewCommand(program);
   return program;
 }

@@ -52,10 +52,11 @@ export function registerReportCommand(program: Command, read: StudyReader = defa
       const lines = [
         `report: ${report.html}`,
         `figures: ${report.figures.length} files`,
+        `held-out pictures: ${report.pictures.pictures.length}${report.pictures.note === null ? '' : ` (${report.pictures.note})`}`,
         ...report.findings.map((f) => `finding ${f.id} [${f.holds}]: ${f.statement}\n  ${f.measured}`),
       ];
       if (flags.markdown && !flags.json) {
-        process.stdout.write(studyMarkdown(results, report.findings));
+        process.stdout.write(studyMarkdown(results, report.findings, report.pictures));
         return;
       }
       printResult(flags.json, { html: report.html, figures: report.figures, findings: report.findings }, lines.join('\n'));

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { latestCheckpointDir } from '../../training/node/checkpoint.js';
 import { resume, train, TrainingDivergedError, type TrainingResult } from '../../training/node/trainer.js';
 import { TrainLog, type LogRecord } from '../../training/node/trainLog.js';
+import { loadTrainingData } from '../../training/node/trainingData.js';
+import { parseTrainingConfig } from '../../training/config.js';
 import { trialTrainingConfig, type StudyConfig } from '../grid.js';
 import { STUDY_PROTOCOL } from '../protocol.js';
+import { writeHeldOutPredictions } from './heldOutPredictions.js';
 import { clearTrialFolder, trialDir, writeTrialRecord } from './store.js';
 import type { CurvePoint, TrialParameters, TrialRecord } from '../types.js';
 
@@ -58,7 +61,8 @@ export function unfinishedTrialRecord(
 
 /**
  * Runs one trial of a study in this thread: trains (or resumes an interrupted trial from its
- * checkpoint), then writes its record. A diverged trial (non-finite loss) is recorded with status
+ * checkpoint), writes its held-out test cases' label maps (`predictions/`, `writeHeldOutPredictions`),
+ * then its record. A diverged trial (non-finite loss) is recorded with status
  * 'diverged' and score 0: the network stopped producing usable segmentations. Any other error is
  * recorded as 'failed' with a null score.
  */
@@ -68,17 +72,21 @@ export async function runTrial(studyDir: string, study: StudyConfig, id: string,
   const base = recordBase(study, id, parameters);
   let record: TrialRecord;
   try {
+    // The cases are loaded once, for training and for the held-out predictions after it.
+    const config = parseTrainingConfig(trialTrainingConfig(study, parameters));
+    const data = await loadTrainingData(config);
     let result: TrainingResult | undefined;
     if (latestCheckpointDir(outDir) !== undefined) {
-      result = await resume(outDir, {});
+      result = await resume(outDir, { data });
       // A checkpoint at the last iteration (the worker died during the final validation or test) resumes
       // without drawing a patch, so the sampler has no foreground fractions to report: train again.
       if (!Number.isFinite(result.foregroundFraction.median)) result = undefined;
     }
     if (result === undefined) {
       clearTrialFolder(studyDir, id);
-      result = await train(trialTrainingConfig(study, parameters), { outDir });
+      result = await train(config, { outDir, data });
     }
+    await writeHeldOutPredictions(outDir, config, data.test);
     record = {
       ...base,
       status: 'done',

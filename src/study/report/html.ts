@@ -1,7 +1,11 @@
 import type { Finding } from '../findings/index.js';
+import { escapeHtml } from './escapeHtml.js';
 import type { StudyResults } from '../types.js';
 import { trialCounts } from './figures.js';
+import { picturesHtml, viewCommandsHtml, type PagePictures } from './pictures.js';
 import { trialRows } from './rows.js';
+
+export { escapeHtml };
 
 /** A figure as it goes on the page: its inline SVG (ids already unique) or why it is missing. */
 export interface PageFigure {
@@ -15,10 +19,6 @@ export interface PageFigure {
   files: string[];
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
 const CSS = `
 body { font-family: 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; margin: 2rem auto; max-width: 1400px; padding: 0 1rem; color: #222; line-height: 1.4; }
@@ -39,6 +39,8 @@ figcaption { color: #555; font-size: 0.85rem; margin-top: 0.3rem; }
 .missing { color: #555; font-style: italic; background: #f7f7f7; padding: 0.6rem; border-left: 3px solid #bbb; }
 details { font-size: 0.8rem; color: #444; } ul.parts { margin: 0.2rem 0; padding-left: 1.1rem; }
 .table-wrap { max-height: 40rem; overflow: auto; }
+table.overlays { width: auto; } table.overlays td { text-align: center; } img.overlay { image-rendering: pixelated; }
+td.view code { white-space: nowrap; font-size: 0.75rem; }
 `;
 
 function num(value: number | null, digits = 3): string {
@@ -61,7 +63,7 @@ function findingsTable(findings: readonly Finding[]): string {
   return `<table id="findings"><thead><tr><th>#</th><th>finding (the paper)</th><th>measured (gendice)</th><th>95% interval over seeds</th><th>holds</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function trialsTable(results: StudyResults): string {
+function trialsTable(results: StudyResults, views: PagePictures['views'] = {}): string {
   const rows = trialRows(results).map((r) => {
     const test = r.testDiceMedian === null ? '–' : `${num(r.testDiceMedian)} (n=${r.testCases})`;
     return (
@@ -69,12 +71,12 @@ function trialsTable(results: StudyResults): string {
       `<td class="num">${escapeHtml(r.rate)}</td><td class="num">${escapeHtml(r.patch)}</td><td class="num">${r.batchSize}</td><td class="num">${r.seed}</td>` +
       `<td class="num">${r.iterations}</td><td class="state-${r.state}">${r.state}</td><td class="num">${num(r.score)}</td>` +
       `<td class="num">${percent(r.foregroundFraction)}</td><td class="num">${test}</td><td class="num">${r.seconds === null ? '–' : r.seconds.toFixed(0)}</td>` +
-      `<td>${r.error === null ? '' : escapeHtml(r.error)}</td></tr>`
+      `<td>${r.error === null ? '' : escapeHtml(r.error)}</td><td class="view">${viewCommandsHtml(views[r.id])}</td></tr>`
     );
   });
   return (
     `<div class="table-wrap"><table id="trials"><thead><tr><th>trial</th><th>network</th><th>loss</th><th>learning rate</th><th>patch</th><th>batch</th><th>seed</th>` +
-    `<th>iterations</th><th>status</th><th>score</th><th>foreground (median)</th><th>test Dice (median)</th><th>seconds</th><th>error</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+    `<th>iterations</th><th>status</th><th>score</th><th>foreground (median)</th><th>test Dice (median)</th><th>seconds</th><th>error</th><th>view predictions</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
   );
 }
 
@@ -90,9 +92,11 @@ function figureSection(f: PageFigure): string {
 /**
  * The report as ONE self-contained HTML page: inline CSS, inline SVG figures, no scripts and no
  * external URLs (links only to the figure files next to it). Sections: the findings table, the
- * figures (a note instead of a figure that has no data yet), and every trial of the grid.
+ * figures (a note instead of a figure that has no data yet), the held-out pictures when given
+ * (`pictures`: overlays of the best, median and worst test case, or the note that none are stored), and
+ * every trial of the grid (with its `gendice view` commands).
  */
-export function reportHtml(results: StudyResults, findings: readonly Finding[], figures: readonly PageFigure[]): string {
+export function reportHtml(results: StudyResults, findings: readonly Finding[], figures: readonly PageFigure[], pictures?: PagePictures): string {
   const counts = trialCounts(results);
   const seeds = new Set(results.trials.map((t) => t.parameters.seed)).size;
   const heat = figures.filter((f) => f.name.startsWith('dice-heatmap-'));
@@ -117,10 +121,11 @@ export function reportHtml(results: StudyResults, findings: readonly Finding[], 
 ${findingsTable(findings)}
 ${section('Dice over learning rate × foreground fraction (Fig. 1–2)', heat)}
 ${section('Held-out test set (Fig. 3)', box)}
+${pictures === undefined ? '' : `<h2 id="held-out-cases">Held-out cases: prediction and reference</h2>\n${picturesHtml(pictures)}`}
 ${section('Learning curves', curves)}
 ${section('Other figures', other)}
 <h2>Trials</h2>
-${trialsTable(results)}
+${trialsTable(results, pictures?.views)}
 </body>
 </html>
 `;

@@ -1,14 +1,16 @@
 import type { Finding } from '../findings/index.js';
 import type { StudyResults } from '../types.js';
+import { picturesMarkdown, type PagePictures } from './pictures.js';
 import { heatmapCells, trialRows } from './rows.js';
 
 /**
  * The study's results as Markdown: the score grid (Fig. 1–2 as tables: one row per network and
  * patch size with its measured foreground fraction, one column per loss and learning rate, mean
  * score over the seeds that ran), test-set Dice per loss, and the findings with their verdicts.
+ * With `pictures`, the held-out overlay pictures as image links into `picturesBase` (default `report`).
  * Used for docs/study.md; `gendice report DIR --markdown`.
  */
-export function studyMarkdown(results: StudyResults, findings: readonly Finding[]): string {
+export function studyMarkdown(results: StudyResults, findings: readonly Finding[], pictures?: PagePictures, picturesBase = 'report'): string {
   const rows = trialRows(results);
   const done = rows.filter((r) => r.state !== 'pending').length;
   const seeds = [...new Set(rows.filter((r) => r.state !== 'pending').map((r) => r.seed))];
@@ -47,6 +49,7 @@ export function studyMarkdown(results: StudyResults, findings: readonly Finding[
     }
     out.push('');
   }
+  if (pictures !== undefined) out.push(picturesMarkdown(pictures, picturesBase));
   out.push('**The paper\'s findings**', '', '| # | finding | measured | holds |', '|---|---|---|---|');
   for (const f of findings) out.push(`| ${f.id} | ${f.statement} | ${f.measured.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${f.holds} |`);
   return `${out.join('\n')}\n`;

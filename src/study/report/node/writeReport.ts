@@ -5,6 +5,8 @@ import type { StudyResults } from '../../types.js';
 import { reportFigures } from '../figures.js';
 import { reportHtml, type PageFigure } from '../html.js';
 import { prefixSvgIds, renderSvg } from '../svg.js';
+import type { PagePictures } from '../pictures.js';
+import { writeOverlayPictures } from './overlayFiles.js';
 import { svgToPng } from './png.js';
 
 /** The folder of the report inside a study folder. */
@@ -26,13 +28,16 @@ export interface ReportFiles {
   figures: string[];
   /** The findings shown in the page. */
   findings: Finding[];
+  /** The held-out overlay pictures (`overlays/*.png`), the viewer commands, or the note that none are stored. */
+  pictures: PagePictures;
 }
 
 /**
  * Writes a study's report under `DIR/report/`: `index.html` (one self-contained page: findings,
  * figures inline, trials table) and each figure as `NAME.svg` and `NAME.png`, every file written
  * atomically. Figures without data (no test cases, trials not run yet) are left out of the files
- * and explained on the page.
+ * and explained on the page. The held-out pictures (`writeOverlayPictures`) go to `overlays/`, the
+ * cases the viewer commands open to `cases/`; trials that stored no predictions are said so plainly.
  */
 export async function writeReport(dir: string, results: StudyResults, options: WriteReportOptions = {}): Promise<ReportFiles> {
   const out = join(dir, REPORT_DIR);
@@ -53,7 +58,9 @@ export async function writeReport(dir: string, results: StudyResults, options: W
     figures.push(svgPath, pngPath);
     page.push({ name: plan.name, title: plan.title, caption: plan.caption, svg: prefixSvgIds(svg, plan.name), files: [`${plan.name}.svg`, `${plan.name}.png`] });
   }
+  const pictures = await writeOverlayPictures(dir, results, out);
+  figures.push(...pictures.pictures.map((p) => join(out, p.file)));
   const html = join(out, 'index.html');
-  writeFileAtomic(html, reportHtml(results, findings, page));
-  return { html, figures, findings };
+  writeFileAtomic(html, reportHtml(results, findings, page, pictures));
+  return { html, figures, findings, pictures };
 }
