@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetEngine, type EngineName } from '../../src/engine/node/index.js';
 import { checkNetworkOptions, checkPatchSize, unet2d, unet2dGeometry, unet3d, unet3dGeometry } from '../../src/networks/index.js';
+import { createVolume } from '../../src/data/volume.js';
+import { predictVolume } from '../../src/inference/predictVolume.js';
+import { readModelCard } from '../../src/networks/node/modelCardFile.js';
+import { loadModel } from '../../src/networks/node/modelFiles.js';
 import { train } from '../../src/training/node/index.js';
 import { addonLoads, maxRelError, onEngine, randn } from '../engine/_helpers.js';
 
@@ -154,6 +158,12 @@ describe('training smoke test', () => {
     expect(Number.isFinite(result.lastLoss)).toBe(true);
     const card = JSON.parse(readFileSync(join(result.modelDir, 'gendice.json'), 'utf8')) as { network: { options: { strides: number[][] } } };
     expect(card.network.options.strides).toEqual([[2, 2, 1]]);
+    // The saved model predicts a volume whose extents are not multiples of the strides (sliding windows of the patch).
+    const model = await loadModel(result.modelDir);
+    const image = createVolume(Float32Array.from({ length: 11 * 9 * 3 }, (_, i) => Math.sin(i)), [11, 9, 3]);
+    const prediction = predictVolume(model, readModelCard(result.modelDir), image);
+    expect(prediction.labels.shape).toEqual([11, 9, 3]);
+    model.dispose();
     await expect(
       train(
         {
