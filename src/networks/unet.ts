@@ -13,8 +13,10 @@ export type UNetUpsampling = (typeof UNET_UPSAMPLINGS)[number];
 export interface UNetOptions extends CommonNetworkOptions {
   /** Number of down-samplings (max-pool) and up-samplings. Default 4 (2D), 3 (3D); follows from `strides` when given. */
   depth?: number;
-  /** Filters of the first level; level l has baseFilters·2^l. */
+  /** Filters of the first level; level l has min(baseFilters·2^l, maxFilters). */
   baseFilters?: number;
+  /** Cap on the filters of a level (nnU-Net's 320 in 3D; the plan's `network.maxFilters`). Default: no cap. */
+  maxFilters?: number;
   /** Up path: 'transpose' (transposed convolution, kernel and stride the level's strides) or 'nearest' (nearest-neighbour up-sampling by the strides, then a convolution with a kernel of the strides). Default 'transpose'. */
   upsampling?: UNetUpsampling;
   /**
@@ -30,7 +32,7 @@ export interface UNetOptions extends CommonNetworkOptions {
   convKernels?: readonly (readonly number[])[];
 }
 
-export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'upsampling', 'strides', 'convKernels'] as const;
+export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'maxFilters', 'upsampling', 'strides', 'convKernels'] as const;
 
 interface UNetDefaults {
   depth: number;
@@ -41,6 +43,8 @@ interface UNetDefaults {
 interface ResolvedUNet extends UNetTopology {
   baseFilters: number;
   upsampling: UNetUpsampling;
+  /** Filters of level l (the bottleneck is level depth). */
+  filters(level: number): number;
 }
 
 function resolveUNet(network: string, dims: SpatialDims, options: UNetOptions, defaults: UNetDefaults): ResolvedUNet {
@@ -48,7 +52,8 @@ function resolveUNet(network: string, dims: SpatialDims, options: UNetOptions, d
   const topology = resolveTopology(network, dims, options, defaults.depth);
   const baseFilters = integer(network, 'baseFilters', options.baseFilters ?? defaults.baseFilters, { min: 1 });
   const upsampling = oneOf(network, 'upsampling', options.upsampling ?? 'transpose', UNET_UPSAMPLINGS);
-  return { ...topology, baseFilters, upsampling };
+  const maxFilters = options.maxFilters === undefined ? Infinity : integer(network, 'maxFilters', options.maxFilters, { min: 1 });
+  return { ...topology, baseFilters, upsampling, filters: (level) => Math.min(maxFilters, baseFilters * 2 ** level) };
 }
 
 export function buildUNet(network: string, dims: SpatialDims, options: UNetOptions, defaults: UNetDefaults): tf.LayersModel {
@@ -63,13 +68,13 @@ export function buildUNet(network: string, dims: SpatialDims, options: UNetOptio
     return f.convNormRelu(f.convNormRelu(t, `${part}_conv1`, filters, kernel), `${part}_conv2`, filters, kernel);
   };
   for (let level = 0; level < u.depth; level++) {
-    x = block(x, `enc${level}`, u.baseFilters * 2 ** level, level);
+    x = block(x, `enc${level}`, u.filters(level), level);
     skips.push(x);
     x = f.maxPool(x, `enc${level}_pool`, perAxis(u.strides[level]!));
   }
-  x = f.dropout(block(x, 'bottleneck', u.baseFilters * 2 ** u.depth, u.depth), 'bottleneck_dropout');
+  x = f.dropout(block(x, 'bottleneck', u.filters(u.depth), u.depth), 'bottleneck_dropout');
   for (let level = u.depth - 1; level >= 0; level--) {
-    const filters = u.baseFilters * 2 ** level;
+    const filters = u.filters(level);
     const factor = perAxis(u.strides[level]!);
     x =
       u.upsampling === 'transpose'

@@ -17,9 +17,6 @@ export interface UNetTopology {
   convKernels: number[][];
 }
 
-/** The valid strides of a U-Net level along one axis. */
-export const UNET_STRIDES = [1, 2] as const;
-
 function entries(network: string, option: string, value: unknown, dims: SpatialDims, example: string): unknown[][] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new OptionError(network, option, `must be a non-empty list with one entry of ${dims} numbers per level, such as ${example}; got ${formatValue(value)}`);

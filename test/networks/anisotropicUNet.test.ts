@@ -105,6 +105,15 @@ describe('anisotropic unet3d model', () => {
     }
   });
 
+  it('maxFilters caps the filters of the deep levels (the plan\'s network.maxFilters)', () => {
+    const model = unet3d({ strides: [[2, 2, 1], [2, 2, 2]], baseFilters: 2, maxFilters: 3 });
+    expect(model.getLayer('unet3d_enc0_conv1').getWeights()[0]!.shape.at(-1)).toBe(2);
+    expect(model.getLayer('unet3d_enc1_conv1').getWeights()[0]!.shape.at(-1)).toBe(3);
+    expect(model.getLayer('unet3d_bottleneck_conv2').getWeights()[0]!.shape.at(-1)).toBe(3);
+    expect(() => unet3d({ maxFilters: 0 })).toThrow('unet3d: maxFilters must be an integer >= 1; got 0');
+    model.dispose();
+  });
+
   it('unet2d with per-axis strides builds and keeps the size', () => {
     const model = unet2d({ strides: [[2, 1]], convKernels: [[3, 1], [3, 3]], baseFilters: 2, seed: 1 });
     expect((model.predict(tf.zeros([1, 4, 3, 1])) as tf.Tensor).shape).toEqual([1, 4, 3, 2]);
