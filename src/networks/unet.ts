@@ -32,7 +32,7 @@ export interface UNetOptions extends CommonNetworkOptions {
   convKernels?: readonly (readonly number[])[];
 }
 
-export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'maxFilters', 'upsampling', 'strides', 'convKernels'] as const;
+export const UNET_KEYS = [...COMMON_OPTION_NAMES, 'depth', 'baseFilters', 'upsampling', 'strides', 'convKernels', 'maxFilters'] as const;
 
 interface UNetDefaults {
   depth: number;
