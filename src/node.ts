@@ -29,6 +29,7 @@ export {
   type LoadedCase,
   type SplitOptions,
 } from './data/node/dataset.js';
+export { groupCaseFiles, caseFilesInFolder, type CaseFiles, type GroupCaseFilesOptions } from './data/node/caseFiles.js';
 export {
   writeSyntheticDataset,
   type SynthCaseReport,

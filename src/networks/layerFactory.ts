@@ -36,7 +36,7 @@ export class LayerFactory {
     return tf.input({ shape: [...spatial, this.common.inputChannels], name: this.name('input') });
   }
 
-  sizeCheck(x: tf.SymbolicTensor, rule: SizeRule): tf.SymbolicTensor {
+  sizeCheck(x: tf.SymbolicTensor, rule: SizeRule | SizeRule[]): tf.SymbolicTensor {
     if (this.common.inputShape !== undefined) checkSizes(rule, this.common.inputShape, this.dims);
     return new SpatialSizeCheck({ rule, name: this.name('size_check') }).apply(x) as tf.SymbolicTensor;
   }
@@ -45,7 +45,7 @@ export class LayerFactory {
     x: tf.SymbolicTensor,
     part: string,
     filters: number,
-    kernelSize: number,
+    kernelSize: number | number[],
     opts: { dilation?: number; padding?: 'same' | 'valid'; useBias?: boolean; strides?: number; activation?: 'relu' } = {},
   ): tf.SymbolicTensor {
     const args = {
@@ -64,7 +64,7 @@ export class LayerFactory {
   }
 
   /** Convolution, normalisation, ReLU (the ReLU inside the convolution layer when there is no normalisation). */
-  convNormRelu(x: tf.SymbolicTensor, part: string, filters: number, kernelSize: number, opts: { dilation?: number; padding?: 'same' | 'valid' } = {}): tf.SymbolicTensor {
+  convNormRelu(x: tf.SymbolicTensor, part: string, filters: number, kernelSize: number | number[], opts: { dilation?: number; padding?: 'same' | 'valid' } = {}): tf.SymbolicTensor {
     if (this.common.normalization === 'none') return this.conv(x, part, filters, kernelSize, { ...opts, activation: 'relu' });
     return this.relu(this.norm(this.conv(x, part, filters, kernelSize, opts), `${part}_norm`), `${part}_relu`);
   }
@@ -94,9 +94,14 @@ export class LayerFactory {
     return tf.layers.dropout(this.common.seed === undefined ? args : { ...args, seed: this.common.seed }).apply(x) as tf.SymbolicTensor;
   }
 
-  maxPool(x: tf.SymbolicTensor, part: string, size: number, strides = size): tf.SymbolicTensor {
+  /** Max pooling; `size` and `strides` one number for every axis or one per axis. */
+  maxPool(x: tf.SymbolicTensor, part: string, size: number | number[], strides: number | number[] = size): tf.SymbolicTensor {
     const args = { poolSize: size, strides, padding: 'valid' as const, name: this.name(part) };
-    return (this.dims === 2 ? tf.layers.maxPooling2d(args) : tf.layers.maxPooling3d(args)).apply(x) as tf.SymbolicTensor;
+    return (
+      this.dims === 2
+        ? tf.layers.maxPooling2d(args as Parameters<typeof tf.layers.maxPooling2d>[0])
+        : tf.layers.maxPooling3d(args as Parameters<typeof tf.layers.maxPooling3d>[0])
+    ).apply(x) as tf.SymbolicTensor;
   }
 
   avgPool(x: tf.SymbolicTensor, part: string, size: number): tf.SymbolicTensor {
@@ -104,11 +109,12 @@ export class LayerFactory {
     return (this.dims === 2 ? tf.layers.averagePooling2d(args) : tf.layers.averagePooling3d(args)).apply(x) as tf.SymbolicTensor;
   }
 
-  upConv(x: tf.SymbolicTensor, part: string, filters: number): tf.SymbolicTensor {
+  /** Transposed convolution up by `factor` (one number or one per axis), with a kernel of the factor. */
+  upConv(x: tf.SymbolicTensor, part: string, filters: number, factor: number | number[] = 2): tf.SymbolicTensor {
     const args = {
       filters,
-      kernelSize: 2,
-      strides: 2,
+      kernelSize: factor,
+      strides: factor,
       padding: 'same' as const,
       useBias: this.common.normalization === 'none',
       kernelInitializer: this.initializer(),
@@ -117,11 +123,12 @@ export class LayerFactory {
     return (this.dims === 2 ? tf.layers.conv2dTranspose(args) : tf.layers.conv3dTranspose(args)).apply(x) as tf.SymbolicTensor;
   }
 
-  upsample(x: tf.SymbolicTensor, part: string, factor: number): tf.SymbolicTensor {
+  /** Nearest-neighbour up-sampling by `factor` (one number or one per axis). */
+  upsample(x: tf.SymbolicTensor, part: string, factor: number | number[]): tf.SymbolicTensor {
     const layer =
       this.dims === 2
-        ? tf.layers.upSampling2d({ size: [factor, factor], name: this.name(part) })
-        : new UpSampling3D({ size: factor, name: this.name(part) });
+        ? tf.layers.upSampling2d({ size: typeof factor === 'number' ? [factor, factor] : [factor[0]!, factor[1]!], name: this.name(part) })
+        : new UpSampling3D({ size: typeof factor === 'number' ? factor : [factor[0]!, factor[1]!, factor[2]!], name: this.name(part) });
     return layer.apply(x) as tf.SymbolicTensor;
   }
 

@@ -20,6 +20,7 @@ const DEFAULTS = { depth: 4, baseFilters: 16, normalization: 'none' as const };
  * Input sizes: each spatial size a multiple of 2^depth (16 by default), else
  * `unet2d: input size 100 is not divisible by 2^4 = 16`.
  * Receptive field (default): 200 pixels. Parameters (default, 1 input channel, 2 classes): 1,940,834.
+ * Per-axis `strides` and `convKernels` (two numbers per entry) as `unet3d`'s.
  */
 export function unet2d(options: UNet2DOptions = {}): tf.LayersModel {
   return buildUNet('unet2d', 2, options, DEFAULTS);

@@ -22,6 +22,11 @@ const DEFAULTS = { depth: 3, baseFilters: 16, normalization: 'batch' as const };
  * gradient), softmax output.
  * Input sizes: each spatial size a multiple of 2^depth (8 by default).
  * Receptive field (default): 96 voxels. Parameters (default, 1 input channel, 2 classes): 1,402,578.
+ *
+ * Anisotropic scans (nnU-Net's topology, as `gendice plan` writes it): `strides` per level and axis
+ * (`[[2, 2, 1], [2, 2, 1], [2, 2, 2]]`: the third axis pooled at the last level only; depth =
+ * strides.length), `convKernels` per resolution level and axis (`[[3, 3, 1], [3, 3, 1], [3, 3, 3],
+ * [3, 3, 3]]`, bottleneck last), `maxFilters`; each extent a multiple of its axis's stride product.
  */
 export function unet3d(options: UNet3DOptions = {}): tf.LayersModel {
   return buildUNet('unet3d', 3, options, DEFAULTS);

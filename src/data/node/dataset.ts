@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Random } from '../../common/index.js';
 import type { ReadNiftiOptions } from '../nifti/options.js';
+import { caseFilesInFolder, imageFilesOf } from './caseFiles.js';
 import { readNifti } from './niftiFiles.js';
 import { allocateVoxels, voxelsPerChannel, type Volume } from '../volume.js';
 
@@ -35,14 +36,65 @@ function resolveExisting(root: string, path: unknown, where: string): string {
   return full;
 }
 
+/** The image files of an entry's `image`: the file itself, or nnU-Net's per-modality files beside it (`imageFilesOf`). */
+function resolveImages(root: string, path: unknown, channels: number, where: string): string[] {
+  if (typeof path !== 'string' || path.length === 0) throw new Error(`${where}: expected a file path, got ${JSON.stringify(path)}`);
+  const full = isAbsolute(path) ? path : resolve(root, path);
+  let files: string[] | undefined;
+  try {
+    files = imageFilesOf(full, channels);
+  } catch (err) {
+    throw new Error(`${where}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (files === undefined) {
+    const perModality = basename(full).replace(/(\.nii(?:\.gz)?)$/i, '_0000$1');
+    throw new Error(`${where}: file '${path}' not found (resolved to ${full}), nor the per-modality file '${perModality}' beside it`);
+  }
+  return files;
+}
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /**
- * Reads a Medical Segmentation Decathlon folder: `dir/dataset.json` with `training: [{image, label}]`,
- * `test: [path]` (or `[{image}]`), `labels: {"0": "background", ...}` and `modality: {"0": "FLAIR", ...}`.
- * Paths are relative to `dir`; every referenced file must exist.
+ * `labels` of dataset.json: the Decathlon's `{"0": "background", "1": "edema"}` or nnU-Net v2's
+ * `{"background": 0, "edema": 1}` (region-based labels, lists of values, are refused).
+ */
+function parseLabels(raw: unknown, where: string): Map<number, string> {
+  const labels = new Map<number, string>();
+  if (raw === undefined) return labels;
+  if (!isRecord(raw)) throw new Error(`${where}: 'labels' must be an object {"0": "background", ...}`);
+  const entries = Object.entries(raw);
+  const byName = entries.length > 0 && entries.every(([k, v]) => !/^\d+$/.test(k) && (typeof v === 'number' || Array.isArray(v)));
+  if (byName) {
+    for (const [name, v] of entries) {
+      if (Array.isArray(v)) throw new Error(`${where}: label '${name}' is a region (${JSON.stringify(v)}); region-based labels are not supported, give one value per structure`);
+      if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`${where}: label '${name}' has value ${String(v)}; expected a non-negative integer`);
+      if (labels.has(v as number)) throw new Error(`${where}: labels '${labels.get(v as number)}' and '${name}' share the value ${String(v)}`);
+      labels.set(v as number, name);
+    }
+    return new Map([...labels.entries()].sort((a, b) => a[0] - b[0]));
+  }
+  for (const [k, v] of entries) {
+    const value = Number(k);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${where}: labels key '${k}' is not a non-negative integer`);
+    labels.set(value, String(v));
+  }
+  return labels;
+}
+
+/**
+ * Reads a Decathlon-style folder, in either layout of its images:
+ * - the Medical Segmentation Decathlon's (and nnU-Net v1's) `dir/dataset.json` with
+ *   `training: [{image, label}]`, `test: [path]` (or `[{image}]`), `labels: {"0": "background", ...}` and
+ *   `modality: {"0": "FLAIR", ...}`; an `image` path names one file (3D, or 4D with the modalities along the
+ *   fourth axis) or, where that file does not exist, the per-modality files beside it
+ *   (`imagesTr/case.nii.gz` → `case_0000.nii.gz`, `case_0001.nii.gz`, ..., one per modality);
+ * - nnU-Net v2's, a dataset.json without `training` (`channel_names`, `labels: {"background": 0, ...}`,
+ *   `file_ending`): the cases are the files of `imagesTr/` grouped by case (`case_0000.nii.gz`, ...;
+ *   `groupCaseFiles`), their labels `labelsTr/<case><file_ending>`, held-out cases those of `imagesTs/`.
+ * Paths are relative to `dir`; every referenced file must exist. Images list the files in channel order.
  */
 export function loadDecathlon(dir: string): DatasetDescription {
   const jsonPath = resolve(dir, 'dataset.json');
@@ -55,34 +107,52 @@ export function loadDecathlon(dir: string): DatasetDescription {
   }
   if (!isRecord(json)) throw new Error(`loadDecathlon: ${jsonPath}: expected a JSON object`);
   const root = dirname(jsonPath);
-  const labels = new Map<number, string>();
-  if (json.labels !== undefined) {
-    if (!isRecord(json.labels)) throw new Error(`loadDecathlon: ${jsonPath}: 'labels' must be an object {"0": "background", ...}`);
-    for (const [k, v] of Object.entries(json.labels)) {
-      const value = Number(k);
-      if (!Number.isInteger(value) || value < 0) throw new Error(`loadDecathlon: ${jsonPath}: labels key '${k}' is not a non-negative integer`);
-      labels.set(value, String(v));
-    }
-  }
+  const labels = parseLabels(json.labels, `loadDecathlon: ${jsonPath}`);
   const modalities: string[] = [];
-  if (isRecord(json.modality)) {
-    for (const [k, v] of Object.entries(json.modality)) modalities[Number(k)] = String(v);
+  const modalityRecord = isRecord(json.modality) ? json.modality : isRecord(json.channel_names) ? json.channel_names : undefined;
+  if (modalityRecord !== undefined) {
+    for (const [k, v] of Object.entries(modalityRecord)) modalities[Number(k)] = String(v);
+  }
+  const channels = Math.max(1, modalities.length);
+  const name = typeof json.name === 'string' ? json.name : basename(root);
+  if (json.training === undefined && existsSync(join(root, 'imagesTr'))) {
+    const ending = typeof json.file_ending === 'string' ? json.file_ending : undefined;
+    const discover = (images: string, labelFolder: string | undefined, where: string): CaseEntry[] => {
+      if (!existsSync(join(root, images))) return [];
+      let found;
+      try {
+        found = caseFilesInFolder(join(root, images), { channels, ...(ending !== undefined && { extension: ending }) });
+      } catch (err) {
+        throw new Error(`loadDecathlon: ${join(root, images)}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return found.map((c): CaseEntry => {
+        const entry: CaseEntry = { id: c.id, images: c.images };
+        if (labelFolder !== undefined) {
+          const extension = ending ?? /\.nii(\.gz)?$/i.exec(c.images[0]!)![0];
+          entry.label = resolveExisting(root, join(labelFolder, `${c.id}${extension}`), `${where}: case '${c.id}' label`);
+        }
+        return entry;
+      });
+    };
+    const training = discover('imagesTr', 'labelsTr', `loadDecathlon: ${jsonPath}`);
+    if (training.length === 0) throw new Error(`loadDecathlon: ${jsonPath}: no 'training' list and no image in ${join(root, 'imagesTr')}`);
+    return { name, root, labels, modalities, training, test: discover('imagesTs', undefined, `loadDecathlon: ${jsonPath}`) };
   }
   if (!Array.isArray(json.training)) throw new Error(`loadDecathlon: ${jsonPath}: 'training' must be an array of {image, label}`);
   const training = json.training.map((entry: unknown, i: number): CaseEntry => {
     const where = `loadDecathlon: ${jsonPath}: training[${i}]`;
     if (!isRecord(entry)) throw new Error(`${where}: expected {image, label}`);
-    const image = resolveExisting(root, entry.image, `${where}.image`);
+    const images = resolveImages(root, entry.image, channels, `${where}.image`);
     const label = resolveExisting(root, entry.label, `${where}.label`);
-    return { id: caseId(image), images: [image], label };
+    return { id: caseId(images[0]!), images, label };
   });
   const testRaw: unknown[] = Array.isArray(json.test) ? json.test : [];
   const test = testRaw.map((entry, i): CaseEntry => {
     const path = isRecord(entry) ? entry.image : entry;
-    const image = resolveExisting(root, path, `loadDecathlon: ${jsonPath}: test[${i}]`);
-    return { id: caseId(image), images: [image] };
+    const images = resolveImages(root, path, channels, `loadDecathlon: ${jsonPath}: test[${i}]`);
+    return { id: caseId(images[0]!), images };
   });
-  return { name: typeof json.name === 'string' ? json.name : basename(root), root, labels, modalities, training, test };
+  return { name, root, labels, modalities, training, test };
 }
 
 function splitCsvLine(line: string): string[] {
@@ -248,6 +318,8 @@ export function checkLabelValues(label: Volume, name: string, allowed?: Iterable
 export interface LoadCaseOptions extends GeometryTolerance {
   /** Allowed label values (e.g. the keys of dataset.json's labels). */
   labels?: Iterable<number>;
+  /** The channels the image must have in all (e.g. dataset.json's modality count); unchecked when undefined. */
+  channels?: number;
   read?: ReadNiftiOptions;
 }
 
@@ -258,16 +330,29 @@ export interface LoadedCase {
 }
 
 /**
- * Reads a case: the image (one file, possibly 4D, or one file per modality stacked as channels) and
- * its label, with geometry checked between every pair of files and label values checked.
+ * Reads a case: the image (one file, possibly 4D, or one file per modality stacked as channels in the
+ * order of `entry.images`) and its label, with the grid of every modality file and of the label checked
+ * against the first file (an error names the case and both files), the channel count against
+ * `options.channels`, and the label values.
  */
 export async function loadCase(entry: CaseEntry, options: LoadCaseOptions = {}): Promise<LoadedCase> {
   const parts = await Promise.all(entry.images.map((p) => readNifti(p, options.read ?? {})));
   let image = parts[0]!;
-  for (let k = 1; k < parts.length; k++) checkGeometry(image, entry.images[0]!, parts[k]!, entry.images[k]!, options);
+  for (let k = 1; k < parts.length; k++) {
+    try {
+      checkGeometry(image, entry.images[0]!, parts[k]!, entry.images[k]!, options);
+    } catch (err) {
+      throw new Error(`loadCase: case '${entry.id}': its modality files must share one grid (shape, spacing, affine); ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const channelCount = parts.reduce((sum, p) => sum + p.channels, 0);
+  if (options.channels !== undefined && channelCount !== options.channels) {
+    const files = entry.images.map((f, k) => `'${basename(f)}' (${parts[k]!.channels})`).join(', ');
+    throw new Error(`loadCase: case '${entry.id}': expected ${options.channels} channel${options.channels === 1 ? '' : 's'} (one per modality), got ${channelCount} from ${files}`);
+  }
   if (parts.length > 1) {
     const n = voxelsPerChannel(image.shape);
-    const total = parts.reduce((s, p) => s + p.channels, 0);
+    const total = channelCount;
     const sameType = parts.every((p) => p.datatype === image.datatype);
     const data = sameType ? allocateVoxels(image.datatype, n * total) : new Float32Array(n * total);
     let at = 0;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig } from './batchNorm.js';
 import { conv3DBackpropInputGradConfig } from './conv3dTranspose.js';
 import { dilatedConv2DGradConfig, dilatedConv3DGradConfig } from './dilatedConv.js';
+import { maxPool3dGradConfig } from './maxPool3d.js';
 import { patchFusedConv2d } from './fusedConv2d.js';
 import { installWebglKernels } from '../webglKernels.js';
 import { fixWebglFloatPrecision } from '../webglPrecision.js';
@@ -42,6 +43,8 @@ function previousGradient(kernelName: string): tf.GradConfig | undefined {
  *   gradient registered before, so an engine's own gradient is preserved);
  * - `Conv3DBackpropInputV2` (so `conv3dTranspose` trains);
  * - `FusedBatchNorm` on rank ≥ 5 inputs (ranks ≤ 4 keep the previous gradient);
+ * - `MaxPool3D` with different pool height and width on stock cpu, whose `MaxPool3DGrad` misplaces the
+ *   gradient there (computed on transposed tensors; everything else keeps the previous gradient);
  * and wraps `tf.fused.conv2d` so that it runs unfused while gradients are recorded (TF.js's fused gradient
  * computes the input's gradient even for a first layer) and whenever it is dilated, and corrects the
  * WebGL backend's reported float precision (TF.js 4.22 says 16 on float32 devices, which gave every
@@ -55,12 +58,14 @@ export function installMissingGradients(): GradientInstallReport {
   const conv2d = previousGradient('Conv2D');
   const conv3d = previousGradient('Conv3D');
   const batchNorm = previousGradient('FusedBatchNorm');
+  const maxPool3d = previousGradient('MaxPool3D');
   tf.registerGradient(dilatedConv2DGradConfig(conv2d));
   tf.registerGradient(dilatedConv3DGradConfig(conv3d));
   tf.registerGradient(conv3DBackpropInputGradConfig);
   tf.registerGradient(batchNormGradConfig(batchNorm));
+  tf.registerGradient(maxPool3dGradConfig(maxPool3d));
   report = {
-    kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm'],
+    kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm', 'MaxPool3D'],
     fusedConv2dPatched: patchFusedConv2d(),
     webglPrecisionFixed: fixWebglFloatPrecision(),
     webglKernels: installWebglKernels(),

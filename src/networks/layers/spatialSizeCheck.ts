@@ -11,19 +11,27 @@ export interface SizeRule {
   offset: number;
   /** Why the multiple is required, e.g. "2^4 = 16" (appears in the message). */
   reason: string;
+  /** The spatial axis the rule is for, when a network has one rule per axis (named in the message). */
+  axis?: number;
 }
 
 /** The error for a spatial size that breaks `rule`, or undefined when the size is accepted. */
 export function sizeError(rule: SizeRule, size: number): string | undefined {
+  const what = rule.axis === undefined ? `input size ${size}` : `input size ${size} along axis ${rule.axis}`;
   if (!Number.isInteger(size) || size < rule.minimum) {
-    return `${rule.network}: input size ${size} is smaller than the minimum ${rule.minimum}`;
+    return `${rule.network}: ${what} is smaller than the minimum ${rule.minimum}`;
   }
   if ((size - rule.offset) % rule.multipleOf !== 0) {
     return rule.offset === 0
-      ? `${rule.network}: input size ${size} is not divisible by ${rule.reason}`
-      : `${rule.network}: input size ${size} minus ${rule.offset} is not divisible by ${rule.reason}`;
+      ? `${rule.network}: ${what} is not divisible by ${rule.reason}`
+      : `${rule.network}: ${what} minus ${rule.offset} is not divisible by ${rule.reason}`;
   }
   return undefined;
+}
+
+/** The rule of spatial axis `axis`: the one rule of every axis, or that axis's own. */
+export function ruleForAxis(rules: SizeRule | readonly SizeRule[], axis: number): SizeRule {
+  return Array.isArray(rules) ? (rules as readonly SizeRule[])[axis]! : (rules as SizeRule);
 }
 
 /**
@@ -32,19 +40,24 @@ export function sizeError(rule: SizeRule, size: number): string | undefined {
  */
 export class SpatialSizeCheck extends tf.layers.Layer {
   static className = 'SpatialSizeCheck';
-  readonly rule: SizeRule;
+  /** One rule for every spatial axis, or one per axis (anisotropic U-Nets). */
+  readonly rule: SizeRule | SizeRule[];
 
-  constructor(args: LayerArgs & { rule: SizeRule }) {
+  constructor(args: LayerArgs & { rule: SizeRule | SizeRule[] }) {
     super(args);
-    this.rule = { ...args.rule };
+    this.rule = Array.isArray(args.rule) ? args.rule.map((r) => ({ ...r })) : { ...args.rule };
   }
 
   private check(shape: readonly (number | null)[]): void {
-    for (const s of shape.slice(1, -1)) {
-      if (s == null) continue;
-      const error = sizeError(this.rule, s);
-      if (error !== undefined) throw new Error(error);
+    const spatial = shape.slice(1, -1);
+    if (Array.isArray(this.rule) && spatial.length !== this.rule.length) {
+      throw new Error(`${this.rule[0]?.network ?? 'SpatialSizeCheck'}: expected ${this.rule.length} spatial sizes, got [${spatial.join(', ')}]`);
     }
+    spatial.forEach((s, axis) => {
+      if (s == null) return;
+      const error = sizeError(ruleForAxis(this.rule, axis), s);
+      if (error !== undefined) throw new Error(error);
+    });
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -60,7 +73,7 @@ export class SpatialSizeCheck extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rule: { ...this.rule } };
+    return { ...super.getConfig(), rule: Array.isArray(this.rule) ? this.rule.map((r) => ({ ...r })) : { ...this.rule } };
   }
 }
 

@@ -119,6 +119,8 @@ const CASES: Record<string, Run> = {
   'highResNet (dilated 3D convolutions)': networkRun('highResNet', { filters: [2, 2, 2], dilations: [1, 2], blocksPerStage: 1, featureWidth: 2 }, [1, 6, 6, 6, 1]),
   'unet3d (3D transposed convolution)': networkRun('unet3d', { depth: 1, baseFilters: 2 }, [1, 4, 4, 4, 1]),
   'unet3d nearest 3D up-sampling': networkRun('unet3d', { depth: 1, baseFilters: 2, upsampling: 'nearest' }, [1, 4, 4, 4, 1]),
+  'unet3d per-axis strides and kernels ([2, 2, 1] pooling, 3×3×1 convolutions)': networkRun('unet3d', { strides: [[2, 2, 1], [2, 2, 2]], convKernels: [[3, 3, 1], [3, 3, 3], [3, 3, 3]], baseFilters: 2 }, [1, 8, 8, 4, 1]),
+  'unet2d per-axis strides and kernels': networkRun('unet2d', { strides: [[2, 1]], convKernels: [[3, 1], [3, 3]], baseFilters: 2 }, [1, 8, 6, 1]),
   // gendice's layers
   'BatchNormalizationND 2D': layerRun(() => new BatchNormalizationND({}), [2, 4, 5, 3]),
   'BatchNormalizationND 3D': layerRun(() => new BatchNormalizationND({}), [2, 3, 4, 5, 3]),
