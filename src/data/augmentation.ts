@@ -1,5 +1,6 @@
 import { Random } from '../common/random.js';
 import {
+  AUGMENTATION_TRANSFORMS,
   augmentationProblems,
   augmentationSchema,
   resolveAugmentation,
@@ -29,7 +30,7 @@ function parseOptions(options: unknown): ReturnType<typeof augmentationSchema.pa
 /**
  * Seeded on-the-fly data augmentation of patch batches, nnU-Net v2's default pipeline
  * (docs/training.md, "Augmentation"): rotation, scaling and optional elastic deformation (one spatial
- * transform, images trilinear, labels nearest), Gaussian noise, Gaussian blur, multiplicative
+ * transform, images trilinear or tricubic, labels nearest), Gaussian noise, Gaussian blur, multiplicative
  * brightness, contrast, gamma on the inverted image and gamma, and mirroring, each with its probability.
  *
  * Spatial transforms read from a larger source patch (`sourcePatchSize`, to draw with the sampler) so that
@@ -58,7 +59,7 @@ export class Augmenter {
 
   /** True when no transform is on (augment() then returns batches of the source patch unchanged). */
   get isIdentity(): boolean {
-    return Object.keys(this.transforms).length === 0;
+    return AUGMENTATION_TRANSFORMS.every((t) => this.transforms[t] === undefined);
   }
 
   /**
@@ -86,7 +87,7 @@ export class Augmenter {
       const target = { images, labels, at: b * per, shape: patch3 };
       const draw = drawSpatial(this.transforms, patch3, this.rng);
       if (draw === undefined) cropPatch(source, target, C);
-      else resamplePatch(draw, source, target, C);
+      else resamplePatch(draw, source, target, C, this.transforms.imageInterpolation === 'cubic');
       augmentIntensities({ images, at: b * per, voxels: per, channels: C, shape: patch3 }, this.transforms, this.rng);
       if (this.transforms.mirror !== undefined) this.mirror(images, labels, b * per, patch3, C);
     }

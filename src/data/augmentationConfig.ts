@@ -45,7 +45,12 @@ const transforms = {
 /** The transform names, in the order they are applied (mirroring last, as in nnU-Net). */
 export const AUGMENTATION_TRANSFORMS = ['rotation', 'scaling', 'elastic', 'noise', 'blur', 'brightness', 'contrast', 'invertedGamma', 'gamma', 'mirror'] as const;
 
-const augmentationObject = z.object({ base: z.enum(['default', 'none']).default('none'), ...transforms }).strict();
+/** Interpolation of images in the spatial transform (labels: always nearest). nnU-Net v2: linear. */
+export const AUGMENTATION_INTERPOLATIONS = ['linear', 'cubic'] as const;
+
+const augmentationObject = z
+  .object({ base: z.enum(['default', 'none']).default('none'), imageInterpolation: z.enum(AUGMENTATION_INTERPOLATIONS).default('linear'), ...transforms })
+  .strict();
 
 /** The schema of `augmentation`; `'default'` and `'none'` are read as `{ base: 'default' }` and `{ base: 'none' }`. */
 export const augmentationSchema = z.preprocess((v) => (v === 'default' || v === 'none' ? { base: v } : v), augmentationObject);
@@ -58,6 +63,7 @@ type Present<T> = Exclude<T, undefined>;
 
 /** Every transform with all its parameters, as the Augmenter applies them (absent: off). */
 export interface ResolvedAugmentation {
+  imageInterpolation: (typeof AUGMENTATION_INTERPOLATIONS)[number];
   mirror?: { probability: number; axes: number[] };
   /** `axes`: the axes rotated about (3D; for 2D patches the one rotation in their plane, `[2]`). Angles in degrees. */
   rotation?: { probability: number; degrees: [number, number]; axes: number[] };
@@ -108,7 +114,7 @@ export function resolveAugmentation(config: AugmentationConfig, patchSize: reado
     const v = named ?? (config.base === 'default' && key !== 'elastic' ? transforms[key].parse({}) : undefined);
     return v === undefined || v.probability === 0 ? undefined : (v as T);
   };
-  const out: ResolvedAugmentation = {};
+  const out: ResolvedAugmentation = { imageInterpolation: config.imageInterpolation };
   const m = pick<{ probability: number; axes?: number[] }>('mirror');
   if (m) out.mirror = { probability: m.probability, axes: m.axes ?? all };
   const r = pick<{ probability: number; degrees?: [number, number]; axes?: number[] }>('rotation');
@@ -120,7 +126,7 @@ export function resolveAugmentation(config: AugmentationConfig, patchSize: reado
   if (s) out.scaling = { ...s, axes: s.axes ?? inPlane };
   for (const key of ['elastic', 'noise', 'blur', 'brightness', 'contrast', 'invertedGamma', 'gamma'] as const) {
     const v = pick<object>(key);
-    if (v) (out as Record<string, unknown>)[key] = v;
+    if (v) (out as unknown as Record<string, unknown>)[key] = v;
   }
   return out;
 }

@@ -1,9 +1,10 @@
 import type { Random } from '../common/random.js';
 import type { ResolvedAugmentation } from './augmentationConfig.js';
+import { cubicWeights } from './resample.js';
 
 /**
  * The spatial part of augmentation: rotation, scaling and elastic deformation of a patch, resampled
- * from a larger source patch around it (images trilinear, labels nearest, so labels never get new
+ * from a larger source patch around it (images trilinear or tricubic, labels nearest, so labels never get new
  * values). Patches are 3D here; a 2D patch is a 3D one of depth 1 whose matrix leaves axis 2 alone.
  */
 
@@ -44,7 +45,8 @@ function maxDisplacement(spec: ResolvedAugmentation, patch3: readonly number[]):
 /**
  * The source patch a spatial transform reads from, so that no output voxel falls outside it (no empty
  * corners): for each axis, the extent of the patch under the worst matrix over the rotation and scaling
- * ranges (angles sampled every ≤ 2.5°), plus the elastic displacement, rounded up so that it exceeds
+ * ranges (angles sampled every ≤ 2.5°), plus the elastic displacement (and 2 voxels a side for cubic
+ * interpolation's taps), rounded up so that it exceeds
  * the patch by an even number of voxels (both share a centre voxel for voxel). The patch itself when
  * there is no spatial transform.
  */
@@ -72,7 +74,7 @@ export function sourcePatchSize(spec: ResolvedAugmentation, patchSize: readonly 
   visit([]);
   return patchSize.map((p, a) => {
     // 1e-9: a matrix entry of cos(90°) is 6e-17, not 0.
-    const need = Math.ceil(2 * extent[a]! + 1 - 1e-9);
+    const need = Math.ceil(2 * extent[a]! + 1 - 1e-9) + (spec.imageInterpolation === 'cubic' && patch3[a]! > 1 ? 4 : 0);
     return need <= p ? p : p + 2 * Math.ceil((need - p) / 2);
   });
 }
@@ -153,13 +155,15 @@ function cell(i: number, sigma: number, g: number): [number, number, number] {
 
 /**
  * Resamples one patch: output voxel o reads the source at c_S + M·(o − c_P + d(o)) (centres c), images
- * trilinearly (0 outside the source), labels from the nearest voxel (0 outside). Channels-last layouts.
+ * trilinearly or tricubically (Keys, a = −½; 0 outside the source), labels from the nearest voxel (0
+ * outside). Channels-last layouts.
  */
 export function resamplePatch(
   draw: SpatialDraw,
   source: { images: Float32Array; labels: Int32Array; at: number; shape: readonly number[] },
   target: { images: Float32Array; labels: Int32Array; at: number; shape: readonly number[] },
   channels: number,
+  cubic = false,
 ): void {
   const [sx, sy, sz] = source.shape as [number, number, number];
   const [px, py, pz] = target.shape as [number, number, number];
@@ -189,6 +193,12 @@ export function resamplePatch(
         const n2 = Math.round(s2);
         const inside = n0 >= 0 && n0 < sx && n1 >= 0 && n1 < sy && n2 >= 0 && n2 < sz;
         target.labels[target.at + v] = inside ? source.labels[source.at + (n0 * sy + n1) * sz + n2]! : 0;
+        const t = (target.at + v) * C;
+        if (cubic) {
+          cubicSample(source, [sx, sy, sz], [s0, s1, s2], C, acc);
+          for (let k = 0; k < C; k++) target.images[t + k] = acc[k]!;
+          continue;
+        }
         // Images: trilinear over the 8 neighbours inside the source.
         const i0 = Math.floor(s0);
         const i1 = Math.floor(s1);
@@ -206,8 +216,35 @@ export function resamplePatch(
           const s = (source.at + (a * sy + b) * sz + c) * C;
           for (let k = 0; k < C; k++) acc[k]! += w * source.images[s + k]!;
         }
-        const t = (target.at + v) * C;
         for (let k = 0; k < C; k++) target.images[t + k] = acc[k]!;
+      }
+    }
+  }
+}
+
+/** Tricubic (Keys) value of every channel at source point `s`, the 64 taps inside the source, into `acc`. */
+function cubicSample(source: { images: Float32Array; at: number }, shape: readonly number[], s: readonly number[], C: number, acc: Float64Array): void {
+  const [sx, sy, sz] = shape as [number, number, number];
+  const i0 = Math.floor(s[0]!);
+  const i1 = Math.floor(s[1]!);
+  const i2 = Math.floor(s[2]!);
+  const w0 = cubicWeights(s[0]! - i0);
+  const w1 = cubicWeights(s[1]! - i1);
+  const w2 = cubicWeights(s[2]! - i2);
+  acc.fill(0);
+  for (let p = 0; p < 4; p++) {
+    const a = i0 - 1 + p;
+    if (w0[p] === 0 || a < 0 || a >= sx) continue;
+    for (let q = 0; q < 4; q++) {
+      const b = i1 - 1 + q;
+      const wab = w0[p]! * w1[q]!;
+      if (wab === 0 || b < 0 || b >= sy) continue;
+      for (let r = 0; r < 4; r++) {
+        const c = i2 - 1 + r;
+        const w = wab * w2[r]!;
+        if (w === 0 || c < 0 || c >= sz) continue;
+        const at = (source.at + (a * sy + b) * sz + c) * C;
+        for (let k = 0; k < C; k++) acc[k]! += w * source.images[at + k]!;
       }
     }
   }

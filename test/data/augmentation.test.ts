@@ -44,19 +44,51 @@ describe('Augmenter: spatial transforms', () => {
     expect(Array.from(augment(all, b).images)).not.toEqual(Array.from(b.images));
   });
 
-  it('a rotation by 0° and a scaling by 1 are the identity (2D and 3D, several channels)', () => {
-    for (const shape of [[6, 5], [5, 4, 3]]) {
-      const b = batch(shape, { B: 2, C: 3 });
-      const a = augment({ rotation: { probability: 1, degrees: [0, 0] }, scaling: { probability: 1, range: [1, 1] } }, b);
-      expect(a.imageShape).toEqual(b.imageShape);
-      expect(Array.from(a.images)).toEqual(Array.from(b.images));
-      expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+  it('a rotation by 0° and a scaling by 1 are the identity (2D and 3D, several channels, linear and cubic)', () => {
+    for (const imageInterpolation of ['linear', 'cubic'] as const) {
+      for (const shape of [[6, 5], [5, 4, 3]]) {
+        const options = { imageInterpolation, rotation: { probability: 1, degrees: [0, 0] as [number, number] }, scaling: { probability: 1, range: [1, 1] as [number, number] } };
+        const aug = new Augmenter(options, shape, 0);
+        // Cubic interpolation reads 2 more voxels a side (its taps).
+        expect(aug.sourcePatchSize).toEqual(shape.map((p) => (imageInterpolation === 'cubic' ? p + 4 : p)));
+        const b = batch(aug.sourcePatchSize, { B: 2, C: 3 });
+        const a = aug.augment(b);
+        expect(a.imageShape).toEqual([2, ...shape, 3]);
+        // The output is the source's exact centre.
+        const margin = (aug.sourcePatchSize[0]! - shape[0]!) / 2;
+        const src = aug.sourcePatchSize;
+        const inner = shape.length === 2 ? [src[1]!] : [src[1]!, src[2]!];
+        const at = (x: number, y: number, z = 0): number => (shape.length === 2 ? x * inner[0]! + y : (x * inner[0]! + y) * inner[1]! + z);
+        const expectedLabels: number[] = [];
+        const expectedImages: number[] = [];
+        for (let bb = 0; bb < 2; bb++) {
+          const per = src.reduce((p, q) => p * q, 1);
+          for (let x = 0; x < shape[0]!; x++) {
+            for (let y = 0; y < shape[1]!; y++) {
+              for (let z = 0; z < (shape[2] ?? 1); z++) {
+                const s = bb * per + at(x + margin, y + margin, z + (shape.length === 3 ? margin : 0));
+                expectedLabels.push(b.labels[s]!);
+                for (let c = 0; c < 3; c++) expectedImages.push(b.images[s * 3 + c]!);
+              }
+            }
+          }
+        }
+        expect(Array.from(a.labels)).toEqual(expectedLabels);
+        expect(Array.from(a.images)).toEqual(expectedImages);
+      }
     }
   });
 
-  it('a rotation by 90° in 2D is the quarter turn', () => {
+  it('a rotation by 90° in 2D is the quarter turn (linear and cubic)', () => {
     const a = augment({ rotation: { probability: 1, degrees: [90, 90] } }, counting());
     expect(Array.from(a.labels)).toEqual([6, 3, 0, 7, 4, 1, 8, 5, 2]);
+    const cubic = new Augmenter({ imageInterpolation: 'cubic', rotation: { probability: 1, degrees: [90, 90] } }, [3, 3]);
+    const big = batch(cubic.sourcePatchSize);
+    big.images.forEach((_, i) => (big.images[i] = big.labels[i] = i));
+    const c = cubic.augment(big);
+    // The centre 3×3 of the 7×7 source (values 16..18, 23..25, 30..32), turned.
+    expect(Array.from(c.labels)).toEqual([30, 23, 16, 31, 24, 17, 32, 25, 18]);
+    Array.from(c.images).forEach((v, i) => expect(v).toBeCloseTo(c.labels[i]!, 4));
     expect(Array.from(augment({ rotation: { probability: 1, degrees: [-90, -90] } }, counting()).labels)).toEqual([2, 5, 8, 1, 4, 7, 0, 3, 6]);
     Array.from(a.images).forEach((v, i) => expect(v).toBeCloseTo(a.labels[i]!, 5));
   });
@@ -177,6 +209,7 @@ describe('Augmenter: probabilities, seeds, state', () => {
   it("'default' is nnU-Net v2's pipeline for the patch; 'none' and an empty object are off", () => {
     const t = new Augmenter('default', [64, 64]).transforms;
     expect(t).toEqual({
+      imageInterpolation: 'linear',
       mirror: { probability: 0.5, axes: [0, 1] },
       rotation: { probability: 0.2, degrees: [-180, 180], axes: [2] },
       scaling: { probability: 0.2, range: [0.7, 1.4], synchronizeAxes: true, axes: [0, 1] },
