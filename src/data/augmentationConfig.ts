@@ -26,6 +26,9 @@ const noise = z.object({ probability: probability.default(0.1), sigma: nonNegati
 const blur = z.object({ probability: probability.default(0.2), sigma: positiveRange.default([0.5, 1]), channelProbability: probability.default(0.5) }).strict();
 const brightness = z.object({ probability: probability.default(0.15), range: positiveRange.default([0.75, 1.25]) }).strict();
 const contrast = z.object({ probability: probability.default(0.15), range: positiveRange.default([0.75, 1.25]), preserveRange: z.boolean().default(true) }).strict();
+const lowResolution = z
+  .object({ probability: probability.default(0.25), zoom: positiveRange.default([0.5, 1]), channelProbability: probability.default(0.5), axes: axes.optional() })
+  .strict();
 const gamma = (p: number) => z.object({ probability: probability.default(p), range: positiveRange.default([0.7, 1.5]), retainStats: z.boolean().default(true) }).strict();
 
 const transforms = {
@@ -37,13 +40,14 @@ const transforms = {
   blur: blur.optional(),
   brightness: brightness.optional(),
   contrast: contrast.optional(),
+  lowResolution: lowResolution.optional(),
   /** Gamma of the inverted image (nnU-Net: p 0.1), applied before `gamma`. */
   invertedGamma: gamma(0.1).optional(),
   gamma: gamma(0.3).optional(),
 };
 
 /** The transform names, in the order they are applied (mirroring last, as in nnU-Net). */
-export const AUGMENTATION_TRANSFORMS = ['rotation', 'scaling', 'elastic', 'noise', 'blur', 'brightness', 'contrast', 'invertedGamma', 'gamma', 'mirror'] as const;
+export const AUGMENTATION_TRANSFORMS = ['rotation', 'scaling', 'elastic', 'noise', 'blur', 'brightness', 'contrast', 'lowResolution', 'invertedGamma', 'gamma', 'mirror'] as const;
 
 /** Interpolation of images in the spatial transform (labels: always nearest). nnU-Net v2: linear. */
 export const AUGMENTATION_INTERPOLATIONS = ['linear', 'cubic'] as const;
@@ -73,6 +77,8 @@ export interface ResolvedAugmentation {
   blur?: Present<AugmentationConfig['blur']>;
   brightness?: Present<AugmentationConfig['brightness']>;
   contrast?: Present<AugmentationConfig['contrast']>;
+  /** `axes`: the axes made coarse (all but the thin axis of an anisotropic patch, as nnU-Net's `ignore_axes`). */
+  lowResolution?: Present<AugmentationConfig['lowResolution']> & { axes: number[] };
   invertedGamma?: Present<AugmentationConfig['invertedGamma']>;
   gamma?: Present<AugmentationConfig['gamma']>;
 }
@@ -124,6 +130,8 @@ export function resolveAugmentation(config: AugmentationConfig, patchSize: reado
   }
   const s = pick<Omit<NonNullable<ResolvedAugmentation['scaling']>, 'axes'> & { axes?: number[] }>('scaling');
   if (s) out.scaling = { ...s, axes: s.axes ?? inPlane };
+  const l = pick<Omit<NonNullable<ResolvedAugmentation['lowResolution']>, 'axes'> & { axes?: number[] }>('lowResolution');
+  if (l) out.lowResolution = { ...l, axes: l.axes ?? inPlane };
   for (const key of ['elastic', 'noise', 'blur', 'brightness', 'contrast', 'invertedGamma', 'gamma'] as const) {
     const v = pick<object>(key);
     if (v) (out as unknown as Record<string, unknown>)[key] = v;
@@ -140,6 +148,7 @@ export function augmentationProblems(resolved: ResolvedAugmentation, rank: numbe
   };
   checkAxes('mirror', resolved.mirror?.axes);
   checkAxes('scaling', resolved.scaling?.axes);
+  checkAxes('lowResolution', resolved.lowResolution?.axes);
   if (resolved.rotation !== undefined && rank === 2 && resolved.rotation.axes.join() !== '2') {
     problems.push(`rotation.axes: 2D patches rotate in their plane; leave axes out, got [${resolved.rotation.axes.join(', ')}]`);
   } else if (rank === 3) checkAxes('rotation', resolved.rotation?.axes);

@@ -110,6 +110,49 @@ function contrast(p: PatchView, spec: NonNullable<ResolvedAugmentation['contrast
   }
 }
 
+/**
+ * nnU-Net's `SimulateLowResolutionTransform`, per channel with `channelProbability`: one zoom z for the
+ * listed axes, the channel taken to round(n·z) voxels by nearest neighbour, then back by linear
+ * interpolation (half-voxel-centred coordinates clamped at the edges, as torch's `interpolate`).
+ */
+function lowResolution(p: PatchView, spec: NonNullable<ResolvedAugmentation['lowResolution']>, rng: Random): void {
+  const shape = p.shape as [number, number, number];
+  for (let c = 0; c < p.channels; c++) {
+    if (rng.next() >= spec.channelProbability) continue;
+    const z = uniform(rng, spec.zoom);
+    const coarse = shape.map((n, a) => (spec.axes.includes(a) ? Math.max(1, Math.round(n * z)) : n)) as [number, number, number];
+    const small = new Float64Array(coarse[0] * coarse[1] * coarse[2]);
+    const nearest = (o: number, nOut: number, nIn: number): number => Math.min(nIn - 1, Math.floor(((o + 0.5) * nIn) / nOut));
+    for (let x = 0, v = 0; x < coarse[0]; x++) {
+      const sx = nearest(x, coarse[0], shape[0]);
+      for (let y = 0; y < coarse[1]; y++) {
+        const sy = nearest(y, coarse[1], shape[1]);
+        for (let k = 0; k < coarse[2]; k++, v++) small[v] = p.images[(p.at + (sx * shape[1] + sy) * shape[2] + nearest(k, coarse[2], shape[2])) * p.channels + c]!;
+      }
+    }
+    // Per axis: the two coarse voxels each fine voxel reads and the weight of the upper one.
+    const taps = shape.map((n, a) =>
+      Array.from({ length: n }, (_, o) => {
+        const s = Math.min(coarse[a]! - 1, Math.max(0, ((o + 0.5) * coarse[a]!) / n - 0.5));
+        const lo = Math.floor(s);
+        return [lo, Math.min(lo + 1, coarse[a]! - 1), s - lo] as const;
+      }),
+    );
+    const [cy, cz] = [coarse[1], coarse[2]];
+    for (let x = 0, v = 0; x < shape[0]; x++) {
+      const [x0, x1, fx] = taps[0]![x]!;
+      for (let y = 0; y < shape[1]; y++) {
+        const [y0, y1, fy] = taps[1]![y]!;
+        for (let k = 0; k < shape[2]; k++, v++) {
+          const [z0, z1, fz] = taps[2]![k]!;
+          const at = (i: number, j: number): number => small[(i * cy + j) * cz + z0]! * (1 - fz) + small[(i * cy + j) * cz + z1]! * fz;
+          p.images[(p.at + v) * p.channels + c] = (at(x0, y0) * (1 - fy) + at(x0, y1) * fy) * (1 - fx) + (at(x1, y0) * (1 - fy) + at(x1, y1) * fy) * fx;
+        }
+      }
+    }
+  }
+}
+
 /** x ↦ ((x − min)/range)^γ·range + min per channel, the mean and standard deviation restored (`retainStats`); on −x when `invert`. */
 function gamma(p: PatchView, spec: NonNullable<ResolvedAugmentation['gamma']>, invert: boolean, rng: Random): void {
   for (let c = 0; c < p.channels; c++) {
@@ -127,12 +170,13 @@ function gamma(p: PatchView, spec: NonNullable<ResolvedAugmentation['gamma']>, i
   }
 }
 
-/** The intensity transforms in nnU-Net's order: noise, blur, brightness, contrast, inverted gamma, gamma. */
+/** The intensity transforms in nnU-Net's order: noise, blur, brightness, contrast, low resolution, inverted gamma, gamma. */
 export function augmentIntensities(p: PatchView, spec: ResolvedAugmentation, rng: Random): void {
   if (spec.noise && rng.next() < spec.noise.probability) noise(p, spec.noise, rng);
   if (spec.blur && rng.next() < spec.blur.probability) blur(p, spec.blur, rng);
   if (spec.brightness && rng.next() < spec.brightness.probability) brightness(p, spec.brightness, rng);
   if (spec.contrast && rng.next() < spec.contrast.probability) contrast(p, spec.contrast, rng);
+  if (spec.lowResolution && rng.next() < spec.lowResolution.probability) lowResolution(p, spec.lowResolution, rng);
   if (spec.invertedGamma && rng.next() < spec.invertedGamma.probability) gamma(p, spec.invertedGamma, true, rng);
   if (spec.gamma && rng.next() < spec.gamma.probability) gamma(p, spec.gamma, false, rng);
 }

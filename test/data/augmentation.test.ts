@@ -167,6 +167,13 @@ describe('Augmenter: intensity transforms', () => {
     expect(c.max).toBeLessThanOrEqual(stats(b.images).max);
     const blurred = augment({ blur: { probability: 1, channelProbability: 1 } }, b).images;
     expect(stats(blurred).std).toBeLessThan(stats(b.images).std * 0.8);
+    // Low resolution at zoom 1 changes nothing; at zoom ½ it keeps a constant image and smooths noise.
+    expect(Array.from(augment({ lowResolution: { probability: 1, channelProbability: 1, zoom: [1, 1] } }, b).images)).toEqual(Array.from(b.images));
+    const coarse = augment({ lowResolution: { probability: 1, channelProbability: 1, zoom: [0.5, 0.5] } }, b).images;
+    expect(stats(coarse).std).toBeLessThan(stats(b.images).std * 0.9);
+    const flat = batch([16, 16, 4]);
+    flat.images.fill(2.5);
+    expect(new Set(augment({ lowResolution: { probability: 1, channelProbability: 1, zoom: [0.5, 0.5] } }, flat).images)).toEqual(new Set([2.5]));
   });
 });
 
@@ -217,6 +224,7 @@ describe('Augmenter: probabilities, seeds, state', () => {
       blur: { probability: 0.2, sigma: [0.5, 1], channelProbability: 0.5 },
       brightness: { probability: 0.15, range: [0.75, 1.25] },
       contrast: { probability: 0.15, range: [0.75, 1.25], preserveRange: true },
+      lowResolution: { probability: 0.25, zoom: [0.5, 1], channelProbability: 0.5, axes: [0, 1] },
       invertedGamma: { probability: 0.1, range: [0.7, 1.5], retainStats: true },
       gamma: { probability: 0.3, range: [0.7, 1.5], retainStats: true },
     });
