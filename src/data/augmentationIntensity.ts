@@ -143,10 +143,17 @@ function lowResolution(p: PatchView, spec: NonNullable<ResolvedAugmentation['low
       const [x0, x1, fx] = taps[0]![x]!;
       for (let y = 0; y < shape[1]; y++) {
         const [y0, y1, fy] = taps[1]![y]!;
+        const r00 = (x0 * cy + y0) * cz;
+        const r01 = (x0 * cy + y1) * cz;
+        const r10 = (x1 * cy + y0) * cz;
+        const r11 = (x1 * cy + y1) * cz;
         for (let k = 0; k < shape[2]; k++, v++) {
           const [z0, z1, fz] = taps[2]![k]!;
-          const at = (i: number, j: number): number => small[(i * cy + j) * cz + z0]! * (1 - fz) + small[(i * cy + j) * cz + z1]! * fz;
-          p.images[(p.at + v) * p.channels + c] = (at(x0, y0) * (1 - fy) + at(x0, y1) * fy) * (1 - fx) + (at(x1, y0) * (1 - fy) + at(x1, y1) * fy) * fx;
+          const a = small[r00 + z0]! * (1 - fz) + small[r00 + z1]! * fz;
+          const b = small[r01 + z0]! * (1 - fz) + small[r01 + z1]! * fz;
+          const d = small[r10 + z0]! * (1 - fz) + small[r10 + z1]! * fz;
+          const e = small[r11 + z0]! * (1 - fz) + small[r11 + z1]! * fz;
+          p.images[(p.at + v) * p.channels + c] = (a * (1 - fy) + b * fy) * (1 - fx) + (d * (1 - fy) + e * fy) * fx;
         }
       }
     }
