@@ -1,134 +1,146 @@
-import { Random } from '../common/index.js';
+import { Random } from '../common/random.js';
+import {
+  AUGMENTATION_TRANSFORMS,
+  augmentationProblems,
+  augmentationSchema,
+  resolveAugmentation,
+  type AugmentationConfigInput,
+  type ResolvedAugmentation,
+} from './augmentationConfig.js';
+import { augmentIntensities } from './augmentationIntensity.js';
+import { cropPatch, drawSpatial, resamplePatch, sourcePatchSize } from './augmentationSpatial.js';
 import type { PatchBatch } from './patchSampler.js';
 
-export interface AugmentationOptions {
-  /** Mirror each listed spatial axis independently with `probability` (default 0.5). Off when absent. */
-  flip?: { axes: number[]; probability?: number };
-  /** Rotate by k·90° (k uniform in 1..3) in the plane of two spatial axes of equal patch extent, with `probability` (default 0.5). */
-  rotate90?: { axes: [number, number]; probability?: number };
-  /** Multiply each patch channel by a factor uniform in [lo, hi]. Images only. */
-  intensityScale?: [number, number];
-  /** Add to each patch channel an offset uniform in [lo, hi]. Images only. */
-  intensityShift?: [number, number];
-  /** Default 0. */
-  seed?: number;
+/** The augmenter's state, for checkpoints: its generator. */
+export interface AugmenterState {
+  random: number;
 }
 
-type CoordinateMap = (x: number[]) => void;
-
-function checkProbability(p: number, what: string): void {
-  if (!(p >= 0 && p <= 1)) throw new Error(`Augmenter: ${what}.probability must be in [0, 1], got ${p}`);
+/** Turns the schema's issues into `Augmenter: field: problem` lines. */
+function parseOptions(options: unknown): ReturnType<typeof augmentationSchema.parse> {
+  const r = augmentationSchema.safeParse(options);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.map(String).join('.') || '(root)';
+    return i.code === 'unrecognized_keys' ? `${i.keys.map((k) => (i.path.length ? `${path}.${k}` : k)).join(', ')}: unknown key` : `${path}: ${i.message}`;
+  });
+  throw new Error(`Augmenter: invalid options\n  ${lines.join('\n  ')}`);
 }
 
-function checkRange(r: [number, number] | undefined, what: string): void {
-  if (r !== undefined && !(r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] <= r[1])) {
-    throw new Error(`Augmenter: ${what} must be [lo, hi] with lo ≤ hi, got [${String(r)}]`);
+/**
+ * Seeded on-the-fly data augmentation of patch batches, nnU-Net v2's default pipeline
+ * (docs/training.md, "Augmentation"): rotation, scaling and optional elastic deformation (one spatial
+ * transform, images trilinear or tricubic, labels nearest), Gaussian noise, Gaussian blur, multiplicative
+ * brightness, contrast, gamma on the inverted image and gamma, and mirroring, each with its probability.
+ *
+ * Spatial transforms read from a larger source patch (`sourcePatchSize`, to draw with the sampler) so that
+ * the rotated, zoomed patch has no empty corners; `augment` returns patches of `patchSize`. Labels only
+ * ever take values of their source patch. Deterministic from the seed; `getState`/`setState` resume.
+ */
+export class Augmenter {
+  readonly patchSize: number[];
+  /** The patch the sampler must draw: larger than `patchSize` when a spatial transform is on. */
+  readonly sourcePatchSize: number[];
+  readonly transforms: ResolvedAugmentation;
+  private rng: Random;
+
+  constructor(options: AugmentationConfigInput, patchSize: readonly number[], seed = 0) {
+    if (!Array.isArray(patchSize) || (patchSize.length !== 2 && patchSize.length !== 3) || !patchSize.every((p) => Number.isInteger(p) && p >= 1)) {
+      throw new Error(`Augmenter: patchSize must be 2 or 3 positive integers; got [${String(patchSize)}]`);
+    }
+    const transforms = resolveAugmentation(parseOptions(options), patchSize);
+    const problems = augmentationProblems(transforms, patchSize.length);
+    if (problems.length > 0) throw new Error(`Augmenter: invalid options\n  ${problems.join('\n  ')}`);
+    this.patchSize = [...patchSize];
+    this.transforms = transforms;
+    this.sourcePatchSize = sourcePatchSize(transforms, patchSize);
+    this.rng = new Random(seed);
+  }
+
+  /** True when no transform is on (augment() then returns batches of the source patch unchanged). */
+  get isIdentity(): boolean {
+    return AUGMENTATION_TRANSFORMS.every((t) => this.transforms[t] === undefined);
+  }
+
+  /**
+   * Augments a batch of `sourcePatchSize` patches into a new batch of `patchSize` patches (the input's
+   * arrays are not changed). `origins` move to the output patch; `foregroundFractions` stay the
+   * sampler's (measured before augmentation).
+   */
+  augment(batch: PatchBatch): PatchBatch {
+    const spatial = batch.imageShape.slice(1, -1);
+    const C = batch.imageShape[batch.imageShape.length - 1]!;
+    const B = batch.imageShape[0]!;
+    if (spatial.join() !== this.sourcePatchSize.join()) {
+      throw new Error(`Augmenter.augment: batch patches are [${spatial.join(', ')}], expected the source patch [${this.sourcePatchSize.join(', ')}]`);
+    }
+    if (this.isIdentity) return batch;
+    const source3 = [spatial[0]!, spatial[1]!, spatial[2] ?? 1];
+    const patch3 = [this.patchSize[0]!, this.patchSize[1]!, this.patchSize[2] ?? 1];
+    const per = patch3[0]! * patch3[1]! * patch3[2]!;
+    const sourcePer = source3[0]! * source3[1]! * source3[2]!;
+    const images = new Float32Array(B * per * C);
+    const labels = new Int32Array(B * per);
+    const shift = this.sourcePatchSize.map((s, a) => (s - this.patchSize[a]!) / 2);
+    for (let b = 0; b < B; b++) {
+      const source = { images: batch.images, labels: batch.labels, at: b * sourcePer, shape: source3 };
+      const target = { images, labels, at: b * per, shape: patch3 };
+      const draw = drawSpatial(this.transforms, patch3, this.rng);
+      if (draw === undefined) cropPatch(source, target, C);
+      else resamplePatch(draw, source, target, C, this.transforms.imageInterpolation === 'cubic');
+      augmentIntensities({ images, at: b * per, voxels: per, channels: C, shape: patch3 }, this.transforms, this.rng);
+      if (this.transforms.mirror !== undefined) this.mirror(images, labels, b * per, patch3, C);
+    }
+    return {
+      ...batch,
+      images,
+      labels,
+      imageShape: [B, ...this.patchSize, C],
+      labelShape: [B, ...this.patchSize, 1],
+      origins: batch.origins.map((o) => o.map((v, a) => v + shift[a]!)),
+    };
+  }
+
+  /** Mirrors each of `mirror.axes` with its probability (nnU-Net: 0.5 per axis), images and labels alike. */
+  private mirror(images: Float32Array, labels: Int32Array, at: number, patch3: number[], C: number): void {
+    const { axes, probability } = this.transforms.mirror!;
+    const flips = axes.filter(() => this.rng.next() < probability);
+    if (flips.length === 0) return;
+    const [px, py, pz] = patch3 as [number, number, number];
+    const per = px * py * pz;
+    const img = images.slice(at * C, (at + per) * C);
+    const lab = labels.slice(at, at + per);
+    const fx = flips.includes(0);
+    const fy = flips.includes(1);
+    const fz = flips.includes(2);
+    for (let x = 0, v = 0; x < px; x++) {
+      const sx = fx ? px - 1 - x : x;
+      for (let y = 0; y < py; y++) {
+        const sy = fy ? py - 1 - y : y;
+        for (let z = 0; z < pz; z++, v++) {
+          const s = (sx * py + sy) * pz + (fz ? pz - 1 - z : z);
+          labels[at + v] = lab[s]!;
+          for (let c = 0; c < C; c++) images[(at + v) * C + c] = img[s * C + c]!;
+        }
+      }
+    }
+  }
+
+  getState(): AugmenterState {
+    return { random: this.rng.getState() };
+  }
+
+  setState(state: AugmenterState): void {
+    if (!Number.isInteger(state?.random)) throw new Error(`Augmenter.setState: expected {random: integer}, got ${JSON.stringify(state)}`);
+    this.rng = Random.fromState(state.random);
   }
 }
 
 /**
- * Seeded data augmentation of patch batches: flips, 90° rotations (geometry applied to images and labels
- * alike), intensity scale and shift (images only). Everything is off unless asked for, as in the paper.
+ * The augmenter of a training run: undefined when the configuration has no `augmentation` (runs as
+ * before, bit for bit). Its seed is the run's seed mixed with a constant, so that its draws are apart
+ * from the sampler's.
  */
-export class Augmenter {
-  private readonly options: AugmentationOptions;
-  private rng: Random;
-
-  constructor(options: AugmentationOptions = {}) {
-    if (options.flip !== undefined) checkProbability(options.flip.probability ?? 0.5, 'flip');
-    if (options.rotate90 !== undefined) {
-      checkProbability(options.rotate90.probability ?? 0.5, 'rotate90');
-      const [a, b] = options.rotate90.axes;
-      if (a === b) throw new Error(`Augmenter: rotate90.axes must name two different axes, got [${a}, ${b}]`);
-    }
-    checkRange(options.intensityScale, 'intensityScale');
-    checkRange(options.intensityShift, 'intensityShift');
-    this.options = options;
-    this.rng = new Random(options.seed ?? 0);
-  }
-
-  /** True when no transform is configured (augment() then leaves batches untouched). */
-  get isIdentity(): boolean {
-    const o = this.options;
-    return o.flip === undefined && o.rotate90 === undefined && o.intensityScale === undefined && o.intensityShift === undefined;
-  }
-
-  /** Transforms a batch in place and returns it. */
-  augment(batch: PatchBatch): PatchBatch {
-    if (this.isIdentity) return batch;
-    const spatial = batch.imageShape.slice(1, -1);
-    const rank = spatial.length;
-    const C = batch.imageShape[batch.imageShape.length - 1]!;
-    const B = batch.imageShape[0]!;
-    const per = spatial.reduce((a, b) => a * b, 1);
-    const { flip, rotate90, intensityScale, intensityShift } = this.options;
-    flip?.axes.forEach((a) => {
-      if (!(Number.isInteger(a) && a >= 0 && a < rank)) throw new Error(`Augmenter: flip axis ${a} out of range for ${rank}D patches`);
-    });
-    if (rotate90 !== undefined) {
-      const [a, b] = rotate90.axes;
-      if (!(a >= 0 && a < rank && b >= 0 && b < rank) || spatial[a] !== spatial[b]) {
-        throw new Error(`Augmenter: rotate90 axes [${a}, ${b}] need equal patch extents, patch is [${spatial.join(', ')}]`);
-      }
-    }
-    const strides = spatial.map((_, a) => spatial.slice(a + 1).reduce((x, y) => x * y, 1));
-    const coords = new Array<number>(rank).fill(0);
-    for (let b = 0; b < B; b++) {
-      const maps: CoordinateMap[] = [];
-      flip?.axes.forEach((a) => {
-        if (this.rng.next() < (flip.probability ?? 0.5)) {
-          const n = spatial[a]!;
-          maps.push((x) => {
-            x[a] = n - 1 - x[a]!;
-          });
-        }
-      });
-      if (rotate90 !== undefined && this.rng.next() < (rotate90.probability ?? 0.5)) {
-        const turns = this.rng.int(1, 3);
-        const [a, c] = rotate90.axes;
-        const n = spatial[a]!;
-        for (let t = 0; t < turns; t++) {
-          maps.push((x) => {
-            const xa = x[a]!;
-            x[a] = x[c]!;
-            x[c] = n - 1 - xa;
-          });
-        }
-      }
-      if (maps.length > 0) {
-        const img = batch.images.slice(b * per * C, (b + 1) * per * C);
-        const lab = batch.labels.slice(b * per, (b + 1) * per);
-        for (let d = 0; d < per; d++) {
-          let r = d;
-          for (let a = 0; a < rank; a++) {
-            coords[a] = Math.floor(r / strides[a]!);
-            r -= coords[a]! * strides[a]!;
-          }
-          for (let m = maps.length - 1; m >= 0; m--) maps[m]!(coords);
-          let s = 0;
-          for (let a = 0; a < rank; a++) s += coords[a]! * strides[a]!;
-          batch.labels[b * per + d] = lab[s]!;
-          for (let c = 0; c < C; c++) batch.images[(b * per + d) * C + c] = img[s * C + c]!;
-        }
-      }
-      for (let c = 0; c < C; c++) {
-        const scale = intensityScale === undefined ? 1 : intensityScale[0] + (intensityScale[1] - intensityScale[0]) * this.rng.next();
-        const shift = intensityShift === undefined ? 0 : intensityShift[0] + (intensityShift[1] - intensityShift[0]) * this.rng.next();
-        if (scale === 1 && shift === 0) continue;
-        for (let d = 0; d < per; d++) {
-          const i = (b * per + d) * C + c;
-          batch.images[i] = batch.images[i]! * scale + shift;
-        }
-      }
-    }
-    return batch;
-  }
-
-  getState(): { random: number } {
-    return { random: this.rng.getState() };
-  }
-
-  setState(state: { random: number }): void {
-    this.rng = Random.fromState(state.random);
-  }
+export function trainingAugmenter(augmentation: AugmentationConfigInput | undefined, patchSize: readonly number[], seed: number): Augmenter | undefined {
+  return augmentation === undefined ? undefined : new Augmenter(augmentation, patchSize, (seed ^ 0x9e3779b9) >>> 0);
 }

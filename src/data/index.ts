@@ -32,7 +32,15 @@ export {
   type SamplingMode,
   SAMPLING_MODES,
 } from './patchSampler.js';
-export { Augmenter, type AugmentationOptions } from './augmentation.js';
+export { Augmenter, trainingAugmenter, type AugmenterState } from './augmentation.js';
+export {
+  AUGMENTATION_TRANSFORMS,
+  augmentationSchema,
+  resolveAugmentation,
+  type AugmentationConfig,
+  type AugmentationConfigInput,
+  type ResolvedAugmentation,
+} from './augmentationConfig.js';
 export { LESION_SHAPES, SYNTH_LESION_SHAPES, generatePhantom, type LesionShape, type SynthLesionShape, type Phantom, type PhantomOptions } from './phantom.js';
 export {
   IMAGE_INTERPOLATIONS,

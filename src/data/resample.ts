@@ -65,7 +65,7 @@ interface Taps {
 }
 
 /** Keys' cubic convolution kernel with a = −½ (Catmull–Rom): interpolating, C¹, exact on quadratics. */
-function cubicWeights(t: number): [number, number, number, number] {
+export function cubicWeights(t: number): [number, number, number, number] {
   const t2 = t * t;
   const t3 = t2 * t;
   return [(-t3 + 2 * t2 - t) / 2, (3 * t3 - 5 * t2 + 2) / 2, (-3 * t3 + 4 * t2 + t) / 2, (t3 - t2) / 2];

@@ -6,6 +6,7 @@ import { MODEL_CARD_NORMALIZATIONS } from '../networks/modelCard.js';
 import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';
 import { SYNTH_LESION_SHAPES } from '../data/phantom.js';
 import { SAMPLING_MODES } from '../data/patchSampler.js';
+import { augmentationCheck, augmentationSchema } from '../data/augmentationConfig.js';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -103,6 +104,8 @@ export const trainingConfigSchema = z
       .default({ every: 100, keep: 2 }),
     /** The paper's score: median training Dice over the last `scoreWindow` iterations. */
     scoreWindow: positiveInt.default(200),
+    /** On-the-fly augmentation (docs/training.md, "Augmentation"): 'default' (nnU-Net's) or the transforms; off when absent. */
+    augmentation: augmentationSchema.optional(),
   })
   .strict();
 
@@ -174,6 +177,7 @@ export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingCo
       ...networkChecks('network.options', config.network.name, config.network.options, [{ path: 'patchSize', patchSize: config.patchSize }]),
       lossCheck('loss.options', config.loss.name, config.loss.options),
       dataDimsCheck('data.synthetic', config.data, config.network.name),
+      augmentationCheck('augmentation', config.augmentation, config.patchSize),
     ],
     source,
     what,

@@ -40,6 +40,9 @@ function outcome(dir: string): { weights: Buffer; log: unknown[]; result: Record
   return { weights: readFileSync(join(dir, 'model', 'weights.bin')), log, result, best };
 }
 
+/** The outcome of each uninterrupted run of the table below, by name. */
+const references = new Map<string, ReturnType<typeof outcome>>();
+
 function expectSameRun(dir: string, reference: ReturnType<typeof outcome>, what: string): void {
   const o = outcome(dir);
   expect(o.weights.equals(reference.weights), `${what}: model weights differ`).toBe(true);
@@ -86,22 +89,33 @@ describe.each([
     network: { name: 'unet2d', options: { depth: 2, baseFilters: 4, normalization: 'batch' } },
     optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, schedule: { type: 'step', stepSize: 5, gamma: 0.5 } },
   })],
+  // Every transform, often: the augmenter's generator is in the checkpoints (docs/training.md, "Augmentation").
+  ['Adam with augmentation', config({
+    augmentation: { base: 'default', elastic: { probability: 0.5 }, rotation: { probability: 0.5 }, scaling: { probability: 0.5 }, noise: { probability: 0.5 }, blur: { probability: 0.5 } },
+  })],
 ])('resume from every checkpoint (%s)', (_name, cfg) => {
-  const whole = join(root, `whole-${_name.slice(0, 4)}`);
+  const whole = join(root, `whole-${_name.replace(/\W+/g, '-')}`);
   let reference: ReturnType<typeof outcome>;
   beforeAll(async () => {
     await train(cfg, { outDir: whole });
     reference = outcome(whole);
+    references.set(_name, reference);
   });
 
   it('ends bit-identical to the uninterrupted run, each validation and iteration logged once', async () => {
     const validations = reference.log.filter((r) => (r as { type: string }).type === 'validation').map((r) => (r as { iteration: number }).iteration);
     expect(validations).toEqual([3, 6, 8]);
     for (let k = 2; k <= 8; k += 2) {
-      const dir = join(root, `cut-${_name.slice(0, 4)}-${k}`);
+      const dir = join(root, `cut-${_name.replace(/\W+/g, '-')}-${k}`);
       cutBack(whole, dir, k);
       await resume(dir);
       expectSameRun(dir, reference, `resumed from checkpoint ${k}`);
+    }
+    if (cfg.augmentation !== undefined) {
+      // The augmentation was applied: the same run without it trains differently.
+      expect(reference.weights.equals(references.get('Adam, constant rate')!.weights)).toBe(false);
+      const state = JSON.parse(readFileSync(join(whole, CHECKPOINTS_DIR, 'iter-0000004', 'state.json'), 'utf8')) as { augmentation?: { random: number } };
+      expect(Number.isInteger(state.augmentation?.random)).toBe(true);
     }
   });
 });

@@ -20,11 +20,14 @@ interface SchemaDef {
   innerType?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
   options?: Array<{ _zod: { def: SchemaDef } }>;
+  /** A pipe's (z.preprocess) output schema. */
+  out?: { _zod: { def: SchemaDef } };
 }
 
 /** The keys an object schema at `path` knows (the union of every branch of a union), for a near miss. */
 function knownKeysAt(def: SchemaDef, path: readonly PropertyKey[]): string[] {
   if (def.innerType !== undefined) return knownKeysAt(def.innerType._zod.def, path);
+  if (def.out !== undefined) return knownKeysAt(def.out._zod.def, path);
   if (def.options !== undefined) return [...new Set(def.options.flatMap((o) => knownKeysAt(o._zod.def, path)))];
   if (path.length === 0) return def.shape !== undefined ? Object.keys(def.shape) : [];
   const [head, ...rest] = path;

@@ -12,6 +12,8 @@ export interface CheckpointState {
   iteration: number;
   /** The patch sampler's state (random generator, counters, statistics). */
   sampler: unknown;
+  /** The augmenter's state (its generator), when the run augments. */
+  augmentation?: unknown;
   /** Optimizer kind and its configuration, to rebuild it. */
   optimizer: { name: string; learningRate: number };
   /** How much of `log.jsonl` the checkpoint covers; resuming cuts the log back to exactly this. */

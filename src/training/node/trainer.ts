@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, writeFolderAtomic } from '../../common/node/atomicWrite.js';
 import { PatchSampler, type PatchBatch } from '../../data/patchSampler.js';
+import { trainingAugmenter, type Augmenter, type AugmenterState } from '../../data/augmentation.js';
 import { volumeToChannelsLast } from '../../data/volume.js';
 import { selectEngine } from '../../engine/node/index.js';
 import { inferenceWindow, probabilitiesToLabels, slidingWindowInference } from '../../inference/slidingWindow.js';
@@ -94,6 +95,8 @@ interface Run {
   model: tf.LayersModel;
   optimizer: TrainingOptimizer;
   sampler: PatchSampler;
+  /** On-the-fly augmentation of each sampled batch (absent: the config has none). */
+  augmenter: Augmenter | undefined;
   log: TrainLog;
   start: number;
   selection: ModelSelection;
@@ -155,11 +158,12 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
   const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);
-  const sampler = createSampler(config, data);
+  const augmenter = trainingAugmenter(config.augmentation, config.patchSize, config.seed);
+  const sampler = createSampler(config, data, augmenter);
   const log = new TrainLog(join(outDir, 'log.jsonl'));
   log.reset();
   const selection = ModelSelection.fresh(outDir, config.validation.patience);
-  return runTraining({ config, outDir, data, model, optimizer, sampler, log, start: 0, selection, engine: engine.engine ?? engine.backend, options });
+  return runTraining({ config, outDir, data, model, optimizer, sampler, augmenter, log, start: 0, selection, engine: engine.engine ?? engine.backend, options });
 }
 
 /**
@@ -187,8 +191,13 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
   } finally {
     tf.dispose(checkpoint.optimizer.tensors.map((t) => t.tensor));
   }
-  const sampler = createSampler(config, data);
+  const augmenter = trainingAugmenter(config.augmentation, config.patchSize, config.seed);
+  const sampler = createSampler(config, data, augmenter);
   sampler.setState(checkpoint.state.sampler as ReturnType<PatchSampler['getState']>);
+  if (augmenter !== undefined) {
+    if (checkpoint.state.augmentation === undefined) throw new Error(`resume: ${dir} holds no augmentation state but ${configPath} augments`);
+    augmenter.setState(checkpoint.state.augmentation as AugmenterState);
+  }
   const log = new TrainLog(join(outDir, 'log.jsonl'));
   if (checkpoint.state.log !== undefined) log.cutTo(checkpoint.state.log);
   else log.truncateAfter(checkpoint.state.iteration);
@@ -200,6 +209,7 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
     model: checkpoint.model,
     optimizer,
     sampler,
+    augmenter,
     log,
     start: checkpoint.state.iteration,
     selection: await ModelSelection.resumed(outDir, dir, checkpoint.state.selection, config.validation.patience),
@@ -213,9 +223,11 @@ export async function resume(outDirInput: string, options: Omit<TrainOptions, 'o
  * the output (where `cropLabels` cuts): foreground draws land in what the loss sees, and foreground
  * fractions are measured there. Throws (naming the network) for a patch the network does not accept.
  */
-function createSampler(config: TrainingConfig, data: TrainingData): PatchSampler {
+function createSampler(config: TrainingConfig, data: TrainingData, augmenter: Augmenter | undefined): PatchSampler {
   const labelShape = getNetworkGeometry(config.network.name, networkOptions(config, data)).outputShapeFor(config.patchSize);
-  return new PatchSampler(data.train, { patchSize: config.patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelRegion: labelShape });
+  // With augmentation the sampler draws the augmenter's (larger) source patch around the same label region.
+  const patchSize = augmenter?.sourcePatchSize ?? config.patchSize;
+  return new PatchSampler(data.train, { patchSize, batchSize: config.batchSize, mode: config.sampling, seed: config.seed, labelRegion: labelShape });
 }
 
 /** Centre crop of a `[B, ...spatial, 1]` label tensor to the network's output size. */
@@ -275,7 +287,7 @@ function validatesAt(config: TrainingConfig, data: TrainingData, iteration: numb
  * log, so it can be redone after a kill too.
  */
 async function runTraining(run: Run): Promise<TrainingResult> {
-  const { config, outDir, data, model, optimizer, sampler, log, selection, options } = run;
+  const { config, outDir, data, model, optimizer, sampler, augmenter, log, selection, options } = run;
   const t0 = performance.now();
   const loss: LossFunction = getLoss(config.loss.name, config.loss.options);
   const geometry = getNetworkGeometry(config.network.name, networkOptions(config, data));
@@ -290,6 +302,7 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       {
         iteration,
         sampler: sampler.getState(),
+        ...(augmenter !== undefined && { augmentation: augmenter.getState() }),
         optimizer: { name: config.optimizer.name, learningRate: config.optimizer.learningRate },
         log: log.commit(),
         engine: run.engine,
@@ -311,7 +324,8 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       const iteration = it + 1;
       const stepStart = performance.now();
       const learningRate = learningRateAt(config.optimizer, it, config.iterations);
-      const batch = sampler.next();
+      const sampled = sampler.next();
+      const batch = augmenter !== undefined ? augmenter.augment(sampled) : sampled;
       const step = trainingStep(model, variables, optimizer, learningRate, loss, batch, outShape, data.classes, (what, value) =>
         new TrainingDivergedError(iteration, value, learningRate, lastCheckpoint, what),
       );
