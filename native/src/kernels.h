@@ -20,4 +20,7 @@ Napi::Value CopyRuns(const Napi::CallbackInfo &info);  // copyRuns.cc
 // maxout.cc: gendice's fused max-out over channel blocks and its gradient.
 Napi::Value Maxout(const Napi::CallbackInfo &info);
 
+// optimizer.cc: one fused Adam or SGD-momentum update of a weight and its slots (OpenMP across elements).
+Napi::Value OptimizerUpdate(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/didYouMean.js';
 import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRegistry.js';
 import { installMissingGradients } from './gradients/index.js';
+import { setNativeOptimizerUpdate } from './optimizerUpdate.js';
 
 /**
  * The engines gendice can train on:
@@ -228,5 +229,6 @@ export function engineInfo(): EngineInfo {
  */
 export function resetEngine(): void {
   restoreKernels();
+  setNativeOptimizerUpdate(undefined);
   current = undefined;
 }
