@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]`:
- * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
+ * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]
+ * [--optimizer gendice|tfjs] [--memory unet3d|none|...]`:
+ * one Adam training step (gendice's TrainingOptimizer as train() uses it, or `--optimizer tfjs` for TF.js's) (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
  * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
  * engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
@@ -24,6 +25,7 @@ import { installMissingGradients } from '../src/engine/gradients/index.js';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { highResNet } from '../src/networks/index.js';
+import { createOptimizer } from '../src/training/optimizer.js';
 import { note, peakRssMb, printRows, timeMs, type BenchRow } from './_common.js';
 
 export interface ModelSpec {
@@ -87,14 +89,27 @@ export function trainingStep(spec: ModelSpec): { step: () => void; dispose: () =
   installMissingGradients();
   const model = buildModel(spec);
   note(`bench engine: ${spec.name} in TF.js: ${model.trainableWeights.reduce((n, w) => n + w.read().size, 0)} parameters`);
-  const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform(spec.input);
   const y = tf.tidy(() => tf.randomUniform([...spec.input.slice(0, -1), 1]).greater(0.9).toFloat());
-  const step = () =>
-    tf.tidy(() => {
-      const cost = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), true);
-      cost?.dataSync();
-    });
+  const lossOf = () => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor) as tf.Scalar;
+  let step: () => void;
+  let optimizer: { dispose(): void };
+  if (arg('optimizer') === 'tfjs') {
+    const adam = tf.train.adam(1e-3);
+    optimizer = adam;
+    step = () => tf.tidy(() => adam.minimize(lossOf, true)?.dataSync());
+  } else {
+    // gendice's TrainingOptimizer, as train() uses it (the fused native update on the native engine).
+    const adam = createOptimizer({ name: 'adam', momentum: 0 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    optimizer = adam;
+    step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(lossOf, variables);
+        adam.applyGradients(variables, grads, 1e-3);
+        value.dataSync();
+      });
+  }
   const dispose = () => {
     x.dispose();
     y.dispose();

@@ -5,7 +5,8 @@
  * PyTorch (Debian's /usr/bin/python3 with torch, 2 threads, same OMP_WAIT_POLICY as the engine) in the same
  * run: the same GDL (square weights, an absent class gets the image's largest weight, smoothing 1e-5)
  * written as a MONAI user would, channels first, forward + backward on the same inputs (handed over as
- * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer.
+ * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer;
+ * `--losses gdl,dice` times only those (GDL always).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { type BenchRow, note, printRows, timeMs } from './_common.js';
 await selectEngine();
 const repeatsArg = process.argv.indexOf('--repeats');
 const repeats = repeatsArg > 0 ? Number(process.argv[repeatsArg + 1]) : 3;
+const lossesArg = process.argv.indexOf('--losses');
+const lossNames = lossesArg > 0 ? (process.argv[lossesArg + 1] ?? '').split(',') : [...LOSS_NAMES];
 
 /** GDL (square weights, absent class -> max weight of the image) from plain TF.js ops. */
 function naiveGdl(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
@@ -115,7 +118,7 @@ for (const shape of [
     tf.dispose([value, grad]);
   };
   let gdlMs = 0;
-  for (const name of LOSS_NAMES) {
+  for (const name of LOSS_NAMES.filter((n) => n === 'gdl' || lossNames.includes(n))) {
     if (name === 'dl2' && shape[shape.length - 1] !== 2) continue;
     if (name === 'ss' && shape[shape.length - 1]! > 2) {
       note(`losses: ss on ${tag} uses form 'sum'`);

@@ -23,4 +23,7 @@ Napi::Value Maxout(const Napi::CallbackInfo &info);
 // optimizer.cc: one fused Adam or SGD-momentum update of a weight and its slots (OpenMP across elements).
 Napi::Value OptimizerUpdate(const Napi::CallbackInfo &info);
 
+// softmaxOverlap.cc: softmax over channels with the Dice-type overlap sums, and their gradient, fused.
+Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

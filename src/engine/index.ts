@@ -16,3 +16,4 @@ export { installMissingGradients, type GradientInstallReport } from './gradients
 export { fixWebglFloatPrecision } from './webglPrecision.js';
 export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';
 export { fusedOptimizerAvailable, fusedAdamUpdate, fusedMomentumUpdate, type AdamScalars } from './optimizerUpdate.js';
+export { SOFTMAX_OVERLAP_KERNEL, SOFTMAX_OVERLAP_GRAD_KERNEL, softmaxOverlapAvailable, fusedSoftmaxOverlap } from './softmaxOverlap.js';

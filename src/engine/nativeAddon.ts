@@ -45,6 +45,11 @@ export interface NativeAddon {
    * kind 1 SGD with momentum: (w, g, a, wOut, aOut, μ, −lr). Absent from addons built before it.
    */
   optimizerUpdate?(kind: 0 | 1, ...args: Array<Float32Array | number>): void;
+  /**
+   * Softmax over channels fused with the overlap sums (src/engine/softmaxOverlap.ts), dims [B, S, C]:
+   * mode 0 `out` = [B, 3, C] (tp, sumP, sumR); mode 1 `out` = d logits from `dStats` [B, 3, C].
+   */
+  softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */

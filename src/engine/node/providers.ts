@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerElementwise } from '../jsElementwise.js';
 import { registerMaxout } from '../maxout.js';
 import { setNativeOptimizerUpdate } from '../optimizerUpdate.js';
+import { registerSoftmaxOverlap } from '../softmaxOverlap.js';
 import { registerPooling } from '../jsPooling.js';
 import { registerReductions } from '../jsReduce.js';
 import { registerSliceConcat } from '../jsSliceConcat.js';
@@ -28,6 +29,7 @@ export const nativeProvider: EngineProvider = {
     registerReductions(kernels);
     registerPooling(kernels);
     registerMaxout('cpu', typeof addon.addon.maxout === 'function' ? addon.addon.maxout.bind(addon.addon) : undefined);
+    if (typeof addon.addon.softmaxOverlap === 'function') registerSoftmaxOverlap(addon.addon.softmaxOverlap.bind(addon.addon));
     setNativeOptimizerUpdate(typeof addon.addon.optimizerUpdate === 'function' ? addon.addon.optimizerUpdate.bind(addon.addon) : undefined);
     const dnnlVersion = addon.addon.dnnlVersion();
     return {
