@@ -6,7 +6,8 @@
  * run: the same GDL (square weights, an absent class gets the image's largest weight, smoothing 1e-5)
  * written as a MONAI user would, channels first, forward + backward on the same inputs (handed over as
  * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer;
- * `--losses gdl,dice` times only those (GDL always).
+ * `--losses gdl,dice` times only those (GDL always). On the native engine a `gdl-composed` row times GDL
+ * with the fused softmax-overlap kernel unregistered (the composed path), in the same run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
+import { SOFTMAX_OVERLAP_KERNEL, softmaxOverlapAvailable } from '../src/engine/index.js';
 import { selectEngine } from '../src/engine/node/index.js';
 import { type BenchRow, note, printRows, timeMs } from './_common.js';
 
@@ -129,6 +131,15 @@ for (const shape of [
     note(`losses: ${name} ${tag} ${ms.toFixed(0)} ms`);
     rows.push({ name: `${name} ${tag}`, loss: name, shape: tag, ms, voxelsPerSecond: voxels / (ms / 1000), ratioToNaiveGdl: null, ratioToPytorch: null });
   }
+  if (softmaxOverlapAvailable()) {
+    // The same GDL with the engine's fused softmax-overlap kernel taken away: the composed path of before.
+    const config = tf.getKernel(SOFTMAX_OVERLAP_KERNEL, tf.getBackend())!;
+    tf.unregisterKernel(SOFTMAX_OVERLAP_KERNEL, tf.getBackend());
+    const composedMs = await timeMs(run(getLoss('gdl')), repeats, 1);
+    tf.registerKernel(config);
+    note(`losses: gdl composed (no fused kernel) ${tag} ${composedMs.toFixed(0)} ms`);
+    rows.push({ name: `gdl-composed ${tag}`, loss: 'gdl-composed', shape: tag, ms: composedMs, voxelsPerSecond: voxels / (composedMs / 1000), ratioToNaiveGdl: null, ratioToPytorch: null });
+  }
   const a = getLoss('gdl')(yTrue, yPred).dataSync()[0]!;
   const b = naiveGdl(yTrue, yPred).dataSync()[0]!;
   if (Math.abs(a - b) > 1e-5) throw new Error(`bench losses: gendice GDL ${a} and naive GDL ${b} disagree`);
@@ -137,11 +148,14 @@ for (const shape of [
   rows.push({ name: `naive-gdl ${tag}`, loss: 'naive-gdl', shape: tag, ms: naiveMs, voxelsPerSecond: voxels / (naiveMs / 1000), ratioToNaiveGdl: 1, ratioToPytorch: null });
   const gdlRow = rows.find((r) => r.name === `gdl ${tag}`)!;
   gdlRow.ratioToNaiveGdl = gdlMs / naiveMs;
+  const composedRow = rows.find((r) => r.name === `gdl-composed ${tag}`);
+  if (composedRow !== undefined) composedRow.ratioToNaiveGdl = Number(composedRow.ms) / naiveMs;
   const torch = pytorchGdl(shape, labels, yPred);
   if (torch !== undefined) {
     if (Math.abs(torch.value - a) > 1e-4) throw new Error(`bench losses: gendice GDL ${a} and PyTorch's ${torch.value} disagree on ${tag}`);
     rows.push({ name: `pytorch-gdl ${tag}`, loss: 'pytorch-gdl', shape: tag, ms: torch.ms, voxelsPerSecond: voxels / (torch.ms / 1000), ratioToNaiveGdl: torch.ms / naiveMs, ratioToPytorch: 1 });
     gdlRow.ratioToPytorch = gdlMs / torch.ms;
+    if (composedRow !== undefined) composedRow.ratioToPytorch = Number(composedRow.ms) / torch.ms;
   }
   tf.dispose([yTrue, yPred]);
 }

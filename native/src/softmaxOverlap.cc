@@ -25,7 +25,7 @@ inline void softmaxRow(const float *x, float *p, int64_t C) {
   for (int64_t c = 1; c < C; c++) m = std::max(m, x[c]);
   double s = 0;
   for (int64_t c = 0; c < C; c++) {
-    p[c] = static_cast<float>(std::exp(static_cast<double>(x[c] - m)));
+    p[c] = std::exp(x[c] - m);  // float expf: within 1 ulp of TF.js's rounded double exp, several times faster
     s += p[c];
   }
   const float sf = static_cast<float>(s);
