@@ -26,4 +26,7 @@ Napi::Value OptimizerUpdate(const Napi::CallbackInfo &info);
 // softmaxOverlap.cc: softmax over channels with the Dice-type overlap sums, and their gradient, fused.
 Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info);
 
+// valueScan.cc: the first value of an array that breaks a rule (finite, in [0, 1], 0/1, a label below a limit).
+Napi::Value ScanValues(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

@@ -49,6 +49,8 @@ export interface NativeAddon {
    * Softmax over channels fused with the overlap sums (src/engine/softmaxOverlap.ts), dims [B, S, C]:
    * mode 0 `out` = [B, 3, C] (tp, sumP, sumR); mode 1 `out` = d logits from `dStats` [B, 3, C].
    */
+  /** The first index breaking rule `kind` (0 finite, 1 in [0, 1], 2 binary, 3 integer in [0, limit)), or −1 (valueScan.ts). */
+  scanValues?(kind: number, values: Float32Array | Int32Array, limit: number): number;
   softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
 }
 

@@ -3,6 +3,7 @@ import { didYouMean } from '../common/didYouMean.js';
 import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRegistry.js';
 import { installMissingGradients } from './gradients/index.js';
 import { setNativeOptimizerUpdate } from './optimizerUpdate.js';
+import { setNativeValueScan } from './valueScan.js';
 
 /**
  * The engines gendice can train on:
@@ -230,5 +231,6 @@ export function engineInfo(): EngineInfo {
 export function resetEngine(): void {
   restoreKernels();
   setNativeOptimizerUpdate(undefined);
+  setNativeValueScan(undefined);
   current = undefined;
 }
