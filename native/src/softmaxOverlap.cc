@@ -25,7 +25,9 @@ inline void softmaxRow(const float *x, float *p, int64_t C) {
   for (int64_t c = 1; c < C; c++) m = std::max(m, x[c]);
   double s = 0;
   for (int64_t c = 0; c < C; c++) {
-    p[c] = std::exp(x[c] - m);  // float expf: within 1 ulp of TF.js's rounded double exp, several times faster
+    // float expf: within 1 ulp of TF.js's rounded double exp, several times faster; the maximum's own term
+    // is exp(0) = 1 exactly, so it is not computed (half the exps with two classes).
+    p[c] = x[c] == m ? 1.0f : std::exp(x[c] - m);
     s += p[c];
   }
   const float sf = static_cast<float>(s);
