@@ -1,8 +1,11 @@
 /**
  * Shared output for benchmarks: `printRows(name, rows)` prints an aligned table on stdout, or with
  * `--json` in argv exactly one JSON document {"bench": name, "rows": [...]} and nothing else on stdout.
- * Progress and notes go to stderr through `note`.
+ * Progress and notes go to stderr through `note`; the load average at the start and the end goes there too
+ * (and into the JSON document as `loadAverage: { start, end }`).
  */
+import { loadavg } from 'node:os';
+
 export type BenchRow = { name: string } & Record<string, number | string | null>;
 
 export const jsonMode = process.argv.includes('--json');
@@ -11,9 +14,28 @@ export function note(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
+/**
+ * The 1-minute load average, printed on stderr when a benchmark starts (on import of this file) and
+ * when it ends, with a warning above 1: on a loaded machine only ratios measured in one run mean anything
+ * (PyTorch's OpenMP threads collapse far more under load than gendice's kernels do).
+ */
+export function noteLoad(when: 'start' | 'end'): number {
+  const [one, five] = loadavg() as [number, number, number];
+  const warning = one > 1 ? ' WARNING: load average above 1, the machine is busy: compare ratios within this run only, not times' : '';
+  note(`bench: load average at ${when}: ${one.toFixed(2)} (5 min ${five.toFixed(2)})${warning}`);
+  return one;
+}
+const loadAtStart = noteLoad('start');
+process.on('exit', () => noteLoad('end'));
+
+/** Peak memory of this process so far: the resident set's high-water mark (getrusage maxrss), in MB. */
+export function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 export function printRows(bench: string, rows: BenchRow[]): void {
   if (jsonMode) {
-    process.stdout.write(`${JSON.stringify({ bench, rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ bench, loadAverage: { start: loadAtStart, end: loadavg()[0] }, rows })}\n`);
     return;
   }
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];

@@ -1,20 +1,32 @@
 /**
- * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]`:
- * one Adam training step (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
+ * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]
+ * [--optimizer gendice|tfjs] [--memory unet3d|none|...]`:
+ * one Adam training step (gendice's TrainingOptimizer as train() uses it, or `--optimizer tfjs` for TF.js's) (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
  * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
  * engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
  * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes. PyTorch runs with
  * the engine's OMP_WAIT_POLICY (passive unless set).
+ *
+ * Memory rows (`--memory unet3d` by default, a list or `none`): each engine's steps run again in a fresh
+ * process (so that earlier models do not raise the high-water mark), as PyTorch's do. `peakRssMb` is the
+ * process's resident-set high-water mark (getrusage maxrss: Node + TF.js, or Python + torch, included),
+ * `stepRssMb` that peak minus the resident set just before the first step (what the steps themselves
+ * added), `tensorPeakMb` TF.js's count of live tensor bytes during a step (tf.profile). PyTorch on a CPU has
+ * no allocator statistics (torch.cuda's are GPU-only; tracemalloc sees Python objects, not tensors), so
+ * the resident set is the only measure both sides share.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { installMissingGradients } from '../src/engine/gradients/index.js';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { highResNet } from '../src/networks/index.js';
-import { note, printRows, timeMs, type BenchRow } from './_common.js';
+import { createOptimizer } from '../src/training/optimizer.js';
+import { note, peakRssMb, printRows, timeMs, type BenchRow } from './_common.js';
 
 export interface ModelSpec {
   name: 'unet2d' | 'unet3d' | 'highresnet3d';
@@ -77,14 +89,27 @@ export function trainingStep(spec: ModelSpec): { step: () => void; dispose: () =
   installMissingGradients();
   const model = buildModel(spec);
   note(`bench engine: ${spec.name} in TF.js: ${model.trainableWeights.reduce((n, w) => n + w.read().size, 0)} parameters`);
-  const optimizer = tf.train.adam(1e-3);
   const x = tf.randomUniform(spec.input);
   const y = tf.tidy(() => tf.randomUniform([...spec.input.slice(0, -1), 1]).greater(0.9).toFloat());
-  const step = () =>
-    tf.tidy(() => {
-      const cost = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor), true);
-      cost?.dataSync();
-    });
+  const lossOf = () => tf.losses.sigmoidCrossEntropy(y, model.predict(x) as tf.Tensor) as tf.Scalar;
+  let step: () => void;
+  let optimizer: { dispose(): void };
+  if (arg('optimizer') === 'tfjs') {
+    const adam = tf.train.adam(1e-3);
+    optimizer = adam;
+    step = () => tf.tidy(() => adam.minimize(lossOf, true)?.dataSync());
+  } else {
+    // gendice's TrainingOptimizer, as train() uses it (the fused native update on the native engine).
+    const adam = createOptimizer({ name: 'adam', momentum: 0 });
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    optimizer = adam;
+    step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(lossOf, variables);
+        adam.applyGradients(variables, grads, 1e-3);
+        value.dataSync();
+      });
+  }
   const dispose = () => {
     x.dispose();
     y.dispose();
@@ -102,7 +127,7 @@ async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
 }
 
 const PYTORCH = String.raw`
-import json, sys, time, torch
+import json, resource, sys, time, torch
 import torch.nn as nn
 torch.set_num_threads(2)
 spec = json.loads(sys.argv[1]); steps = int(sys.argv[2])
@@ -154,13 +179,25 @@ x = torch.rand(shape); y = (torch.rand([n[0], 1] + n[1:-1]) > 0.9).float()
 loss = nn.BCELoss()
 def step():
     opt.zero_grad(); l = loss(m(x), y); l.backward(); opt.step(); return l.item()
+def rss_mb():
+    with open("/proc/self/statm") as f: return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+base_rss = rss_mb()
 step(); t = []
 for _ in range(steps):
     t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
-t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__, "params": sum(p.numel() for p in m.parameters())}))
+peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t.sort(); print(json.dumps({"ms": t[len(t) // 2], "torch": torch.__version__, "params": sum(p.numel() for p in m.parameters()),
+                            "peakRssMb": peak_rss, "baseRssMb": base_rss}))
 `;
 
-function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
+/** PyTorch's step time and its process's memory: the resident set before the first step and its high-water mark after the steps. */
+interface PytorchResult {
+  ms: number;
+  peakRssMb: number;
+  baseRssMb: number;
+}
+
+function pytorchStep(spec: ModelSpec, steps: number): PytorchResult | undefined {
   if (!existsSync('/usr/bin/python3')) return undefined;
   // The same OpenMP wait policy as the native engine (passive unless set; see src/engine/addon.ts): with
   // libgomp's default spinning, both slow down badly whenever anything else runs on the machine.
@@ -170,19 +207,84 @@ function pytorchStep(spec: ModelSpec, steps: number): number | undefined {
     note(`bench engine: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
     return undefined;
   }
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms?: number; torch?: string; params?: number };
-  note(`bench engine: PyTorch ${parsed.torch ?? '?'} ${spec.name}: ${parsed.ms?.toFixed(0)} ms, ${parsed.params} parameters`);
-  return parsed.ms;
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Partial<PytorchResult> & { torch?: string; params?: number };
+  note(`bench engine: PyTorch ${parsed.torch ?? '?'} ${spec.name}: ${parsed.ms?.toFixed(0)} ms, ${parsed.params} parameters, peak RSS ${parsed.peakRssMb?.toFixed(0)} MB`);
+  if (parsed.ms === undefined || parsed.peakRssMb === undefined || parsed.baseRssMb === undefined) return undefined;
+  return { ms: parsed.ms, peakRssMb: parsed.peakRssMb, baseRssMb: parsed.baseRssMb };
+}
+
+/** gendice's memory during training steps of `spec` on `engine`, measured in a fresh process like PyTorch's. */
+interface MemoryResult {
+  /** Resident set just before the first step (after imports, engine selection, model building). */
+  baseRssMb: number;
+  /** The process's resident-set high-water mark after the steps (getrusage maxrss). */
+  peakRssMb: number;
+  /** TF.js's own count: the largest number of tensor bytes alive during one step (tf.profile's peakBytes). */
+  tensorPeakMb: number;
+}
+
+const MEMORY_CHILD = 'memory-child';
+
+/** In the child process: one warm-up step, then the measured steps under tf.profile. */
+async function memoryChild(spec: ModelSpec, engine: EngineName, steps: number): Promise<void> {
+  await selectEngine({ engine, quiet: true });
+  const { step, dispose } = trainingStep(spec);
+  const baseRssMb = process.memoryUsage().rss / 2 ** 20;
+  step();
+  let tensorPeak = 0;
+  for (let i = 0; i < steps; i++) tensorPeak = Math.max(tensorPeak, (await tf.profile(step)).peakBytes);
+  const result: MemoryResult = { baseRssMb, peakRssMb: peakRssMb(), tensorPeakMb: tensorPeak / 2 ** 20 };
+  dispose();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function gendiceMemory(spec: ModelSpec, engine: EngineName, steps: number): MemoryResult | undefined {
+  const tsx = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const r = spawnSync(process.execPath, [tsx, fileURLToPath(import.meta.url), `--${MEMORY_CHILD}`, spec.name, '--engines', engine, '--steps', String(steps)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    note(`bench engine: memory of ${spec.name} on ${engine} not measured (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as MemoryResult;
 }
 
 async function main(): Promise<void> {
   const engines = (arg('engines') ?? 'native,wasm').split(',') as EngineName[];
   const models = (arg('models') ?? ENGINE_MODELS.map((m) => m.name).join(',')).split(',');
   const steps = Number(arg('steps') ?? 3);
+  const child = arg(MEMORY_CHILD);
+  if (child !== undefined) {
+    const spec = ENGINE_MODELS.find((m) => m.name === child);
+    if (spec === undefined) throw new Error(`bench engine: --${MEMORY_CHILD} ${child}: unknown model`);
+    await memoryChild(spec, engines[0]!, steps);
+    return;
+  }
+  const memoryModels = (arg('memory') ?? 'unet3d').split(',').filter((m) => m !== '' && m !== 'none');
   const rows: BenchRow[] = [];
+  const memoryRows: BenchRow[] = [];
   for (const spec of ENGINE_MODELS.filter((m) => models.includes(m.name))) {
-    const torchMs = pytorchStep(spec, steps);
+    const torch = pytorchStep(spec, steps);
+    const torchMs = torch?.ms;
     if (torchMs !== undefined) rows.push({ name: spec.name, engine: 'pytorch', ms: torchMs, ratioToPytorch: 1 });
+    if (memoryModels.includes(spec.name)) {
+      if (torch !== undefined) {
+        memoryRows.push({ name: `${spec.name} memory`, engine: 'pytorch', peakRssMb: torch.peakRssMb, stepRssMb: torch.peakRssMb - torch.baseRssMb, tensorPeakMb: null, peakRatioToPytorch: 1, stepRatioToPytorch: 1 });
+      }
+      for (const engine of engines) {
+        const m = gendiceMemory(spec, engine, steps);
+        if (m === undefined) continue;
+        const stepRssMb = m.peakRssMb - m.baseRssMb;
+        memoryRows.push({
+          name: `${spec.name} memory`,
+          engine,
+          peakRssMb: m.peakRssMb,
+          stepRssMb,
+          tensorPeakMb: m.tensorPeakMb,
+          peakRatioToPytorch: torch !== undefined ? m.peakRssMb / torch.peakRssMb : null,
+          stepRatioToPytorch: torch !== undefined ? stepRssMb / (torch.peakRssMb - torch.baseRssMb) : null,
+        });
+      }
+    }
     for (const engine of engines) {
       try {
         await selectEngine({ engine, quiet: true });
@@ -196,7 +298,7 @@ async function main(): Promise<void> {
       resetEngine();
     }
   }
-  printRows('engine', rows);
+  printRows('engine', [...rows, ...memoryRows]);
 }
 
 // Runs only as a script, so that bench/profile.ts can import buildUNet.

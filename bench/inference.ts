@@ -10,8 +10,14 @@
  * trained on 51³ patches, over a 96³ volume: windows grown by the margin only (`inferenceWindow(patch)`,
  * 99³ windows tiling the image) against the window grown to cover the image (`inferenceWindow(patch,
  * shape, imageShape)`). Rows: seconds, windows, and the ratio to the patch-sized policy.
+ *
+ * `npm run --silent bench -- inference --profile [--json]`: where the 3D U-Net's inference time goes: the
+ * kernels of one batch of two windows (tf.profile: ms, calls, share), and slidingWindowInference over a
+ * two-window volume against the network alone on those windows (its share; the rest is gathering,
+ * blending and the activation).
  */
 import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { engineInfo, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/inference/index.js';
@@ -56,6 +62,42 @@ if (arg('model') === 'deepmedic') {
 const shape = [240, 240, 155];
 const window = Number(arg('window') ?? 96);
 const overlap = 0.25;
+
+if (process.argv.includes('--profile')) {
+  // Where inference time goes: one batch of two windows through the network under tf.profile (per kernel),
+  // then slidingWindowInference over a 2-window volume against that batch alone (the rest is gathering,
+  // blending and the activation, outside the network).
+  const net = unet3d({ depth: 3, baseFilters: 8, normalization: 'none', outputActivation: 'none', classes: 2, seed: 1 });
+  const x = tf.randomNormal([2, window, window, window, 1]);
+  const predict = () => tf.tidy(() => void (net.predict(x) as tf.Tensor).dataSync());
+  predict();
+  const profile = await tf.profile(predict);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs);
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  const rows: BenchRow[] = [...byKernel]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([name, e]) => ({ name, ms: e.ms, calls: e.calls, share: e.ms / kernelMs }));
+  const small = [window, window, Math.round(window * 1.6)];
+  const rng = new Random(1);
+  const volume = Float32Array.from({ length: small[0]! * small[1]! * small[2]! }, () => rng.normal());
+  const t0 = performance.now();
+  const r = slidingWindowInference(net, volume, small, { windowSize: [window, window, window], overlap, blending: 'gaussian', batchSize: 2 });
+  const slidingMs = performance.now() - t0;
+  const t1 = performance.now();
+  predict();
+  const batchMs = performance.now() - t1;
+  rows.push({ name: `slidingWindowInference ${small.join('x')} (${r.windows} windows)`, ms: slidingMs, calls: 1, share: null });
+  rows.push({ name: 'the same windows through the network alone', ms: (batchMs * r.windows) / 2, calls: Math.ceil(r.windows / 2), share: (batchMs * r.windows) / 2 / slidingMs });
+  x.dispose();
+  printRows('inference', rows);
+  process.exit(0);
+}
 
 const rng = new Random(1);
 const image = Float32Array.from({ length: shape[0]! * shape[1]! * shape[2]! }, () => rng.normal());

@@ -1,16 +1,30 @@
 /**
  * `npm run bench -- losses [--json] [--repeats N]`: forward + backward time of every loss on
  * [4, 96, 96, 96, 2] and [16, 256, 256, 4] (one-hot targets, softmax logits), voxels/s, and for GDL
- * the ratio to a naive composition of TF.js ops written as a user would (same numbers, checked).
+ * the ratio to a naive composition of TF.js ops written as a user would (same numbers, checked), and to
+ * PyTorch (Debian's /usr/bin/python3 with torch, 2 threads, same OMP_WAIT_POLICY as the engine) in the same
+ * run: the same GDL (square weights, an absent class gets the image's largest weight, smoothing 1e-5)
+ * written as a MONAI user would, channels first, forward + backward on the same inputs (handed over as
+ * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer;
+ * `--losses gdl,dice` times only those (GDL always). On the native engine a `gdl-composed` row times GDL
+ * with the fused softmax-overlap kernel unregistered (the composed path), in the same run.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
+import { SOFTMAX_OVERLAP_KERNEL, softmaxOverlapAvailable } from '../src/engine/index.js';
 import { selectEngine } from '../src/engine/node/index.js';
 import { type BenchRow, note, printRows, timeMs } from './_common.js';
 
 await selectEngine();
 const repeatsArg = process.argv.indexOf('--repeats');
 const repeats = repeatsArg > 0 ? Number(process.argv[repeatsArg + 1]) : 3;
+const lossesArg = process.argv.indexOf('--losses');
+const lossNames = lossesArg > 0 ? (process.argv[lossesArg + 1] ?? '').split(',') : [...LOSS_NAMES];
 
 /** GDL (square weights, absent class -> max weight of the image) from plain TF.js ops. */
 function naiveGdl(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
@@ -30,7 +44,57 @@ function naiveGdl(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
   });
 }
 
-function inputs(shape: number[]): { yTrue: tf.Tensor; yPred: tf.Tensor } {
+const PYTORCH_GDL = String.raw`
+import json, sys, time, torch
+torch.set_num_threads(2)
+shape = json.loads(sys.argv[1]); folder = sys.argv[2]; repeats = int(sys.argv[3])
+C = shape[-1]; spatial = len(shape) - 2
+def read(name, dtype):
+    with open(folder + "/" + name, "rb") as f: return torch.frombuffer(bytearray(f.read()), dtype=dtype)
+# channels last on disk (TF.js's layout), channels first here (PyTorch's and MONAI's)
+perm = [0, len(shape) - 1] + list(range(1, len(shape) - 1))
+logits = read("logits.f32", torch.float32).reshape(shape).permute(perm).contiguous()
+labels = read("labels.u8", torch.uint8).reshape(shape[:-1]).long()
+target = torch.nn.functional.one_hot(labels, C).permute(perm).contiguous().float()
+axes = list(range(2, 2 + spatial))
+def gdl(y, t):
+    p = torch.softmax(y, 1)
+    tp = (t * p).sum(axes); ground = t.sum(axes); den = ground + p.sum(axes)
+    raw = 1.0 / ground ** 2
+    absent = torch.isinf(raw); finite = torch.where(absent, torch.zeros_like(raw), raw)
+    w = torch.where(absent, finite.max(1, keepdim=True).values.expand_as(finite), finite)
+    num = 2 * (w * tp).sum(1) + 1e-5; dd = (w * den).sum(1) + 1e-5
+    return (1 - num / dd).mean()
+def step():
+    x = logits.clone().requires_grad_(True); l = gdl(x, target); l.backward(); return l.item()
+value = step(); t = []
+for _ in range(repeats):
+    t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
+t.sort(); print(json.dumps({"ms": t[len(t) // 2], "value": value, "torch": torch.__version__}))
+`;
+
+/** PyTorch's GDL forward + backward on the same inputs, or undefined (no python3/torch, or --no-pytorch). */
+function pytorchGdl(shape: number[], labels: Int32Array, yPred: tf.Tensor): { ms: number; value: number } | undefined {
+  if (process.argv.includes('--no-pytorch') || !existsSync('/usr/bin/python3')) return undefined;
+  const folder = mkdtempSync(join(tmpdir(), 'gendice-bench-losses-'));
+  try {
+    writeFileSync(join(folder, 'logits.f32'), yPred.dataSync() as Float32Array);
+    writeFileSync(join(folder, 'labels.u8'), Uint8Array.from(labels));
+    const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
+    const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH_GDL, JSON.stringify(shape), folder, String(repeats)], { encoding: 'utf8', env });
+    if (r.status !== 0) {
+      note(`losses: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
+      return undefined;
+    }
+    const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms: number; value: number; torch: string };
+    note(`losses: PyTorch ${parsed.torch} gdl [${shape.join(',')}] ${parsed.ms.toFixed(0)} ms (loss ${parsed.value})`);
+    return parsed;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function inputs(shape: number[]): { yTrue: tf.Tensor; yPred: tf.Tensor; labels: Int32Array } {
   const C = shape[shape.length - 1]!;
   const voxels = shape.slice(0, -1).reduce((a, v) => a * v, 1);
   const labels = new Int32Array(voxels);
@@ -38,7 +102,7 @@ function inputs(shape: number[]): { yTrue: tf.Tensor; yPred: tf.Tensor } {
   for (let i = 0; i < voxels; i++) labels[i] = (i * 2654435761) % 100 === 0 ? 1 + (i % (C - 1)) : 0;
   const yTrue = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), C).reshape(shape).toFloat());
   const yPred = tf.randomNormal(shape, 0, 1, 'float32', 7);
-  return { yTrue, yPred };
+  return { yTrue, yPred, labels };
 }
 
 const rows: BenchRow[] = [];
@@ -46,7 +110,7 @@ for (const shape of [
   [4, 96, 96, 96, 2],
   [16, 256, 256, 4],
 ]) {
-  const { yTrue, yPred } = inputs(shape);
+  const { yTrue, yPred, labels } = inputs(shape);
   const voxels = yPred.size / shape[shape.length - 1]!;
   const tag = `[${shape.join(',')}]`;
   const run = (f: (t: tf.Tensor, p: tf.Tensor) => tf.Tensor) => () => {
@@ -56,7 +120,7 @@ for (const shape of [
     tf.dispose([value, grad]);
   };
   let gdlMs = 0;
-  for (const name of LOSS_NAMES) {
+  for (const name of LOSS_NAMES.filter((n) => n === 'gdl' || lossNames.includes(n))) {
     if (name === 'dl2' && shape[shape.length - 1] !== 2) continue;
     if (name === 'ss' && shape[shape.length - 1]! > 2) {
       note(`losses: ss on ${tag} uses form 'sum'`);
@@ -65,16 +129,34 @@ for (const shape of [
     const ms = await timeMs(run(loss), repeats, 1);
     if (name === 'gdl') gdlMs = ms;
     note(`losses: ${name} ${tag} ${ms.toFixed(0)} ms`);
-    rows.push({ name: `${name} ${tag}`, loss: name, shape: tag, ms, voxelsPerSecond: voxels / (ms / 1000), ratioToNaiveGdl: null });
+    rows.push({ name: `${name} ${tag}`, loss: name, shape: tag, ms, voxelsPerSecond: voxels / (ms / 1000), ratioToNaiveGdl: null, ratioToPytorch: null });
+  }
+  if (softmaxOverlapAvailable()) {
+    // The same GDL with the engine's fused softmax-overlap kernel taken away: the composed path of before.
+    const config = tf.getKernel(SOFTMAX_OVERLAP_KERNEL, tf.getBackend())!;
+    tf.unregisterKernel(SOFTMAX_OVERLAP_KERNEL, tf.getBackend());
+    const composedMs = await timeMs(run(getLoss('gdl')), repeats, 1);
+    tf.registerKernel(config);
+    note(`losses: gdl composed (no fused kernel) ${tag} ${composedMs.toFixed(0)} ms`);
+    rows.push({ name: `gdl-composed ${tag}`, loss: 'gdl-composed', shape: tag, ms: composedMs, voxelsPerSecond: voxels / (composedMs / 1000), ratioToNaiveGdl: null, ratioToPytorch: null });
   }
   const a = getLoss('gdl')(yTrue, yPred).dataSync()[0]!;
   const b = naiveGdl(yTrue, yPred).dataSync()[0]!;
   if (Math.abs(a - b) > 1e-5) throw new Error(`bench losses: gendice GDL ${a} and naive GDL ${b} disagree`);
   const naiveMs = await timeMs(run(naiveGdl), repeats, 1);
   note(`losses: naive gdl ${tag} ${naiveMs.toFixed(0)} ms`);
-  rows.push({ name: `naive-gdl ${tag}`, loss: 'naive-gdl', shape: tag, ms: naiveMs, voxelsPerSecond: voxels / (naiveMs / 1000), ratioToNaiveGdl: 1 });
+  rows.push({ name: `naive-gdl ${tag}`, loss: 'naive-gdl', shape: tag, ms: naiveMs, voxelsPerSecond: voxels / (naiveMs / 1000), ratioToNaiveGdl: 1, ratioToPytorch: null });
   const gdlRow = rows.find((r) => r.name === `gdl ${tag}`)!;
   gdlRow.ratioToNaiveGdl = gdlMs / naiveMs;
+  const composedRow = rows.find((r) => r.name === `gdl-composed ${tag}`);
+  if (composedRow !== undefined) composedRow.ratioToNaiveGdl = Number(composedRow.ms) / naiveMs;
+  const torch = pytorchGdl(shape, labels, yPred);
+  if (torch !== undefined) {
+    if (Math.abs(torch.value - a) > 1e-4) throw new Error(`bench losses: gendice GDL ${a} and PyTorch's ${torch.value} disagree on ${tag}`);
+    rows.push({ name: `pytorch-gdl ${tag}`, loss: 'pytorch-gdl', shape: tag, ms: torch.ms, voxelsPerSecond: voxels / (torch.ms / 1000), ratioToNaiveGdl: torch.ms / naiveMs, ratioToPytorch: 1 });
+    gdlRow.ratioToPytorch = gdlMs / torch.ms;
+    if (composedRow !== undefined) composedRow.ratioToPytorch = Number(composedRow.ms) / torch.ms;
+  }
   tf.dispose([yTrue, yPred]);
 }
 note(`losses: backend ${tf.getBackend()}`);

@@ -1,5 +1,5 @@
 // gendice native engine: the module's registration. The kernels are in convolution.cc (oneDNN) and in
-// elementwise.cc, sum.cc, maxPool.cc, copyRuns.cc, maxout.cc (memory-bound loops); kernels.h lists them.
+// elementwise.cc, sum.cc, maxPool.cc, copyRuns.cc, maxout.cc, optimizer.cc, softmaxOverlap.cc, valueScan.cc (memory-bound loops); kernels.h lists them.
 #include <napi.h>
 
 #include "kernels.h"
@@ -15,6 +15,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool", Napi::Function::New(env, gendice::MaxPool));
   exports.Set("copyRuns", Napi::Function::New(env, gendice::CopyRuns));
   exports.Set("maxout", Napi::Function::New(env, gendice::Maxout));
+  exports.Set("optimizerUpdate", Napi::Function::New(env, gendice::OptimizerUpdate));
+  exports.Set("softmaxOverlap", Napi::Function::New(env, gendice::SoftmaxOverlap));
+  exports.Set("scanValues", Napi::Function::New(env, gendice::ScanValues));
   return exports;
 }
 

@@ -1,9 +1,12 @@
-// binary and unary: the elementwise kernels of jsElementwise.ts as C++ loops.
+// binary and unary: the elementwise kernels of jsElementwise.ts as C++ loops, split across OpenMP threads
+// above 2^18 elements (elementwise: bit-identical whatever the split).
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <omp.h>
 
 #include "arguments.h"
 #include "kernels.h"
@@ -36,16 +39,25 @@ void innerLoop(float *__restrict out, const float *__restrict a, int64_t sa, con
   }
 }
 
+// Below this many output elements a kernel stays on the calling thread (waking OpenMP's costs more).
+constexpr size_t kParallelElements = size_t(1) << 18;
+
+// Rows o0..o1 of the blocked iteration (a row = one innermost block).
 template <int OP>
-void binaryLoop(float *out, size_t outLen, const float *a, const float *b, const std::vector<int64_t> &dims,
+void binaryRows(float *out, int64_t o0, int64_t o1, const float *a, const float *b, const std::vector<int64_t> &dims,
                 const std::vector<int64_t> &aStr, const std::vector<int64_t> &bStr) {
   const size_t m = dims.size();
   const int64_t n = dims[m - 1];
   const int64_t ai = aStr[m - 1], bi = bStr[m - 1];
-  const size_t outer = outLen / static_cast<size_t>(n);
   std::vector<int64_t> idx(m, 0);
-  int64_t ia = 0, ib = 0;
-  for (size_t o = 0; o < outer; o++) {
+  int64_t ia = 0, ib = 0, rest = o0;
+  for (int64_t k = static_cast<int64_t>(m) - 2; k >= 0; k--) {
+    idx[k] = rest % dims[k];
+    rest /= dims[k];
+    ia += idx[k] * aStr[k];
+    ib += idx[k] * bStr[k];
+  }
+  for (int64_t o = o0; o < o1; o++) {
     innerLoop<OP>(out + o * n, a + ia, ai, b + ib, bi, n);
     for (int64_t k = static_cast<int64_t>(m) - 2; k >= 0; k--) {
       idx[k]++;
@@ -56,6 +68,22 @@ void binaryLoop(float *out, size_t outLen, const float *a, const float *b, const
       ib -= idx[k] * bStr[k];
       idx[k] = 0;
     }
+  }
+}
+
+// Large outputs are split by rows across OpenMP threads: elementwise, so no result depends on the split.
+template <int OP>
+void binaryLoop(float *out, size_t outLen, const float *a, const float *b, const std::vector<int64_t> &dims,
+                const std::vector<int64_t> &aStr, const std::vector<int64_t> &bStr) {
+  const int64_t outer = static_cast<int64_t>(outLen) / dims[dims.size() - 1];
+  if (outLen < kParallelElements || outer < 2) {
+    binaryRows<OP>(out, 0, outer, a, b, dims, aStr, bStr);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+    binaryRows<OP>(out, outer * t / T, outer * (t + 1) / T, a, b, dims, aStr, bStr);
   }
 }
 
@@ -107,19 +135,25 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
     const float *__restrict xs = x.Data();
     float *__restrict o = out.Data();
     if (op == 0) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) o[i] = xs[i] < 0.f ? 0.f : xs[i];
     } else if (op == 1) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) {
         const float v = xs[i];
         o[i] = v > 0.f ? 1.f : (v != v ? v : alpha);
       }
     } else if (op == 2) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) o[i] = -xs[i];
     } else if (op == 3) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) o[i] = std::fabs(xs[i]);
     } else if (op == 4) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) o[i] = std::sqrt(xs[i]);
     } else if (op == 5) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
       for (size_t i = 0; i < n; i++) o[i] = xs[i] * xs[i];
     } else {
       throw std::runtime_error("unary: unknown op");

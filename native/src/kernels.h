@@ -20,4 +20,13 @@ Napi::Value CopyRuns(const Napi::CallbackInfo &info);  // copyRuns.cc
 // maxout.cc: gendice's fused max-out over channel blocks and its gradient.
 Napi::Value Maxout(const Napi::CallbackInfo &info);
 
+// optimizer.cc: one fused Adam or SGD-momentum update of a weight and its slots (OpenMP across elements).
+Napi::Value OptimizerUpdate(const Napi::CallbackInfo &info);
+
+// softmaxOverlap.cc: softmax over channels with the Dice-type overlap sums, and their gradient, fused.
+Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info);
+
+// valueScan.cc: the first value of an array that breaks a rule (finite, in [0, 1], 0/1, a label below a limit).
+Napi::Value ScanValues(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

@@ -15,3 +15,6 @@ export type { ReplacedKernel, KernelSource } from './kernelRegistry.js';
 export { installMissingGradients, type GradientInstallReport } from './gradients/index.js';
 export { fixWebglFloatPrecision } from './webglPrecision.js';
 export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';
+export { fusedOptimizerAvailable, fusedAdamUpdate, fusedMomentumUpdate, type AdamScalars } from './optimizerUpdate.js';
+export { SOFTMAX_OVERLAP_KERNEL, SOFTMAX_OVERLAP_GRAD_KERNEL, softmaxOverlapAvailable, fusedSoftmaxOverlap } from './softmaxOverlap.js';
+export { firstBreak, type ValueRule } from './valueScan.js';

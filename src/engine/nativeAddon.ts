@@ -39,6 +39,19 @@ export interface NativeAddon {
    * (zero-filled by the caller) from `dy`. Absent from addons built before it (JS loops then).
    */
   maxout?(mode: 0 | 1, x: Float32Array, channels: number, pieces: number, out: Float32Array, dy?: Float32Array): void;
+  /**
+   * One fused optimizer update of a weight (src/engine/optimizerUpdate.ts); outputs may be the inputs.
+   * Kind 0 Adam: (w, g, m, v, wOut, mOut, vOut, β1, 1−β1, β2, 1−β2, 1−β1ᵗ, 1−β2ᵗ, ε, −lr);
+   * kind 1 SGD with momentum: (w, g, a, wOut, aOut, μ, −lr). Absent from addons built before it.
+   */
+  optimizerUpdate?(kind: 0 | 1, ...args: Array<Float32Array | number>): void;
+  /**
+   * Softmax over channels fused with the overlap sums (src/engine/softmaxOverlap.ts), dims [B, S, C]:
+   * mode 0 `out` = [B, 3, C] (tp, sumP, sumR); mode 1 `out` = d logits from `dStats` [B, 3, C].
+   */
+  /** The first index breaking rule `kind` (0 finite, 1 in [0, 1], 2 binary, 3 integer in [0, limit)), or −1 (valueScan.ts). */
+  scanValues?(kind: number, values: Float32Array | Int32Array, limit: number): number;
+  softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../common/didYouMean.js';
 import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRegistry.js';
 import { installMissingGradients } from './gradients/index.js';
+import { setNativeOptimizerUpdate } from './optimizerUpdate.js';
+import { setNativeValueScan } from './valueScan.js';
 
 /**
  * The engines gendice can train on:
@@ -228,5 +230,7 @@ export function engineInfo(): EngineInfo {
  */
 export function resetEngine(): void {
   restoreKernels();
+  setNativeOptimizerUpdate(undefined);
+  setNativeValueScan(undefined);
   current = undefined;
 }

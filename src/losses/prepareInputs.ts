@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../common/activation.js';
+import { firstBreak } from '../engine/index.js';
 
 /** Inputs after validation, activation and one-hot encoding, flattened to `[B, S, C]`. */
 export interface PreparedInputs {
@@ -23,6 +24,7 @@ function shapeText(t: tf.Tensor): string {
 
 /** Throws when a float array holds NaN or ±Inf; names the loss, the argument and the first index. */
 function checkFinite(fn: string, what: string, values: ArrayLike<number>): void {
+  if (firstBreak(values, 'finite') === -1) return; // the engine's native scan found nothing to report
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) throw new Error(`${fn}: ${what} holds ${v} at flat index ${i}; losses need finite inputs`);
@@ -83,7 +85,14 @@ export function prepareInputs(
   }
   checkFinite(fn, 'yPred', yPred.dataSync());
   const trueValues = yTrue.dataSync();
-  if (labelMap) {
+  // The engine's native scans (undefined where there are none) skip the loops when nothing is wrong; the
+  // loops below find the same first bad value and name it.
+  const clean = labelMap
+    ? firstBreak(trueValues, 'label', numClasses) === -1
+    : firstBreak(trueValues, softLabelsAllowed ? 'unitInterval' : 'binary') === -1;
+  if (clean) {
+    // nothing to report
+  } else if (labelMap) {
     for (let i = 0; i < trueValues.length; i++) {
       const v = trueValues[i]!;
       if (!Number.isInteger(v) || v < 0 || v >= numClasses) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamUpdate, fusedMomentumUpdate, fusedOptimizerAvailable } from '../engine/index.js';
 import type { TrainingConfig } from './config.js';
 
 type OptimizerConfig = TrainingConfig['optimizer'];
@@ -21,7 +22,9 @@ export interface OptimizerState {
  * `tf.train.momentum`) operation for operation, so they give the same weights bit for bit; what differs
  * is the state: TF.js's Adam restores its β-products with `pow(β, t + 1)`, which differs in the last bits
  * from the float32 running product an uninterrupted run holds (up to 1.2e-3 in the weights after 30
- * steps of a small U-Net). Here the products are part of the state.
+ * steps of a small U-Net). Here the products are part of the state. On the native engine each weight's
+ * update is one fused pass of the addon (src/engine/optimizerUpdate.ts) that computes the same float32
+ * operations in the same order, so fresh and resumed runs get the same bits on either path.
  */
 export interface TrainingOptimizer {
   readonly name: 'adam' | 'sgd';
@@ -131,9 +134,21 @@ class Adam implements TrainingOptimizer {
     tf.tidy(() => {
       const oneMinusBeta1Power = tf.sub(1, this.beta1Power);
       const oneMinusBeta2Power = tf.sub(1, this.beta2Power);
+      // The native engine's fused pass computes the same float32 operations in the same order (bit-identical).
+      const fused = fusedOptimizerAvailable()
+        ? {
+            beta1: this.beta1,
+            beta2: this.beta2,
+            oneMinusBeta1Power: oneMinusBeta1Power.dataSync()[0]!,
+            oneMinusBeta2Power: oneMinusBeta2Power.dataSync()[0]!,
+            epsilon: this.epsilon,
+            learningRate,
+          }
+        : undefined;
       variables.forEach((value, i) => {
         const gradient = gradients[value.name];
         if (gradient === undefined) return;
+        if (fused !== undefined && fusedAdamUpdate(value, gradient, m[i]!, v[i]!, fused)) return;
         const newM = tf.add(tf.mul(m[i]!, this.beta1), tf.mul(gradient, 1 - this.beta1));
         const newV = tf.add(tf.mul(v[i]!, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
         const mHat = tf.div(newM, oneMinusBeta1Power);
@@ -193,6 +208,7 @@ class Momentum implements TrainingOptimizer {
       variables.forEach((value, i) => {
         const gradient = gradients[value.name];
         if (gradient === undefined) return;
+        if (fusedMomentumUpdate(value, gradient, a[i]!, this.momentum, learningRate)) return;
         const accumulation = tf.add(tf.mul(mu, a[i]!), gradient);
         a[i]!.assign(accumulation);
         value.assign(tf.add(tf.mul(minusLearningRate, accumulation), value));

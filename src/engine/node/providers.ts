@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerElementwise } from '../jsElementwise.js';
 import { registerMaxout } from '../maxout.js';
+import { setNativeOptimizerUpdate } from '../optimizerUpdate.js';
+import { registerSoftmaxOverlap } from '../softmaxOverlap.js';
+import { setNativeValueScan } from '../valueScan.js';
 import { registerPooling } from '../jsPooling.js';
 import { registerReductions } from '../jsReduce.js';
 import { registerSliceConcat } from '../jsSliceConcat.js';
@@ -27,6 +30,9 @@ export const nativeProvider: EngineProvider = {
     registerReductions(kernels);
     registerPooling(kernels);
     registerMaxout('cpu', typeof addon.addon.maxout === 'function' ? addon.addon.maxout.bind(addon.addon) : undefined);
+    if (typeof addon.addon.softmaxOverlap === 'function') registerSoftmaxOverlap(addon.addon.softmaxOverlap.bind(addon.addon));
+    setNativeValueScan(typeof addon.addon.scanValues === 'function' ? addon.addon.scanValues.bind(addon.addon) : undefined);
+    setNativeOptimizerUpdate(typeof addon.addon.optimizerUpdate === 'function' ? addon.addon.optimizerUpdate.bind(addon.addon) : undefined);
     const dnnlVersion = addon.addon.dnnlVersion();
     return {
       ok: true,
