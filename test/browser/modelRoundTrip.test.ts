@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { build } from 'esbuild';
-import type { Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVolume, getNetwork, MODEL_CARD, predictVolume, type ModelCard } from '../../src/index.js';
 import { readModelCard, writeModelCard } from '../../src/networks/node/modelCardFile.js';
 import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../src/networks/node/modelFiles.js';
 import { hasChromium, launchChromium, serve } from './chromium.js';
 import type { PagePrediction } from './pages/modelRoundTrip.js';
-import { caseCard, caseImage, caseOptions, perturbWeights, ROUND_TRIP_CASES, type RoundTripCase } from './pages/modelRoundTripCases.js';
+import { caseCard, caseImage, caseOptions, perturbWeights, ROUND_TRIP_CASES, TRAINED_CASE, type RoundTripCase } from './pages/modelRoundTripCases.js';
+import { train } from '../../src/training/node/index.js';
+import { tinyConfig } from '../training/tinyConfig.js';
 
 // Models between Node and the browser build (dist/browser/gendice.js, built here into a temporary folder):
 // a model folder saved in Node (saveModel + writeModelCard, as `gendice train` writes it) is served from
@@ -69,9 +71,25 @@ async function call<R>(fn: string, ...args: unknown[]): Promise<R> {
   return page!.evaluate(([f, a]) => (globalThis as unknown as { roundTrip: Record<string, (...x: unknown[]) => Promise<unknown>> }).roundTrip[f as string]!(...(a as unknown[])), [fn, args] as const) as Promise<R>;
 }
 
+/** The model folder of a real (4-iteration) `train` run, its card and Node's prediction of TRAINED_CASE's image. */
+let trained: { dir: string; card: ModelCard; prediction: PagePrediction } | undefined;
+
+function serveFolder(files: Record<string, { body: string | Uint8Array; type: string }>, dir: string, at: string): void {
+  files[`${at}${MODEL_JSON}`] = { body: readFileSync(join(dir, MODEL_JSON), 'utf8'), type: 'application/json' };
+  files[`${at}${WEIGHTS_BIN}`] = { body: readFileSync(join(dir, WEIGHTS_BIN)), type: 'application/octet-stream' };
+  files[`${at}${MODEL_CARD}`] = { body: readFileSync(join(dir, MODEL_CARD), 'utf8'), type: 'application/json' };
+}
+
 beforeAll(async () => {
+  const run = await train(tinyConfig({ iterations: 4, checkpoint: { every: 4, keep: 1 } }), { outDir: join(root, 'train') });
   await tf.setBackend('cpu');
   const files: Record<string, { body: string | Uint8Array; type: string }> = {};
+  const trainedDir = join(run.outDir, 'model');
+  const trainedModel = await loadModel(trainedDir);
+  const trainedCard = readModelCard(trainedDir);
+  trained = { dir: trainedDir, card: trainedCard, prediction: nodePredict(trainedModel, trainedCard, TRAINED_CASE) };
+  trainedModel.dispose();
+  serveFolder(files, trainedDir, '/models/trained/');
   for (const c of ROUND_TRIP_CASES) {
     const dir = join(root, 'node', c.name);
     const model = getNetwork(c.network, caseOptions(c));
@@ -80,9 +98,7 @@ beforeAll(async () => {
     writeModelCard(dir, caseCard(c));
     node.push({ c, prediction: nodePredict(model, caseCard(c), c) });
     model.dispose();
-    files[`/models/${c.name}/${MODEL_JSON}`] = { body: readFileSync(join(dir, MODEL_JSON), 'utf8'), type: 'application/json' };
-    files[`/models/${c.name}/${WEIGHTS_BIN}`] = { body: readFileSync(join(dir, WEIGHTS_BIN)), type: 'application/octet-stream' };
-    files[`/models/${c.name}/${MODEL_CARD}`] = { body: readFileSync(join(dir, MODEL_CARD), 'utf8'), type: 'application/json' };
+    serveFolder(files, dir, `/models/${c.name}/`);
   }
   const first = ROUND_TRIP_CASES[0]!.name;
   const badCard = JSON.stringify({ ...caseCard(ROUND_TRIP_CASES[0]!), normalization: 'zscor' });
@@ -138,6 +154,14 @@ describe('model folders between Node and the browser build', () => {
       expectSame(prediction, webgl!, c.classes, 2e-5, 'browser webgl vs Node cpu');
     }, 120_000);
 
+    it('the model folder `train` wrote (4 iterations of test/training/tinyConfig) loads and predicts as in Node, on webgl and cpu', async () => {
+      const { card, prediction } = trained!;
+      expect(card.network.name).toBe('unet2d');
+      const [webgl, cpu] = await call<PagePrediction[]>('fromUrl', TRAINED_CASE.name, '/models/trained', ['webgl', 'cpu']);
+      expectSame(prediction, cpu!, card.classes, 1e-6, 'browser cpu vs Node cpu');
+      expectSame(prediction, webgl!, card.classes, 2e-5, 'browser webgl vs Node cpu');
+    }, 120_000);
+
     it('loads the same folder from picked Files (model.json given as .../model.json URL too)', async () => {
       const { c, prediction } = node[0]!;
       const files = await call<PagePrediction>('fromFiles', c.name, `/models/${c.name}/`);
@@ -163,6 +187,32 @@ describe('model folders between Node and the browser build', () => {
       expectSame(prediction, nodePredict(model, card, c), c.classes, 2e-5, 'Node cpu vs browser webgl (page-saved)');
       model.dispose();
     }, 120_000);
+
+    it('downloadModelFolder saves the three files through the browser; renamed back, Node loads them', async () => {
+      const c = ROUND_TRIP_CASES.find((k) => k.name === 'deepMedic')!;
+      const downloads: Promise<Download>[] = [];
+      const seen = new Promise<void>((resolve) => {
+        page!.on('download', (d) => {
+          downloads.push(Promise.resolve(d));
+          if (downloads.length === 3) resolve();
+        });
+      });
+      const bytes = await call<number>('download', c.name, 'deepMedic-');
+      await seen;
+      const dir = join(root, 'downloaded');
+      mkdirSync(dir, { recursive: true });
+      const names: string[] = [];
+      for (const d of await Promise.all(downloads)) {
+        names.push(d.suggestedFilename());
+        await d.saveAs(join(dir, d.suggestedFilename().replace(/^deepMedic-/, '')));
+      }
+      expect(names.sort()).toEqual(['deepMedic-gendice.json', 'deepMedic-model.json', 'deepMedic-weights.bin']);
+      expect(readFileSync(join(dir, WEIGHTS_BIN)).byteLength).toBe(bytes);
+      expect(readFileSync(join(dir, WEIGHTS_BIN)).equals(readFileSync(join(root, 'node', c.name, WEIGHTS_BIN)))).toBe(true);
+      const model = await loadModel(dir);
+      expectSame(node.find((n) => n.c.name === c.name)!.prediction, nodePredict(model, readModelCard(dir), c), c.classes, 1e-6, 'Node cpu (downloaded) vs Node cpu');
+      model.dispose();
+    }, 60_000);
 
     it('names the file and the problem: an HTTP 404, a bad card (OptionError), short weights, a file not picked', async () => {
       const missing = await call<{ name: string; message: string }>('loadError', '/models/nowhere');

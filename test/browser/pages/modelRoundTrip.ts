@@ -5,7 +5,7 @@
  * model as the three files for Node.
  */
 import type * as gendiceBrowser from '../../../src/browser.js';
-import { caseCard, caseImage, caseOptions, perturbWeights, ROUND_TRIP_CASES, type RoundTripCase } from './modelRoundTripCases.js';
+import { caseCard, caseImage, caseOptions, perturbWeights, ROUND_TRIP_CASES, TRAINED_CASE, type RoundTripCase } from './modelRoundTripCases.js';
 
 type Gendice = typeof gendiceBrowser;
 const entry = '/gendice.js';
@@ -20,7 +20,7 @@ export interface PagePrediction {
 }
 
 const byName = (name: string): RoundTripCase => {
-  const c = ROUND_TRIP_CASES.find((k) => k.name === name);
+  const c = [...ROUND_TRIP_CASES, TRAINED_CASE].find((k) => k.name === name);
   if (c === undefined) throw new Error(`no case '${name}'`);
   return c;
 };
@@ -69,6 +69,17 @@ async function build(name: string): Promise<{ files: { json: string; weights: nu
   return { files: { json: files['model.json'], weights: Array.from(files['weights.bin']), card: files['gendice.json'] }, prediction };
 }
 
+/** Builds the case's network as `build` does and saves it through the browser's downloads, names prefixed. */
+async function download(name: string, prefix: string): Promise<number> {
+  const c = byName(name);
+  await g.selectEngine({ engine: 'cpu', quiet: true });
+  const model = g.getNetwork(c.network, caseOptions(c));
+  perturbWeights(g.tf, model, 1000);
+  const files = await g.downloadModelFolder(model, caseCard(c), prefix);
+  model.dispose();
+  return files['weights.bin'].byteLength;
+}
+
 /** The error (name and message) that loading `url` gives. */
 async function loadError(url: string): Promise<{ name: string; message: string }> {
   try {
@@ -88,5 +99,5 @@ async function filesError(name: string, url: string, leaveOut: string): Promise<
   return 'loaded';
 }
 
-Object.assign(globalThis, { roundTrip: { fromUrl, fromFiles, build, loadError, filesError } });
+Object.assign(globalThis, { roundTrip: { fromUrl, fromFiles, build, download, loadError, filesError } });
 (globalThis as { gendiceReady?: boolean }).gendiceReady = true;

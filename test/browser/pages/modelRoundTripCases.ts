@@ -31,6 +31,9 @@ export const ROUND_TRIP_CASES: RoundTripCase[] = [
   { name: 'highResNet', network: 'highResNet', options: { filters: [2, 2, 3], dilations: [1, 2], blocksPerStage: 1, featureWidth: 2 }, patchSize: [6, 6, 6], image: [8, 7, 6], inputChannels: 1, classes: 2 },
 ];
 
+/** The image of the model folder `gendice train` writes for test/training/tinyConfig.ts (a unet2d of depth 2). */
+export const TRAINED_CASE: RoundTripCase = { name: 'trained', network: 'unet2d', options: { depth: 2, baseFilters: 4 }, patchSize: [16, 16], image: [24, 20], inputChannels: 1, classes: 2 };
+
 /** Seeded values in [-1, 1) (gendice's Random, the same in Node and in the page). */
 export function seededValues(n: number, seed: number): Float32Array {
   const random = new Random(seed);
