@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { build } from 'esbuild';
 import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVolume, getNetwork, MODEL_CARD, predictVolume, type ModelCard } from '../../src/index.js';
+import { createVolume, encodeNifti, getNetwork, MODEL_CARD, predictVolume, type ModelCard } from '../../src/index.js';
 import { readModelCard, writeModelCard } from '../../src/networks/node/modelCardFile.js';
 import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../src/networks/node/modelFiles.js';
 import { hasChromium, launchChromium, serve } from './chromium.js';
@@ -90,6 +90,8 @@ beforeAll(async () => {
   trained = { dir: trainedDir, card: trainedCard, prediction: nodePredict(trainedModel, trainedCard, TRAINED_CASE) };
   trainedModel.dispose();
   serveFolder(files, trainedDir, '/models/trained/');
+  const trainedImage = createVolume(caseImage(TRAINED_CASE), TRAINED_CASE.image, { channels: 1 });
+  files['/case.nii.gz'] = { body: encodeNifti(trainedImage, { gzip: true }), type: 'application/gzip' };
   for (const c of ROUND_TRIP_CASES) {
     const dir = join(root, 'node', c.name);
     const model = getNetwork(c.network, caseOptions(c));
@@ -161,6 +163,12 @@ describe('model folders between Node and the browser build', () => {
       expectSame(prediction, cpu!, card.classes, 1e-6, 'browser cpu vs Node cpu');
       expectSame(prediction, webgl!, card.classes, 2e-5, 'browser webgl vs Node cpu');
     }, 120_000);
+
+    it("docs/browser.md's example (default engine, relative URL, a fetched .nii.gz) predicts as Node", async () => {
+      const result = await call<PagePrediction & { engine: string }>('docsExample', 'models/trained/', 'case.nii.gz');
+      expect(result.engine).toBe('webgl');
+      expectSame(trained!.prediction, result, trained!.card.classes, 2e-5, 'browser webgl vs Node cpu');
+    }, 60_000);
 
     it('loads the same folder from picked Files (model.json given as .../model.json URL too)', async () => {
       const { c, prediction } = node[0]!;

@@ -43,6 +43,16 @@ async function fromUrl(name: string, url: string, backends: ('webgl' | 'cpu')[])
   return out;
 }
 
+/** The example of docs/browser.md as it stands: default engine, a relative folder URL, a .nii.gz fetched and parsed. */
+async function docsExample(folder: string, nifti: string): Promise<PagePrediction & { engine: string }> {
+  const { engine } = await g.selectEngine();
+  const { model, card } = await g.loadModelFromUrl(folder);
+  const image = g.parseNifti(new Uint8Array(await (await fetch(nifti)).arrayBuffer()), nifti);
+  const { labels, probabilities, windows } = g.predictVolume(model, card, image);
+  model.dispose();
+  return { engine: String(engine), backend: g.tf.getBackend(), probabilities: Array.from(probabilities.data), labels: Array.from(labels.data), windows };
+}
+
 /** Fetches the folder's files, makes `File`s of them (as an <input type=file> gives) and loads those, on cpu. */
 async function fromFiles(name: string, url: string, leaveOut?: string): Promise<PagePrediction> {
   await g.selectEngine({ engine: 'cpu', quiet: true });
@@ -99,5 +109,5 @@ async function filesError(name: string, url: string, leaveOut: string): Promise<
   return 'loaded';
 }
 
-Object.assign(globalThis, { roundTrip: { fromUrl, fromFiles, build, download, loadError, filesError } });
+Object.assign(globalThis, { roundTrip: { fromUrl, fromFiles, build, download, docsExample, loadError, filesError } });
 (globalThis as { gendiceReady?: boolean }).gendiceReady = true;
