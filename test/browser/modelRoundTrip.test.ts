@@ -57,6 +57,7 @@ function expectSame(a: PagePrediction, b: PagePrediction, classes: number, toler
   measured[key] = Math.max(measured[key] ?? 0, maxDiff);
   expect(maxDiff, key).toBeLessThanOrEqual(tolerance);
   const n = a.labels.length;
+  measured['labels that differ'] = (measured['labels that differ'] ?? 0) + a.labels.filter((l, v) => l !== b.labels[v]).length;
   let decided = 0;
   for (let v = 0; v < n; v++) {
     const p = Array.from({ length: classes }, (_, k) => a.probabilities[k * n + v]!).sort((x, y) => y - x);
@@ -129,7 +130,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  process.stderr.write(`modelRoundTrip: largest |difference| of probabilities: ${JSON.stringify(measured)}\n`);
+  process.stderr.write(`modelRoundTrip: largest |difference| of probabilities, and labels that differ: ${JSON.stringify(measured)}\n`);
   await page?.close();
   await closeServer();
   if (hasChromium) await (await launchChromium()).close();
