@@ -61,31 +61,36 @@ export type NamedBlob = Blob & { readonly name: string };
 
 /**
  * Loads a model and its card from picked files (an `<input type="file" multiple>`'s `FileList`, dropped
- * files, or `File`s made in code): `model.json`, `weights.bin` and `gendice.json` by name; other files are
- * ignored, a missing or doubled one is refused by name.
+ * files, or `File`s made in code): `model.json`, `weights.bin` and `gendice.json`, or the three with one
+ * common prefix (`brats-model.json`, ..., as `downloadModelFolder(model, card, 'brats-')` names them).
+ * Other files are ignored; a missing file, or two candidates for one, is refused by name.
  */
 export async function loadModelFromFiles(files: Iterable<NamedBlob> | ArrayLike<NamedBlob>): Promise<LoadedModel> {
   const fn = 'loadModelFromFiles';
   const list = Array.from(files as ArrayLike<NamedBlob>);
-  const found: Partial<Record<(typeof FOLDER_FILES)[number], NamedBlob>> = {};
-  for (const file of list) {
-    const name = FOLDER_FILES.find((n) => n === file.name);
-    if (name === undefined) continue;
-    if (found[name] !== undefined) throw new Error(`${fn}: ${name} was picked twice; pick one model folder's files`);
-    found[name] = file;
+  const picked = `[${list.map((f) => `'${f.name}'`).join(', ')}]`;
+  // The prefixes under which model.json was picked: '' for model.json itself.
+  const prefixes = [...new Set(list.filter((f) => f.name.endsWith(MODEL_JSON)).map((f) => f.name.slice(0, -MODEL_JSON.length)))];
+  const complete = prefixes.filter((p) => FOLDER_FILES.every((n) => list.some((f) => f.name === `${p}${n}`)));
+  const prefix = complete.includes('') ? '' : complete.length === 1 ? complete[0]! : undefined;
+  if (prefix === undefined) {
+    if (complete.length > 1) throw new Error(`${fn}: the picked files ${picked} hold several model folders (${complete.map((p) => `'${p}'`).join(', ')}); pick one`);
+    const missing = FOLDER_FILES.filter((n) => !list.some((f) => f.name === n));
+    throw new Error(`${fn}: ${missing.join(', ')} missing among the picked files ${picked}; a model folder has ${FOLDER_FILES.join(', ')} (or the three with one prefix)`);
   }
-  const missing = FOLDER_FILES.filter((n) => found[n] === undefined);
-  if (missing.length > 0) {
-    throw new Error(`${fn}: ${missing.join(', ')} missing among the picked files [${list.map((f) => `'${f.name}'`).join(', ')}]; a model folder has ${FOLDER_FILES.join(', ')}`);
-  }
-  const [json, weights, card] = await Promise.all([found[MODEL_JSON]!.text(), found[WEIGHTS_BIN]!.arrayBuffer(), found[MODEL_CARD]!.text()]);
-  return loadModelFromArtifacts({ 'model.json': json, 'weights.bin': weights, 'gendice.json': card }, '', fn);
+  const file = (name: string): NamedBlob => {
+    const matches = list.filter((f) => f.name === `${prefix}${name}`);
+    if (matches.length > 1) throw new Error(`${fn}: ${prefix}${name} was picked twice; pick one model folder's files`);
+    return matches[0]!;
+  };
+  const [json, weights, card] = await Promise.all([file(MODEL_JSON).text(), file(WEIGHTS_BIN).arrayBuffer(), file(MODEL_CARD).text()]);
+  return loadModelFromArtifacts({ 'model.json': json, 'weights.bin': weights, 'gendice.json': card }, prefix, fn);
 }
 
 /**
  * Saves `model` with `card` through the browser's downloads as `<prefix>model.json`, `<prefix>weights.bin`
- * and `<prefix>gendice.json` (browsers save into one folder, so a prefix keeps several models apart; rename
- * the files back, or pick them in `loadModelFromFiles` after removing the prefix). Returns the files.
+ * and `<prefix>gendice.json` (browsers save into one folder, so a prefix keeps several models apart;
+ * `loadModelFromFiles` reads them with the prefix, `loadModel` in Node once renamed back). Returns the files.
  */
 export async function downloadModelFolder(model: tf.LayersModel, card: ModelCard, prefix = ''): Promise<ModelFolderFiles> {
   const doc = (globalThis as { document?: Document }).document;

@@ -175,6 +175,9 @@ describe('model folders between Node and the browser build', () => {
       const { c, prediction } = node[0]!;
       const files = await call<PagePrediction>('fromFiles', c.name, `/models/${c.name}/`);
       expectSame(prediction, files, c.classes, 1e-6, 'browser cpu (Files) vs Node cpu');
+      // as downloadModelFolder names them: one prefix on the three
+      const prefixed = await call<PagePrediction>('fromFiles', c.name, `/models/${c.name}/`, undefined, 'brats-');
+      expect(prefixed.probabilities).toEqual(files.probabilities);
       const [byJson] = await call<PagePrediction[]>('fromUrl', c.name, `${origin}/models/${c.name}/model.json`, ['cpu']);
       expect(byJson!.probabilities).toEqual(files.probabilities);
     }, 60_000);
@@ -232,7 +235,7 @@ describe('model folders between Node and the browser build', () => {
       const short = await call<{ name: string; message: string }>('loadError', '/models/short/');
       expect(short.message).toMatch(new RegExp(`^loadModelFromUrl: ${origin}/models/short/weights\\.bin has 64 bytes but ${origin}/models/short/model\\.json describes \\d+ weights of \\d+ bytes`));
       const notPicked = await call<string>('filesError', 'unet2d', '/models/unet2d/', 'weights.bin');
-      expect(notPicked).toBe("loadModelFromFiles: weights.bin missing among the picked files ['notes.txt', 'model.json', 'gendice.json']; a model folder has model.json, weights.bin, gendice.json");
+      expect(notPicked).toBe("loadModelFromFiles: weights.bin missing among the picked files ['notes.txt', 'model.json', 'gendice.json']; a model folder has model.json, weights.bin, gendice.json (or the three with one prefix)");
     }, 60_000);
 
     it('the page requested only its own origin and raised no error', () => {

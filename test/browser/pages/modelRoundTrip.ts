@@ -54,11 +54,11 @@ async function docsExample(folder: string, nifti: string): Promise<PagePredictio
 }
 
 /** Fetches the folder's files, makes `File`s of them (as an <input type=file> gives) and loads those, on cpu. */
-async function fromFiles(name: string, url: string, leaveOut?: string): Promise<PagePrediction> {
+async function fromFiles(name: string, url: string, leaveOut?: string, prefix = ''): Promise<PagePrediction> {
   await g.selectEngine({ engine: 'cpu', quiet: true });
   const files: File[] = [new File(['{}'], 'notes.txt')];
   for (const file of ['model.json', 'weights.bin', 'gendice.json']) {
-    if (file !== leaveOut) files.push(new File([await (await fetch(`${url}${file}`)).arrayBuffer()], file));
+    if (file !== leaveOut) files.push(new File([await (await fetch(`${url}${file}`)).arrayBuffer()], `${prefix}${file}`));
   }
   const { model, card } = await g.loadModelFromFiles(files);
   const p = predict(model, card, byName(name));
