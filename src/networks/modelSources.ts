@@ -75,7 +75,8 @@ export async function loadModelFromFiles(files: Iterable<NamedBlob> | ArrayLike<
   const prefix = complete.includes('') ? '' : complete.length === 1 ? complete[0]! : undefined;
   if (prefix === undefined) {
     if (complete.length > 1) throw new Error(`${fn}: the picked files ${picked} hold several model folders (${complete.map((p) => `'${p}'`).join(', ')}); pick one`);
-    const missing = FOLDER_FILES.filter((n) => !list.some((f) => f.name === n));
+    const near = prefixes.length === 1 ? prefixes[0]! : '';
+    const missing = FOLDER_FILES.map((n) => `${near}${n}`).filter((n) => !list.some((f) => f.name === n));
     throw new Error(`${fn}: ${missing.join(', ')} missing among the picked files ${picked}; a model folder has ${FOLDER_FILES.join(', ')} (or the three with one prefix)`);
   }
   const file = (name: string): NamedBlob => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFromArtifacts, loadModelFromUrl, modelFolderUrl, saveModelToArtifacts, unet2d, type ModelCard, type ModelFolderFiles } from '../../src/networks/index.js';
+import { loadModelFromArtifacts, loadModelFromFiles, loadModelFromUrl, modelFolderUrl, saveModelToArtifacts, unet2d, type ModelCard, type ModelFolderFiles } from '../../src/networks/index.js';
 import { writeModelCard } from '../../src/networks/node/modelCardFile.js';
 import { MODEL_JSON, saveModel, WEIGHTS_BIN } from '../../src/networks/node/modelFiles.js';
 
@@ -80,5 +80,19 @@ describe('model folders in memory', () => {
       throw new TypeError('fetch failed');
     };
     await expect(loadModelFromUrl('http://h/m/', { fetch: failing })).rejects.toThrow('loadModelFromUrl: http://h/m/model.json could not be fetched (fetch failed)');
+  });
+
+  it('loadModelFromFiles picks the three by name or under one prefix, and refuses an ambiguous pick', async () => {
+    const named = (prefix: string): File[] => [
+      new File([files['model.json']], `${prefix}model.json`),
+      new File([files['weights.bin'] as BlobPart], `${prefix}weights.bin`),
+      new File([files['gendice.json']], `${prefix}gendice.json`),
+    ];
+    const a = await loadModelFromFiles([new File(['x'], 'README.txt'), ...named('brats-')]);
+    expect(a.card).toEqual(card);
+    a.model.dispose();
+    await expect(loadModelFromFiles([...named('a-'), ...named('b-')])).rejects.toThrow("loadModelFromFiles: the picked files ['a-model.json', 'a-weights.bin', 'a-gendice.json', 'b-model.json', 'b-weights.bin', 'b-gendice.json'] hold several model folders ('a-', 'b-'); pick one");
+    await expect(loadModelFromFiles([...named(''), new File(['{}'], 'model.json')])).rejects.toThrow('loadModelFromFiles: model.json was picked twice');
+    await expect(loadModelFromFiles(named('a-').slice(0, 2))).rejects.toThrow("loadModelFromFiles: a-gendice.json missing among the picked files ['a-model.json', 'a-weights.bin']");
   });
 });
