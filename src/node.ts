@@ -45,7 +45,7 @@ export type { AddonLoad } from './engine/node/index.js';
 export { writeEvaluation } from './metrics/node/evaluationFile.js';
 
 // networks: model folders
-export { loadModel, modelDirectory, saveModel, MODEL_JSON, WEIGHTS_BIN } from './networks/node/modelFiles.js';
+export { loadModel, modelDirectory, saveModel } from './networks/node/modelFiles.js';
 
 // networks: model card files
 export { readModelCard, writeModelCard } from './networks/node/modelCardFile.js';

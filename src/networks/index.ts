@@ -1,4 +1,4 @@
-/** gendice networks: the paper's four networks and a 3D U-Net, their custom layers and model files. */
+/** gendice networks: the paper's four networks and a 3D U-Net, their custom layers, the model card and model folders in memory (URLs, picked files). */
 export { NORMALIZATIONS, COMMON_OPTION_NAMES, type CommonNetworkOptions, type Normalization, type OutputActivation, type SpatialDims } from './networkOptions.js';
 export type { NetworkGeometry } from './networkGeometry.js';
 export { ReceptiveField } from './receptiveField.js';
@@ -20,4 +20,14 @@ export {
   type NetworkOptionsMap,
 } from './registry.js';
 export { MODEL_CARD, MODEL_CARD_NORMALIZATIONS, modelCardJson, parseModelCard, type ModelCard, type ModelCardNormalization } from './modelCard.js';
+export {
+  MODEL_JSON,
+  WEIGHTS_BIN,
+  loadModelFromArtifacts,
+  saveModelToArtifacts,
+  type FileContent,
+  type LoadedModel,
+  type ModelFolderFiles,
+} from './modelFolder.js';
+export { downloadModelFolder, loadModelFromFiles, loadModelFromUrl, modelFolderUrl, type LoadModelFromUrlOptions, type NamedBlob } from './modelSources.js';
 export * from './layers/index.js';

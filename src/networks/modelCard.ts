@@ -1,5 +1,5 @@
-import { closestName } from '../common/didYouMean.js';
-import { NETWORK_NAMES } from './registry.js';
+import { OptionError, formatValue, integer, numberList, oneOf } from '../common/options.js';
+import { checkNetworkOptions, NETWORK_NAMES, networkInfo } from './registry.js';
 
 /** The intensity normalisations a model can have been trained with (applied again before inference). */
 export const MODEL_CARD_NORMALIZATIONS = ['zscore', 'none'] as const;
@@ -24,43 +24,42 @@ export interface ModelCard {
 /** The model card's file name in a model folder. */
 export const MODEL_CARD = 'gendice.json';
 
-function shown(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'number' || value === undefined) return String(value);
-  return JSON.stringify(value);
-}
-
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isPositiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /**
- * Checks a parsed model card and returns it typed. `source` names it in errors (the file's path).
- * Every field is required: `network.name` one of the registry's networks, `network.options` an
- * object, `patchSize` 2 or 3 positive integers, `normalization` one of MODEL_CARD_NORMALIZATIONS,
- * `classes` and `inputChannels` positive integers, `loss` a non-empty string. Fields it does not
- * know are kept (a card written by a later gendice still reads). Errors name the field and the value:
+ * Checks a parsed model card and returns it typed. `source` names it in errors (the file's path or URL).
+ * Every field is required: `network.name` one of the registry's networks, `network.options` options that
+ * network's own checker accepts, `patchSize` as many positive integers as the network has dimensions,
+ * `normalization` one of MODEL_CARD_NORMALIZATIONS, `classes` and `inputChannels` positive integers
+ * (equal to `network.options.classes`/`inputChannels` where those are given), `loss` a non-empty string.
+ * Fields it does not know are kept (a card written by a later gendice still reads). Every error is an
+ * `OptionError` naming the source, the field and the value:
  * `parseModelCard: /m/gendice.json: normalization must be one of 'zscore', 'none'; got 'zscor' (did you mean 'zscore'?)`.
  */
 export function parseModelCard(value: unknown, source: string = MODEL_CARD): ModelCard {
-  const fail = (field: string, rule: string, got: unknown, names?: readonly string[]): never => {
-    const near = names !== undefined && typeof got === 'string' ? closestName(got, names) : undefined;
-    throw new Error(`parseModelCard: ${source}: ${field} must be ${rule}; got ${shown(got)}${near === undefined ? '' : ` (did you mean '${near}'?)`}`);
-  };
-  const oneOf = (names: readonly string[]): string => `one of ${names.map((n) => `'${n}'`).join(', ')}`;
-  if (!isRecord(value)) return fail('the card', 'a JSON object', value);
+  const fn = `parseModelCard: ${source}`;
+  if (!isRecord(value)) throw new OptionError(fn, 'the card', `must be a JSON object; got ${formatValue(value)}`);
   const { network, patchSize, normalization, classes, inputChannels, loss } = value;
-  if (!isRecord(network)) return fail('network', 'an object { name, options }', network);
-  if (typeof network.name !== 'string' || !(NETWORK_NAMES as readonly string[]).includes(network.name)) fail('network.name', oneOf(NETWORK_NAMES), network.name, NETWORK_NAMES);
-  if (!isRecord(network.options)) fail('network.options', 'an object', network.options);
-  if (!Array.isArray(patchSize) || (patchSize.length !== 2 && patchSize.length !== 3) || !patchSize.every(isPositiveInteger)) {
-    fail('patchSize', '2 or 3 positive integers', patchSize);
+  if (!isRecord(network)) throw new OptionError(fn, 'network', `must be an object { name, options }; got ${formatValue(network)}`);
+  const name = oneOf(fn, 'network.name', network.name, NETWORK_NAMES);
+  const options = network.options;
+  if (!isRecord(options)) throw new OptionError(fn, 'network.options', `must be an object; got ${formatValue(options)}`);
+  try {
+    checkNetworkOptions(name, options);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    throw new OptionError(fn, `network.options.${err.option}`, err.problem, `${fn}: network.options: ${err.message}`);
   }
-  if (typeof normalization !== 'string' || !(MODEL_CARD_NORMALIZATIONS as readonly string[]).includes(normalization)) {
-    fail('normalization', oneOf(MODEL_CARD_NORMALIZATIONS), normalization, MODEL_CARD_NORMALIZATIONS);
+  const dims = networkInfo(name).dims;
+  numberList(fn, 'patchSize', patchSize, { length: dims, integer: true, min: 1 });
+  oneOf(fn, 'normalization', normalization, MODEL_CARD_NORMALIZATIONS);
+  for (const [key, given] of [['classes', classes], ['inputChannels', inputChannels]] as const) {
+    integer(fn, key, given, { min: 1 });
+    if (options[key] !== undefined && options[key] !== given) {
+      throw new OptionError(fn, key, `must equal network.options.${key} (${formatValue(options[key])}); got ${formatValue(given)}`);
+    }
   }
-  if (!isPositiveInteger(classes)) fail('classes', 'a positive integer', classes);
-  if (!isPositiveInteger(inputChannels)) fail('inputChannels', 'a positive integer', inputChannels);
-  if (typeof loss !== 'string' || loss.length === 0) fail('loss', 'a non-empty string', loss);
+  if (typeof loss !== 'string' || loss.length === 0) throw new OptionError(fn, 'loss', `must be a non-empty string; got ${formatValue(loss)}`);
   return value as unknown as ModelCard;
 }
 

@@ -35,7 +35,7 @@ describe('dist/browser/gendice.js', () => {
     expect(code.length).toBeGreaterThan(500_000);
     expect(code).not.toMatch(/\bfrom\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\(\s*["'](node:|fs|path|os|child_process|worker_threads)["']\)/);
     expect(code).toMatch(/\bexport\s*\{/);
-    for (const name of ['selectEngine', 'generalizedDiceLoss', 'unet2d', 'tf']) expect(code).toMatch(new RegExp(`\\bas ${name}\\b|\\b${name} as\\b|[{,]\\s*${name}\\s*[,}]`));
+    for (const name of ['selectEngine', 'generalizedDiceLoss', 'unet2d', 'loadModelFromUrl', 'loadModelFromFiles', 'saveModelToArtifacts', 'downloadModelFolder', 'tf']) expect(code).toMatch(new RegExp(`\\bas ${name}\\b|\\b${name} as\\b|[{,]\\s*${name}\\s*[,}]`));
   });
 
   it.skipIf(!hasChromium)('loads in Chromium, picks webgl, and gives the GDL value and gradient of Node', async () => {

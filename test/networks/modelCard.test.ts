@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OptionError } from '../../src/common/options.js';
 import { MODEL_CARD, parseModelCard, type ModelCard } from '../../src/networks/index.js';
 import { readModelCard, writeModelCard } from '../../src/networks/node/modelCardFile.js';
 
@@ -27,14 +28,19 @@ describe('parseModelCard', () => {
     ['no network', { ...card, network: undefined }, 'network must be an object { name, options }; got undefined'],
     ['a misspelt network', { ...card, network: { name: 'unet2', options: {} } }, "network.name must be one of 'unet2d', 'twoPathCnn', 'deepMedic', 'highResNet', 'unet3d'; got 'unet2' (did you mean 'unet2d'?)"],
     ['network options not an object', { ...card, network: { name: 'unet2d', options: null } }, 'network.options must be an object; got null'],
-    ['a 1D patch', { ...card, patchSize: [64] }, 'patchSize must be 2 or 3 positive integers; got [64]'],
-    ['a fractional patch', { ...card, patchSize: [64, 6.5] }, 'patchSize must be 2 or 3 positive integers; got [64,6.5]'],
+    ['a misspelt network option', { ...card, network: { name: 'unet2d', options: { dpeth: 2 } } }, "network.options: unet2d: unknown option 'dpeth' (did you mean 'depth'?)"],
+    ['a bad network option', { ...card, network: { name: 'unet2d', options: { depth: 0 } } }, 'network.options: unet2d: depth must be an integer >= 1; got 0'],
+    ['a 1D patch', { ...card, patchSize: [64] }, 'patchSize must be a list of 2 integers >= 1; got [64]'],
+    ['a 3D patch for a 2D network', { ...card, patchSize: [8, 8, 8] }, 'patchSize must be a list of 2 integers >= 1; got [8, 8, 8]'],
+    ['a fractional patch', { ...card, patchSize: [64, 6.5] }, 'patchSize must be a list of 2 integers >= 1; got [64, 6.5]'],
     ['a misspelt normalisation', { ...card, normalization: 'zscor' }, "normalization must be one of 'zscore', 'none'; got 'zscor' (did you mean 'zscore'?)"],
-    ['NaN classes', { ...card, classes: Number.NaN }, 'classes must be a positive integer; got NaN'],
-    ['zero input channels', { ...card, inputChannels: 0 }, 'inputChannels must be a positive integer; got 0'],
+    ['NaN classes', { ...card, classes: Number.NaN }, 'classes must be an integer >= 1; got NaN'],
+    ['classes that differ from the network options', { ...card, classes: 3 }, 'classes must equal network.options.classes (2); got 3'],
+    ['zero input channels', { ...card, inputChannels: 0 }, 'inputChannels must be an integer >= 1; got 0'],
     ['an empty loss', { ...card, loss: '' }, "loss must be a non-empty string; got ''"],
   ])('refuses %s, naming the field and the value', (_, value, message) => {
     expect(() => parseModelCard(value, 'm/gendice.json')).toThrow(`parseModelCard: m/gendice.json: ${message}`);
+    expect(() => parseModelCard(value, 'm/gendice.json')).toThrow(OptionError);
   });
 });
 
@@ -49,7 +55,7 @@ describe('readModelCard and writeModelCard (Node-only)', () => {
 
   it('refuses to write a bad card, writing nothing', () => {
     const dir = mkdtempSync(join(root, 'bad-'));
-    expect(() => writeModelCard(dir, { ...card, patchSize: [] })).toThrow(`parseModelCard: ${join(dir, MODEL_CARD)}: patchSize must be 2 or 3 positive integers; got []`);
+    expect(() => writeModelCard(dir, { ...card, patchSize: [] })).toThrow(`parseModelCard: ${join(dir, MODEL_CARD)}: patchSize must be a list of 2 integers >= 1; got []`);
     expect(readdirSync(dir)).toEqual([]);
   });
 
