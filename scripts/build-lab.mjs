@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { browserBuildOptions } from './browserBuildOptions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** GENDICE_LAB_OUT writes the folder elsewhere (the lab tests build into a temporary folder). */
@@ -14,12 +15,7 @@ rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
 const result = await build({
   entryPoints: [join(root, 'src', 'web', 'lab', 'lab.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  legalComments: 'eof',
+  ...browserBuildOptions,
   outfile: join(tmp, 'lab.js'),
   logLevel: 'warning',
   metafile: true,

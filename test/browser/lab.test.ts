@@ -130,6 +130,18 @@ describe.skipIf(!hasChromium)('gendice lab in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('trains twoPathCnn too (its input padded so that its output covers the phantom)', async () => {
+    const { page, errors, state } = await openLab(`${url}?network=twoPathCnn&size=16&cases=1&steps=3&foreground=0.05&autostart=1`, ['done', 'error']);
+    expect(state.error).toBeUndefined();
+    expect(errors).toEqual([]);
+    for (const run of state.runs as PageRun[]) {
+      expect(run.losses).toHaveLength(3);
+      expect(run.losses.every(Number.isFinite)).toBe(true);
+      expect(run.prediction).toHaveLength(16 * 16);
+    }
+    await page.close();
+  }, 120_000);
+
   it('--build writes a folder that works from a plain static server; a bad setting is named in the page', async () => {
     const out = join(dir, 'site');
     const r = gendice(['lab', '--build', out, '--json'], { GENDICE_LAB_DIR: assets });

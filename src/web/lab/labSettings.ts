@@ -3,7 +3,7 @@
  * length. They come from the page's form or its URL query (`?lossA=gdl&lossB=dl2&foreground=0.01&autostart=1`),
  * and are checked with the options vocabulary, so a bad value is named (`lab: lossA must be one of ...`).
  */
-import { finiteNumber, integer, OptionError, oneOf } from '../../common/options.js';
+import { finiteNumber, integer, type NumberRange, OptionError, oneOf } from '../../common/options.js';
 import { LOSS_NAMES, type LossName } from '../../losses/registry.js';
 
 /** The networks the lab trains: small 2D settings that train in a minute in a software-rendered browser. */
@@ -44,6 +44,16 @@ export const DEFAULT_LAB_SETTINGS: LabSettings = {
   autostart: false,
 };
 
+/** The range of each number setting. */
+const NUMBER_RULES = {
+  foreground: { min: 0.005, max: 0.5 },
+  size: { min: 16, max: 128 },
+  cases: { min: 1, max: 16, integer: true },
+  steps: { min: 1, max: 5000, integer: true },
+  learningRate: { min: 1e-6, max: 1 },
+  seed: { min: 0, max: 2 ** 31 - 1, integer: true },
+} as const satisfies Record<string, NumberRange>;
+
 const KEYS = Object.keys(DEFAULT_LAB_SETTINGS) as (keyof LabSettings)[];
 
 /**
@@ -64,24 +74,16 @@ export function parseLabSettings(values: Iterable<[string, string]>): LabSetting
       case 'network':
         s.network = oneOf(fn, k, text, LAB_NETWORKS);
         break;
-      case 'foreground':
-        s.foreground = finiteNumber(fn, k, n, { min: 0.005, max: 0.5 });
-        break;
       case 'size':
-        s.size = integer(fn, k, n, { min: 16, max: 128 });
+        s.size = integer(fn, k, n, NUMBER_RULES.size);
         if (s.size % 8 !== 0) throw new OptionError(fn, k, `must be a multiple of 8; got ${s.size}`);
         break;
+      case 'foreground':
       case 'cases':
-        s.cases = integer(fn, k, n, { min: 1, max: 16 });
-        break;
       case 'steps':
-        s.steps = integer(fn, k, n, { min: 1, max: 5000 });
-        break;
       case 'learningRate':
-        s.learningRate = finiteNumber(fn, k, n, { min: 1e-6, max: 1 });
-        break;
       case 'seed':
-        s.seed = integer(fn, k, n, { min: 0, max: 2 ** 31 - 1 });
+        s[k] = finiteNumber(fn, k, n, NUMBER_RULES[k]);
         break;
       case 'autostart':
         s.autostart = text === '1' || text === 'true';
