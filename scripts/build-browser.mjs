@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { browserBuildOptions } from './browserBuildOptions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** GENDICE_BROWSER_OUT writes the bundle elsewhere (the bundle test builds into a temporary folder). */
@@ -13,12 +14,7 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 
 const result = await build({
   entryPoints: [join(root, 'src', 'browser.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  legalComments: 'eof',
+  ...browserBuildOptions,
   banner: { js: `/* gendice ${version} browser build: the universal API and TF.js 4.22 (Apache-2.0). */` },
   write: false,
   logLevel: 'warning',

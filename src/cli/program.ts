@@ -3,6 +3,7 @@ import { version } from '../node/version.js';
 import { registerDemoCommand } from './demo.js';
 import { registerEngineCommand } from './engine.js';
 import { registerEvaluateCommand } from './evaluate.js';
+import { registerLabCommand } from './lab.js';
 import { registerPlanCommand } from './plan.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommand } from './report.js';
@@ -35,5 +36,6 @@ export function buildProgram(): Command {
   registerReportCommand(program);
   registerEngineCommand(program);
   registerViewCommand(program);
+  registerLabCommand(program);
   return program;
 }
