@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
-import { basename, join } from 'node:path';
-import { readTrainingConfig } from '../training/config.js';
+import { basename, join, resolve } from 'node:path';
+import { readJsonOrYaml } from '../common/node/configFile.js';
+import { checkNetworkOptions } from '../networks/registry.js';
+import { parseTrainingConfig } from '../training/config.js';
+import { applyPlan, readPlanFile } from '../training/node/planData.js';
 import { resume, train, type TrainingProgress, type TrainingResult } from '../training/node/trainer.js';
 import { configDirectory } from '../training/node/trainingData.js';
 import { log, printResult, ProgressBar } from './output.js';
@@ -27,16 +30,37 @@ function progress(): { onProgress: (p: TrainingProgress) => void; onEvent: (m: s
   };
 }
 
+function acceptsOptions(name: string, options: Record<string, unknown>): boolean {
+  try {
+    checkNetworkOptions(name, { outputActivation: 'none', ...options });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The raw config completed from `--plan` (or the config's own `plan`, relative to the config file); notes on stderr. */
+function withPlan(raw: unknown, configPath: string, planFlag: string | undefined): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const own = (raw as { plan?: unknown }).plan;
+  const planPath = planFlag ?? (typeof own === 'string' ? resolve(configDirectory(configPath), own) : undefined);
+  if (planPath === undefined) return raw;
+  const { config, notes } = applyPlan(raw as Record<string, unknown>, planPath, readPlanFile(planPath), acceptsOptions);
+  for (const n of notes) log(`plan: ${n}`);
+  return config;
+}
+
 /** Registers `gendice train --config FILE` and `gendice resume DIR`. */
 export function registerTrainCommands(program: Command): void {
   program
     .command('train')
     .description('train a network as a JSON or YAML configuration says; checkpoints are resumable')
     .requiredOption('--config <file>', 'training configuration (.json, .yaml or .yml)')
+    .option('--plan <file>', 'plan.json of gendice plan: target spacing, normalisation, patch, batch and network settings (the config wins where it sets a field)')
     .option('--out <dir>', 'output folder (default: runs/<config name>)')
     .option('--json', 'print the result as one JSON document')
-    .action(async (flags: { config: string; out?: string; json?: boolean }) => {
-      const config = readTrainingConfig(flags.config);
+    .action(async (flags: { config: string; plan?: string; out?: string; json?: boolean }) => {
+      const config = parseTrainingConfig(withPlan(readJsonOrYaml(flags.config), flags.config, flags.plan), flags.config);
       const outDir = flags.out ?? join('runs', basename(flags.config).replace(/\.(json|ya?ml)$/i, ''));
       const result = await train(config, { outDir, configDir: configDirectory(flags.config), ...progress() });
       printResult(flags.json, result, summary(result));

@@ -78,6 +78,11 @@ export const trainingConfigSchema = z
     /** 'foreground' (default): only patches holding foreground, the paper's rule. */
     sampling: z.enum(SAMPLING_MODES).default('foreground'),
     data: dataSchema,
+    /**
+     * A `plan.json` of `gendice plan` (relative to the config file): cases of a Decathlon folder are brought
+     * to RAS and the plan's target spacing and normalised per channel as it says (`normalization` is then unused).
+     */
+    plan: z.string().min(1).optional(),
     /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
     normalization: z.enum(MODEL_CARD_NORMALIZATIONS).default('zscore'),
     validation: z

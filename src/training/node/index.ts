@@ -7,3 +7,4 @@ export { TrainLog, paperScore } from './trainLog.js';
 export type { LogCoverage, LogRecord } from './trainLog.js';
 export { loadTrainingData, configDirectory } from './trainingData.js';
 export type { TrainingCase, TrainingData } from './trainingData.js';
+export { applyPlan, planCase, readPlanFile } from './planData.js';

@@ -123,7 +123,8 @@ function modelCard(config: TrainingConfig, data: TrainingData): ModelCard {
 
 /** Writes the resolved config with absolute data paths, so that `resume` works from any folder. */
 function storeConfig(config: TrainingConfig, outDir: string, configDir: string): void {
-  const stored = 'dataset' in config.data ? { ...config, data: { ...config.data, dataset: resolve(configDir, config.data.dataset) } } : config;
+  const stored: TrainingConfig = 'dataset' in config.data ? { ...config, data: { ...config.data, dataset: resolve(configDir, config.data.dataset) } } : { ...config };
+  if (stored.plan !== undefined) stored.plan = resolve(configDir, stored.plan);
   writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
