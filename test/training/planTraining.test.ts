@@ -8,6 +8,8 @@ import { loadCase, loadDecathlon } from '../../src/data/node/dataset.js';
 import { writeRealisticDataset } from '../../src/data/node/realisticDataset.js';
 import type { Plan } from '../../src/data/plan.js';
 import { applyPlan, planCase, readPlanFile } from '../../src/training/node/planData.js';
+import { predictFiles } from '../../src/inference/node/predictFiles.js';
+import { readNifti } from '../../src/data/node/niftiFiles.js';
 import { train } from '../../src/training/node/trainer.js';
 import { loadTrainingData } from '../../src/training/node/trainingData.js';
 
@@ -92,6 +94,26 @@ describe('training from a plan', () => {
     expect(r.iterations).toBe(3);
     expect(Number.isFinite(r.lastLoss)).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plan).toBe(planPath);
+    const card = JSON.parse(readFileSync(join(out, 'model', 'gendice.json'), 'utf8'));
+    expect(card.normalization).toBe('none');
+    expect(card.preprocessing.targetSpacing).toEqual(plan.targetSpacing);
+    expect(card.preprocessing.normalization).toEqual(plan.normalization.map(({ modality: _m, ...n }) => n));
+
+    // predict: on the training grid, written back on each source grid (oblique, anisotropic, not RAS)
+    const predicted = await predictFiles(r.modelDir, join(dataset, 'imagesTr'), join(dir, 'pred'));
+    expect(predicted).toHaveLength(3);
+    let oblique = false;
+    for (const p of predicted) {
+      const source = await readNifti(p.input);
+      // 4×4 row-major: any off-diagonal entry of the 3×3 part means an oblique (or permuted) grid
+      oblique ||= [1, 2, 4, 6, 8, 9].some((i) => Math.abs(source.affine[i]!) > 1e-6);
+      const labels = await readNifti(p.labels);
+      expect(labels.shape).toEqual(source.shape);
+      expect(labels.channels).toBe(1);
+      labels.affine.forEach((v, i) => expect(v).toBeCloseTo(source.affine[i]!, 5));
+      expect([...new Set(labels.data)].every((v) => v >= 0 && v < card.classes)).toBe(true);
+    }
+    expect(oblique).toBe(true);
   });
 
   it('refuses a plan with synthetic data and a file that is not a plan', async () => {

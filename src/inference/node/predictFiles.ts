@@ -3,7 +3,26 @@ import { basename, join } from 'node:path';
 import { readNifti, writeNifti } from '../../data/node/niftiFiles.js';
 import { loadModel } from '../../networks/node/modelFiles.js';
 import { readModelCard } from '../../networks/node/modelCardFile.js';
-import { predictVolume, type PredictVolumeOptions } from '../predictVolume.js';
+import { predictVolume, type PredictVolumeOptions, type VolumePrediction } from '../predictVolume.js';
+import type * as tf from '@tensorflow/tfjs';
+import { parsePreprocessing, preprocessToTarget, restoreToSource } from '../../data/targetPreprocessing.js';
+import type { Volume } from '../../data/volume.js';
+import type { ModelCard } from '../../networks/modelCard.js';
+
+/**
+ * `predictVolume` on the model's training grid when its card records a `preprocessing` (a run trained
+ * from a plan): the image goes to RAS and the target spacing and is normalised per channel as in
+ * training, and the prediction comes back on the image's exact grid (shape and affine). Cards without
+ * it predict on the image's own grid as before.
+ */
+function predictOnCardGrid(model: tf.LayersModel, card: ModelCard, image: Volume, options: PredictVolumeOptions): VolumePrediction {
+  const recorded = (card as { preprocessing?: unknown }).preprocessing;
+  if (recorded === undefined) return predictVolume(model, card, image, options);
+  const preprocessing = parsePreprocessing(recorded, 'predict: model card');
+  const grid = preprocessToTarget(image, undefined, preprocessing);
+  const prediction = predictVolume(model, card, grid.image, options);
+  return { ...prediction, ...restoreToSource(prediction, grid.transform, card.classes) };
+}
 
 const niftiPattern = /\.nii(\.gz)?$/i;
 
@@ -59,7 +78,7 @@ export async function predictFiles(
       onCase?.(i, files.length, file);
       const t0 = performance.now();
       const image = await readNifti(file);
-      const prediction = predictVolume(model, card, image, predictOptions);
+      const prediction = predictOnCardGrid(model, card, image, predictOptions);
       const id = basename(file).replace(niftiPattern, '').replace(/_0000$/, '');
       const labelsPath = join(outDir, `${id}.nii.gz`);
       await writeNifti(labelsPath, prediction.labels);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { toTargetGrid } from '../../data/geometry.js';
-import { normalizeIntensities } from '../../data/intensity.js';
 import type { Plan } from '../../data/plan.js';
+import { preprocessingFromPlan, preprocessToTarget, type TargetPreprocessing } from '../../data/targetPreprocessing.js';
 import type { Volume } from '../../data/volume.js';
+import type { ModelCardNormalization } from '../../networks/modelCard.js';
 
 /** Reads a `plan.json` written by `gendice plan`; names the file and the first missing field. */
 export function readPlanFile(path: string): Plan {
@@ -26,15 +26,8 @@ export function readPlanFile(path: string): Plan {
  * normalised with the plan's scheme (CT with the plan's dataset statistics).
  */
 export function planCase(image: Volume, label: Volume, plan: Plan): { image: Volume; label: Volume } {
-  const labels = plan.labels.length > 0 ? plan.labels.map((l) => l.value) : undefined;
-  const grid = toTargetGrid(image, label, plan.targetSpacing, {
-    interpolation: plan.resampling.image,
-    separateInterpolation: plan.resampling.separateAxis,
-    labelInterpolation: plan.resampling.label,
-    anisotropyThreshold: plan.resampling.anisotropyThreshold,
-    ...(labels === undefined ? {} : { labels }),
-  });
-  return { image: normalizeIntensities(grid.image, plan.normalization), label: grid.label! };
+  const grid = preprocessToTarget(image, label, preprocessingFromPlan(plan));
+  return { image: grid.image, label: grid.label! };
 }
 
 /**
@@ -81,4 +74,13 @@ export function applyPlan(
   }
   config.network = { ...network, options };
   return { config, notes };
+}
+
+/**
+ * The model card fields of a run trained from a plan: `preprocessing` (target spacing, resampling,
+ * normalisation per channel with CT statistics, label set), and `normalization: 'none'` because the
+ * card's per-image z-score is replaced by it. Nothing for a run without a plan.
+ */
+export function planCardFields(planPath: string | undefined, normalization: ModelCardNormalization): { preprocessing?: TargetPreprocessing; normalization: ModelCardNormalization } {
+  return planPath === undefined ? { normalization } : { preprocessing: preprocessingFromPlan(readPlanFile(planPath)), normalization: 'none' };
 }

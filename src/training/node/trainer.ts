@@ -17,6 +17,7 @@ import { batchDice } from '../batchDice.js';
 import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint } from './checkpoint.js';
 import { parseTrainingConfig, type TrainingConfig } from '../config.js';
 import { createOptimizer, learningRateAt, type TrainingOptimizer } from '../optimizer.js';
+import { planCardFields } from './planData.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
 import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
 
@@ -114,10 +115,10 @@ function modelCard(config: TrainingConfig, data: TrainingData): ModelCard {
   return {
     network: { name: config.network.name, options: networkOptions(config, data) },
     patchSize: config.patchSize,
-    normalization: config.normalization,
     classes: data.classes,
     inputChannels: data.channels,
     loss: config.loss.name,
+    ...planCardFields(config.plan, config.normalization),
   };
 }
 
@@ -144,6 +145,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   mkdirSync(outDir, { recursive: true });
   removeRunLeftovers(outDir);
   const configDir = options.configDir ?? process.cwd();
+  if (config.plan !== undefined) config.plan = resolve(configDir, config.plan);
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
   // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
