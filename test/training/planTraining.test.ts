@@ -10,6 +10,8 @@ import type { Plan } from '../../src/data/plan.js';
 import { applyPlan, planCase, readPlanFile } from '../../src/training/node/planData.js';
 import { predictFiles } from '../../src/inference/node/predictFiles.js';
 import { readNifti } from '../../src/data/node/niftiFiles.js';
+import { readJsonOrYaml } from '../../src/common/node/configFile.js';
+import { parseTrainingConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/node/trainer.js';
 import { loadTrainingData } from '../../src/training/node/trainingData.js';
 
@@ -114,6 +116,18 @@ describe('training from a plan', () => {
       expect([...new Set(labels.data)].every((v) => v >= 0 && v < card.classes)).toBe(true);
     }
     expect(oblique).toBe(true);
+  });
+
+  it('gendice plan writes a commented train.yaml that parses as a training config as is', () => {
+    const path = join(dataset, 'train.yaml');
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n').filter((l) => /^\s*#/.test(l)).length).toBeGreaterThan(10);
+    const config = parseTrainingConfig(readJsonOrYaml(path), path);
+    expect(config.plan).toBe('plan.json');
+    expect(config.patchSize).toEqual(plan.patchSize);
+    expect(config.batchSize).toBe(plan.batchSize);
+    expect(config.network.name).toBe(plan.network.name);
+    expect(config.data).toMatchObject({ dataset: '.' });
   });
 
   it('refuses a plan with synthetic data and a file that is not a plan', async () => {
