@@ -1,17 +1,8 @@
 import { relative } from 'node:path';
 import type { Plan } from '../data/plan.js';
-import { checkNetworkOptions } from '../networks/registry.js';
+import { networkAcceptsOptions } from '../training/node/planData.js';
 
 const list = (values: readonly number[]): string => `[${values.join(', ')}]`;
-
-function accepted(name: string, options: Record<string, unknown>): boolean {
-  try {
-    checkNetworkOptions(name, { outputActivation: 'none', ...options });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A complete training configuration for a plan, as commented YAML (`train.yaml` beside plan.json) that
@@ -20,7 +11,7 @@ function accepted(name: string, options: Record<string, unknown>): boolean {
 export function trainingConfigYaml(plan: Plan, planPath: string, datasetDir: string, configDir: string): string {
   const rel = (p: string): string => JSON.stringify(relative(configDir, p) || '.');
   const n = plan.network;
-  const perAxis = accepted(n.name, { depth: n.depth, baseFilters: n.baseFilters, strides: n.strides, convKernels: n.convKernels });
+  const perAxis = networkAcceptsOptions(n.name, { depth: n.depth, baseFilters: n.baseFilters, strides: n.strides, convKernels: n.convKernels });
   const perAxisLines = [
     `    # Pooling stride per axis for each of the ${n.depth} down-samplings (1 keeps a coarse axis) and the`,
     '    # convolution kernel per axis for each level, bottleneck last (nnU-Net\'s rule from the target spacing).',

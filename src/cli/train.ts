@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { readJsonOrYaml } from '../common/node/configFile.js';
-import { checkNetworkOptions } from '../networks/registry.js';
 import { parseTrainingConfig } from '../training/config.js';
-import { applyPlan, readPlanFile } from '../training/node/planData.js';
+import { applyPlan, networkAcceptsOptions, readPlanFile } from '../training/node/planData.js';
 import { resume, train, type TrainingProgress, type TrainingResult } from '../training/node/trainer.js';
 import { configDirectory } from '../training/node/trainingData.js';
 import { log, printResult, ProgressBar } from './output.js';
@@ -30,22 +29,13 @@ function progress(): { onProgress: (p: TrainingProgress) => void; onEvent: (m: s
   };
 }
 
-function acceptsOptions(name: string, options: Record<string, unknown>): boolean {
-  try {
-    checkNetworkOptions(name, { outputActivation: 'none', ...options });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The raw config completed from `--plan` (or the config's own `plan`, relative to the config file); notes on stderr. */
 function withPlan(raw: unknown, configPath: string, planFlag: string | undefined): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
   const own = (raw as { plan?: unknown }).plan;
   const planPath = planFlag ?? (typeof own === 'string' ? resolve(configDirectory(configPath), own) : undefined);
   if (planPath === undefined) return raw;
-  const { config, notes } = applyPlan(raw as Record<string, unknown>, planPath, readPlanFile(planPath), acceptsOptions);
+  const { config, notes } = applyPlan(raw as Record<string, unknown>, planPath, readPlanFile(planPath), networkAcceptsOptions);
   for (const n of notes) log(`plan: ${n}`);
   return config;
 }

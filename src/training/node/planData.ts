@@ -4,6 +4,7 @@ import type { Plan } from '../../data/plan.js';
 import { preprocessingFromPlan, preprocessToTarget, type TargetPreprocessing } from '../../data/targetPreprocessing.js';
 import type { Volume } from '../../data/volume.js';
 import type { ModelCardNormalization } from '../../networks/modelCard.js';
+import { checkNetworkOptions } from '../../networks/registry.js';
 
 /** Reads a `plan.json` written by `gendice plan`; names the file and the first missing field. */
 export function readPlanFile(path: string): Plan {
@@ -83,4 +84,14 @@ export function applyPlan(
  */
 export function planCardFields(planPath: string | undefined, normalization: ModelCardNormalization): { preprocessing?: TargetPreprocessing; normalization: ModelCardNormalization } {
   return planPath === undefined ? { normalization } : { preprocessing: preprocessingFromPlan(readPlanFile(planPath)), normalization: 'none' };
+}
+
+/** Whether the network takes these options as gendice trains it (logits out); for `applyPlan`. */
+export function networkAcceptsOptions(name: string, options: Record<string, unknown>): boolean {
+  try {
+    checkNetworkOptions(name, { outputActivation: 'none', ...options });
+    return true;
+  } catch {
+    return false;
+  }
 }
