@@ -7,11 +7,19 @@ import { resume, train, type TrainingProgress, type TrainingResult } from '../tr
 import { configDirectory } from '../training/node/trainingData.js';
 import { log, printResult, ProgressBar } from './output.js';
 
+function perStructureLine(what: string, scores: Record<string, number>): string[] {
+  const entries = Object.entries(scores);
+  if (entries.length < 2) return [];
+  return [`${what} Dice per structure: ${entries.map(([name, v]) => `${name} ${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}`).join(', ')}`];
+}
+
 function summary(r: TrainingResult): string {
   return [
     `trained ${r.iterations} iterations on the ${r.engine} engine in ${r.seconds.toFixed(1)} s`,
     `score (median Dice of the last ${r.scoreIterations} iterations): ${r.score.toFixed(4)}`,
     `validation Dice: ${Number.isFinite(r.validationDice) ? r.validationDice.toFixed(4) : 'n/a (no validation cases)'}`,
+    ...perStructureLine('validation', r.validationDicePerStructure),
+    ...perStructureLine('test', r.testDicePerStructure),
     `sampled patches' foreground fraction: mean ${(r.foregroundFraction.mean * 100).toFixed(3)}%, median ${(r.foregroundFraction.median * 100).toFixed(3)}%`,
     `model: ${r.modelDir}`,
     `log: ${join(r.outDir, 'log.jsonl')}`,

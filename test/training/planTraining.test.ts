@@ -96,6 +96,13 @@ describe('training from a plan', () => {
     expect(r.iterations).toBe(3);
     expect(Number.isFinite(r.lastLoss)).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).plan).toBe(planPath);
+    // result.json: validation Dice per structure under dataset.json's names; the headline is their mean
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const names = [...loadDecathlon(dataset).labels.entries()].filter(([v]) => v > 0).map(([, n]) => n);
+    expect(Object.keys(result.validationDicePerStructure)).toEqual(names);
+    const finite = Object.values(result.validationDicePerStructure as Record<string, number | null>).filter((v): v is number => v !== null);
+    if (finite.length > 0) expect(result.validationDice).toBeCloseTo(finite.reduce((a, b) => a + b, 0) / finite.length, 10);
+    expect(result.testDicePerStructure).toEqual({});
     const card = JSON.parse(readFileSync(join(out, 'model', 'gendice.json'), 'utf8'));
     expect(card.normalization).toBe('none');
     expect(card.preprocessing.targetSpacing).toEqual(plan.targetSpacing);

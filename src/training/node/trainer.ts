@@ -18,6 +18,7 @@ import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint
 import { parseTrainingConfig, type TrainingConfig } from '../config.js';
 import { createOptimizer, learningRateAt, type TrainingOptimizer } from '../optimizer.js';
 import { planCardFields } from './planData.js';
+import { scoresPerStructure } from '../structureScores.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
 import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
 
@@ -58,6 +59,10 @@ export interface TrainingResult {
   validationDice: number;
   /** Mean foreground Dice of each held-out test case at the end (empty without test cases). */
   testDice: number[];
+  /** Final validation Dice per foreground structure, by dataset.json label name (`validationDice` is their mean). */
+  validationDicePerStructure: Record<string, number>;
+  /** Test Dice per foreground structure (mean over test cases), by label name; empty without test cases. */
+  testDicePerStructure: Record<string, number>;
   /** Measured foreground fraction of the sampled training patches. */
   foregroundFraction: { mean: number; median: number };
   modelDir: string;
@@ -324,7 +329,8 @@ async function runTraining(run: Run): Promise<TrainingResult> {
     }
 
     const records = log.read();
-    const testDice = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes).perCase : [];
+    const tested = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes) : undefined;
+    const testDice = tested?.perCase ?? [];
     const modelDir = join(outDir, 'model');
     await writeFolderAtomic(modelDir, async (tmp) => {
       await saveModel(model, tmp);
@@ -341,6 +347,8 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       lastLoss: lastOf(records, 'train')?.loss ?? Number.NaN,
       validationDice: lastOf(records, 'validation')?.dice ?? Number.NaN,
       testDice,
+      validationDicePerStructure: scoresPerStructure(lastOf(records, 'validation')?.dicePerClass ?? [], data.labelNames),
+      testDicePerStructure: scoresPerStructure(tested?.perClass ?? [], data.labelNames),
       foregroundFraction: { mean: stats.mean, median: stats.median },
       modelDir,
       engine: run.engine,

@@ -20,6 +20,8 @@ export interface TrainingData {
   classes: number;
   /** Image channels. */
   channels: number;
+  /** dataset.json's label names by value (absent for synthetic data). */
+  labelNames?: Map<number, string>;
   /** Where the data came from, for logs and reports. */
   source: string;
 }
@@ -74,7 +76,7 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
   const validation = await load(parts.validation);
   const test = await load(parts.test);
   const classes = labelValues.length ? Math.max(...labelValues) + 1 : 2;
-  return { train, validation, test, classes, channels: train[0]!.image.channels, source: root };
+  return { train, validation, test, classes, channels: train[0]!.image.channels, labelNames: description.labels, source: root };
 }
 
 /** The folder a config file lives in (relative data paths are resolved against it). */
