@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { readJsonOrYaml } from '../common/node/configFile.js';
 import { parseTrainingConfig } from '../training/config.js';
@@ -37,6 +37,13 @@ function progress(): { onProgress: (p: TrainingProgress) => void; onEvent: (m: s
   };
 }
 
+/** `--fold k`: data.fold = k, and data.folds = 5 (nnU-Net) unless the config sets it. */
+function withFold(raw: unknown, fold: number | undefined): unknown {
+  if (fold === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const r = raw as { data?: Record<string, unknown> };
+  return { ...r, data: { folds: 5, ...(r.data ?? {}), fold } };
+}
+
 /** The raw config completed from `--plan` (or the config's own `plan`, relative to the config file); notes on stderr. */
 function withPlan(raw: unknown, configPath: string, planFlag: string | undefined): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
@@ -55,10 +62,16 @@ export function registerTrainCommands(program: Command): void {
     .description('train a network as a JSON or YAML configuration says; checkpoints are resumable')
     .requiredOption('--config <file>', 'training configuration (.json, .yaml or .yml)')
     .option('--plan <file>', 'plan.json of gendice plan: target spacing, normalisation, patch, batch and network settings (the config wins where it sets a field)')
+    .option('--fold <k>', 'validation fold k of data.folds (default 5) seeded folds', (v) => {
+      const k = Number(v);
+      if (!Number.isInteger(k) || k < 0) throw new InvalidArgumentError(`--fold must be a non-negative integer, got '${v}'.`);
+      return k;
+    })
     .option('--out <dir>', 'output folder (default: runs/<config name>)')
     .option('--json', 'print the result as one JSON document')
-    .action(async (flags: { config: string; plan?: string; out?: string; json?: boolean }) => {
-      const config = parseTrainingConfig(withPlan(readJsonOrYaml(flags.config), flags.config, flags.plan), flags.config);
+    .action(async (flags: { config: string; plan?: string; fold?: number; out?: string; json?: boolean }) => {
+      const raw = withFold(readJsonOrYaml(flags.config), flags.fold);
+      const config = parseTrainingConfig(withPlan(raw, flags.config, flags.plan), flags.config);
       const outDir = flags.out ?? join('runs', basename(flags.config).replace(/\.(json|ya?ml)$/i, ''));
       const result = await train(config, { outDir, configDir: configDirectory(flags.config), ...progress() });
       printResult(flags.json, result, summary(result));

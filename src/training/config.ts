@@ -47,6 +47,11 @@ export const dataSchema = z.union([
       dataset: z.string().min(1),
       validationFraction: fraction.default(0.1),
       testFraction: fraction.default(0),
+      /** A JSON file {train, validation, test} of case ids (relative to the config file); wins over the fractions. */
+      split: z.string().min(1).optional(),
+      /** Seeded k-fold cross-validation over the training cases (nnU-Net: 5); `fold` is the validation fold. */
+      folds: z.number().int().min(2).optional(),
+      fold: z.number().int().min(0).optional(),
     })
     .strict(),
   z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),

@@ -18,6 +18,7 @@ import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint
 import { parseTrainingConfig, type TrainingConfig } from '../config.js';
 import { createOptimizer, learningRateAt, type TrainingOptimizer } from '../optimizer.js';
 import { planCardFields } from './planData.js';
+import { writeSplitFile } from './datasetSplit.js';
 import { scoresPerStructure } from '../structureScores.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
 import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
@@ -131,6 +132,7 @@ function modelCard(config: TrainingConfig, data: TrainingData): ModelCard {
 function storeConfig(config: TrainingConfig, outDir: string, configDir: string): void {
   const stored: TrainingConfig = 'dataset' in config.data ? { ...config, data: { ...config.data, dataset: resolve(configDir, config.data.dataset) } } : { ...config };
   if (stored.plan !== undefined) stored.plan = resolve(configDir, stored.plan);
+  if ('dataset' in stored.data && stored.data.split !== undefined) stored.data = { ...stored.data, split: resolve(configDir, stored.data.split) };
   writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
@@ -153,6 +155,7 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   if (config.plan !== undefined) config.plan = resolve(configDir, config.plan);
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
+  writeSplitFile(outDir, data);
   // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
   const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);

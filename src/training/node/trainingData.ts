@@ -6,6 +6,7 @@ import { generatePhantom, LESION_SHAPES } from '../../data/phantom.js';
 import type { Volume } from '../../data/volume.js';
 import type { TrainingConfig } from '../config.js';
 import { planCase, readPlanFile } from './planData.js';
+import { splitDataset } from './datasetSplit.js';
 
 /** A case ready for training or validation: normalised image and label map. */
 export interface TrainingCase extends SamplerCase {
@@ -60,7 +61,7 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
   const root = resolve(configDir, config.data.dataset);
   const plan = config.plan === undefined ? undefined : readPlanFile(resolve(configDir, config.plan));
   const description = loadDecathlon(root);
-  const parts = splitCases(description.training, split);
+  const parts = splitDataset(description, config.data, dataSeed, configDir);
   const labelValues = [...description.labels.keys()];
   const load = async (entries: typeof description.training): Promise<TrainingCase[]> => {
     const out: TrainingCase[] = [];
