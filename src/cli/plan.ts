@@ -13,6 +13,7 @@ import {
   type PlanOptions,
 } from '../data/index.js';
 import { printResult } from './output.js';
+import { trainingConfigYaml } from './planConfig.js';
 
 function numberList(flag: string, integer: boolean): (value: string) => number[] {
   return (value) => {
@@ -96,7 +97,7 @@ export function describePlan(fp: DatasetFingerprint, plan: Plan, written: string
 
 /**
  * Registers `gendice plan DATASET`: the dataset fingerprint (printed as tables) and the plan derived
- * from it, both written as JSON (fingerprint.json, plan.json) into --out (default: the dataset folder).
+ * from it, both written as JSON (fingerprint.json, plan.json) with a commented training config (train.yaml) into --out (default: the dataset folder).
  */
 export function registerPlanCommand(program: Command): Command {
   return program
@@ -129,9 +130,10 @@ export function registerPlanCommand(program: Command): Command {
       if (flags.normalization !== undefined) options.normalization = flags.normalization;
       const plan = planFromFingerprint(fingerprint, options);
       const out = resolve(flags.out ?? dataset);
-      const files = [join(out, 'fingerprint.json'), join(out, 'plan.json')];
+      const files = [join(out, 'fingerprint.json'), join(out, 'plan.json'), join(out, 'train.yaml')];
       writeFileAtomic(files[0]!, `${JSON.stringify(fingerprint, null, 2)}\n`);
       writeFileAtomic(files[1]!, `${JSON.stringify(plan, null, 2)}\n`);
+      writeFileAtomic(files[2]!, trainingConfigYaml(plan, files[1]!, resolve(dataset), out));
       printResult(flags.json, { fingerprint, plan, files }, describePlan(fingerprint, plan, files));
     });
 }

@@ -48,6 +48,11 @@ export const dataSchema = z.union([
       dataset: z.string().min(1),
       validationFraction: fraction.default(0.1),
       testFraction: fraction.default(0),
+      /** A JSON file {train, validation, test} of case ids (relative to the config file); wins over the fractions. */
+      split: z.string().min(1).optional(),
+      /** Seeded k-fold cross-validation over the training cases (nnU-Net: 5); `fold` is the validation fold. */
+      folds: z.number().int().min(2).optional(),
+      fold: z.number().int().min(0).optional(),
     })
     .strict(),
   z.object({ synthetic: syntheticData, validationFraction: fraction.default(0.25), testFraction: fraction.default(0) }).strict(),
@@ -79,6 +84,11 @@ export const trainingConfigSchema = z
     /** 'foreground' (default): only patches holding foreground, the paper's rule. */
     sampling: z.enum(SAMPLING_MODES).default('foreground'),
     data: dataSchema,
+    /**
+     * A `plan.json` of `gendice plan` (relative to the config file): cases of a Decathlon folder are brought
+     * to RAS and the plan's target spacing and normalised per channel as it says (`normalization` is then unused).
+     */
+    plan: z.string().min(1).optional(),
     /** Intensity normalisation of each image: z-score over the whole image (default) or none. */
     normalization: z.enum(MODEL_CARD_NORMALIZATIONS).default('zscore'),
     validation: z

@@ -5,8 +5,40 @@ import { loadModel } from '../../networks/node/modelFiles.js';
 import { MODEL_CARD } from '../../networks/modelCard.js';
 import { readModelCard } from '../../networks/node/modelCardFile.js';
 import { combinePostprocessing, postprocessedLabels } from '../postprocessing.js';
-import { checkEnsembleCards, predictEnsemble, type EnsembleMember, type PredictVolumeOptions } from '../predictVolume.js';
+import { checkEnsembleCards, predictEnsemble, type EnsembleMember, type PredictVolumeOptions, type VolumePrediction } from '../predictVolume.js';
 import { readPostprocessing } from './postprocessingFile.js';
+import { parsePreprocessing, preprocessToTarget, restoreToSource, type TargetPreprocessing } from '../../data/targetPreprocessing.js';
+import type { Volume } from '../../data/volume.js';
+import type { ModelCard } from '../../networks/modelCard.js';
+
+/**
+ * The training grid the models' cards record (`preprocessing`, a run trained from a plan), or undefined
+ * when they record none. An ensemble's members must agree: they predict on one grid.
+ */
+function cardPreprocessing(cards: readonly ModelCard[], dirs: readonly string[]): TargetPreprocessing | undefined {
+  const recorded = cards.map((card) => (card as { preprocessing?: unknown }).preprocessing);
+  const first = JSON.stringify(recorded[0] ?? null);
+  recorded.forEach((r, i) => {
+    if (JSON.stringify(r ?? null) !== first) {
+      throw new Error(`predict: the models ${dirs[0]} and ${dirs[i]} were trained on different grids or normalisations (their cards' preprocessing differ); an ensemble needs one`);
+    }
+  });
+  return recorded[0] === undefined ? undefined : parsePreprocessing(recorded[0], `predict: model card of ${dirs[0]}`);
+}
+
+/**
+ * `predictEnsemble` on the models' training grid when their cards record a `preprocessing`: the image
+ * goes to RAS and the target spacing and is normalised per channel as in training, and the prediction
+ * (post-processed there, where its rule was decided) comes back on the image's exact grid (shape and
+ * affine). Cards without it predict on the image's own grid as before.
+ */
+function predictOnCardGrid(members: readonly EnsembleMember[], preprocessing: TargetPreprocessing | undefined, image: Volume, options: PredictVolumeOptions): VolumePrediction {
+  if (preprocessing === undefined) return predictEnsemble(members, image, options);
+  const grid = preprocessToTarget(image, undefined, preprocessing);
+  const prediction = predictEnsemble(members, grid.image, options);
+  return { ...prediction, ...restoreToSource(prediction, grid.transform, members[0]!.card.classes) };
+}
+
 
 const niftiPattern = /\.nii(\.gz)?$/i;
 
@@ -70,6 +102,7 @@ export async function predictFiles(
   }
   const cards = dirs.map((d) => readModelCard(d));
   checkEnsembleCards(cards.map((card, i) => ({ card, name: dirs[i]! })));
+  const preprocessing = cardPreprocessing(cards, dirs);
   const postprocessing = usePostprocessing ? combinePostprocessing(dirs.map((d) => readPostprocessing(d))) : undefined;
   const members: EnsembleMember[] = [];
   const results: PredictFilesResult[] = [];
@@ -79,7 +112,7 @@ export async function predictFiles(
       onCase?.(i, files.length, file);
       const t0 = performance.now();
       const image = await readNifti(file);
-      const prediction = predictEnsemble(members, image, postprocessing === undefined ? predictOptions : { ...predictOptions, postprocessing });
+      const prediction = predictOnCardGrid(members, preprocessing, image, postprocessing === undefined ? predictOptions : { ...predictOptions, postprocessing });
       const id = basename(file).replace(niftiPattern, '').replace(/_0000$/, '');
       const labelsPath = join(outDir, `${id}.nii.gz`);
       await writeNifti(labelsPath, prediction.labels);

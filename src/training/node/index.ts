@@ -9,3 +9,4 @@ export { loadTrainingData, configDirectory } from './trainingData.js';
 export type { TrainingCase, TrainingData } from './trainingData.js';
 export { ModelSelection, BEST_MODEL_DIR, SELECTION_FILE, selectionSummaryLines } from './modelSelection.js';
 export type { SelectionState, SelectionSummary, ValidatedModel } from './modelSelection.js';
+export { applyPlan, planCase, readPlanFile } from './planData.js';

@@ -18,6 +18,9 @@ import { batchDice } from '../batchDice.js';
 import { loadCheckpoint, latestCheckpointDir, removeRunLeftovers, saveCheckpoint } from './checkpoint.js';
 import { parseTrainingConfig, type TrainingConfig } from '../config.js';
 import { createOptimizer, learningRateAt, type TrainingOptimizer } from '../optimizer.js';
+import { planCardFields } from './planData.js';
+import { writeSplitFile } from './datasetSplit.js';
+import { scoresPerStructure } from '../structureScores.js';
 import { loadTrainingData, type TrainingCase, type TrainingData } from './trainingData.js';
 import { TrainLog, paperScore, type LogRecord } from './trainLog.js';
 import { ModelSelection, type SelectionSummary } from './modelSelection.js';
@@ -62,6 +65,10 @@ export interface TrainingResult {
   validationDice: number;
   /** Mean foreground Dice of each held-out test case at the end (empty without test cases). */
   testDice: number[];
+  /** Final validation Dice per foreground structure, by dataset.json label name (`validationDice` is their mean). */
+  validationDicePerStructure: Record<string, number>;
+  /** Test Dice per foreground structure (mean over test cases), by label name; empty without test cases. */
+  testDicePerStructure: Record<string, number>;
   /** Measured foreground fraction of the sampled training patches. */
   foregroundFraction: { mean: number; median: number };
   modelDir: string;
@@ -124,16 +131,18 @@ function modelCard(config: TrainingConfig, data: TrainingData): ModelCard {
   return {
     network: { name: config.network.name, options: networkOptions(config, data) },
     patchSize: config.patchSize,
-    normalization: config.normalization,
     classes: data.classes,
     inputChannels: data.channels,
     loss: config.loss.name,
+    ...planCardFields(config.plan, config.normalization),
   };
 }
 
 /** Writes the resolved config with absolute data paths, so that `resume` works from any folder. */
 function storeConfig(config: TrainingConfig, outDir: string, configDir: string): void {
-  const stored = 'dataset' in config.data ? { ...config, data: { ...config.data, dataset: resolve(configDir, config.data.dataset) } } : config;
+  const stored: TrainingConfig = 'dataset' in config.data ? { ...config, data: { ...config.data, dataset: resolve(configDir, config.data.dataset) } } : { ...config };
+  if (stored.plan !== undefined) stored.plan = resolve(configDir, stored.plan);
+  if ('dataset' in stored.data && stored.data.split !== undefined) stored.data = { ...stored.data, split: resolve(configDir, stored.data.split) };
   writeFileAtomic(join(outDir, 'config.json'), `${JSON.stringify(stored, null, 2)}\n`);
 }
 
@@ -153,8 +162,10 @@ export async function train(configInput: unknown, options: TrainOptions): Promis
   mkdirSync(outDir, { recursive: true });
   removeRunLeftovers(outDir);
   const configDir = options.configDir ?? process.cwd();
+  if (config.plan !== undefined) config.plan = resolve(configDir, config.plan);
   storeConfig(config, outDir, configDir);
   const data = options.data ?? (await loadTrainingData(config, configDir));
+  writeSplitFile(outDir, data);
   // No fixed input shape: inference uses windows larger than the training patch (`inferenceWindow`).
   const model = getNetwork(config.network.name, networkOptions(config, data));
   const optimizer = createOptimizer(config.optimizer);
@@ -358,7 +369,8 @@ async function runTraining(run: Run): Promise<TrainingResult> {
     }
 
     const records = log.read();
-    const testDice = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes).perCase : [];
+    const tested = data.test.length > 0 ? validate(model, data.test, config, geometry, data.classes) : undefined;
+    const testDice = tested?.perCase ?? [];
     const modelDir = join(outDir, 'model');
     await writeFolderAtomic(modelDir, async (tmp) => {
       await writeModel(tmp);
@@ -378,6 +390,8 @@ async function runTraining(run: Run): Promise<TrainingResult> {
       lastLoss: lastOf(records, 'train')?.loss ?? Number.NaN,
       validationDice: lastValidation?.dice ?? Number.NaN,
       testDice,
+      validationDicePerStructure: scoresPerStructure(lastOf(records, 'validation')?.dicePerClass ?? [], data.labelNames),
+      testDicePerStructure: scoresPerStructure(tested?.perClass ?? [], data.labelNames),
       foregroundFraction: { mean: stats.mean, median: stats.median },
       modelDir,
       selection: selection.summary({ iteration: lastIteration, dice: lastValidation?.dice ?? Number.NaN, dicePerClass: lastValidation?.dicePerClass ?? [] }, modelDir),

@@ -5,6 +5,8 @@ import type { SamplerCase } from '../../data/patchSampler.js';
 import { generatePhantom, LESION_SHAPES } from '../../data/phantom.js';
 import type { Volume } from '../../data/volume.js';
 import type { TrainingConfig } from '../config.js';
+import { planCase, readPlanFile } from './planData.js';
+import { splitDataset } from './datasetSplit.js';
 
 /** A case ready for training or validation: normalised image and label map. */
 export interface TrainingCase extends SamplerCase {
@@ -19,6 +21,8 @@ export interface TrainingData {
   classes: number;
   /** Image channels. */
   channels: number;
+  /** dataset.json's label names by value (absent for synthetic data). */
+  labelNames?: Map<number, string>;
   /** Where the data came from, for logs and reports. */
   source: string;
 }
@@ -35,6 +39,7 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
   const dataSeed = config.dataSeed ?? config.seed;
   const split = { validation: config.data.validationFraction, test: config.data.testFraction, seed: dataSeed };
   if ('synthetic' in config.data) {
+    if (config.plan !== undefined) throw new Error(`loadTrainingData: plan '${config.plan}' needs a dataset folder (data.dataset), not synthetic data`);
     const s = config.data.synthetic;
     const all: TrainingCase[] = [];
     for (let i = 0; i < s.cases; i++) {
@@ -54,15 +59,16 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
     return { ...parts, classes: s.classes + 1, channels: s.channels, source: `synthetic ${s.dims}D phantoms, foreground ${s.foregroundFraction}` };
   }
   const root = resolve(configDir, config.data.dataset);
+  const plan = config.plan === undefined ? undefined : readPlanFile(resolve(configDir, config.plan));
   const description = loadDecathlon(root);
-  const parts = splitCases(description.training, split);
+  const parts = splitDataset(description, config.data, dataSeed, configDir);
   const labelValues = [...description.labels.keys()];
   const load = async (entries: typeof description.training): Promise<TrainingCase[]> => {
     const out: TrainingCase[] = [];
     for (const entry of entries) {
       const c = await loadCase(entry, labelValues.length ? { labels: labelValues } : {});
       if (c.label === undefined) throw new Error(`loadTrainingData: case '${entry.id}' of ${root} has no label`);
-      out.push({ id: entry.id, image: normalize(c.image, config.normalization), label: c.label });
+      out.push({ id: entry.id, ...(plan === undefined ? { image: normalize(c.image, config.normalization), label: c.label } : planCase(c.image, c.label, plan)) });
     }
     return out;
   };
@@ -71,7 +77,7 @@ export async function loadTrainingData(config: TrainingConfig, configDir = proce
   const validation = await load(parts.validation);
   const test = await load(parts.test);
   const classes = labelValues.length ? Math.max(...labelValues) + 1 : 2;
-  return { train, validation, test, classes, channels: train[0]!.image.channels, source: root };
+  return { train, validation, test, classes, channels: train[0]!.image.channels, labelNames: description.labels, source: root };
 }
 
 /** The folder a config file lives in (relative data paths are resolved against it). */
