@@ -32,8 +32,9 @@ const TRIALS = 4;
 // Two workers share this machine's cores: one OpenMP thread per trial, as in the local run with two workers
 // (the same trial with 1 and 2 threads differs in the last bits of its loss).
 const workerEnv = { OMP_NUM_THREADS: '1' };
-// Short locks, so that a killed worker's trial is taken again within about 3 s.
-const lockFlags = ['--lock-duration', '2000', '--stalled-interval', '1000'];
+// Short locks, so that a killed worker's trial is taken again within about 7 s. Not shorter: on a loaded
+// machine (load average 10 on 2 cores) a 2 s lock expired under a live worker, twice, and failed its trial.
+const lockFlags = ['--lock-duration', '5000', '--stalled-interval', '2000'];
 
 let processes: Gendice[] = [];
 let redis: RedisServer | undefined;
