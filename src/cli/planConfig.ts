@@ -66,6 +66,8 @@ export function trainingConfigYaml(plan: Plan, planPath: string, datasetDir: str
     '  # folds: 5',
     '  # fold: 0',
     '  # split: split.json',
+    "# On-the-fly augmentation (docs/training.md): nnU-Net's default pipeline; 'none' switches it off.",
+    'augmentation: default',
     'validation:',
     '  every: 0        # validate every k iterations (0: at the end only)',
     '  overlap: 0.25   # sliding-window overlap',
