@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
+import { heapFloats, type WasmBackend } from './wasmConv.js';
 
 
 /** Max-pooling geometry in NDHWC with 2D pools as depth 1. */
@@ -159,4 +160,44 @@ export function registerPooling(native?: NativeMemoryKernels): void {
   maxPoolForward('MaxPool3D', pool3d, native);
   maxPoolGrad('MaxPoolGrad', pool2d, native);
   maxPoolGrad('MaxPool3DGrad', pool3d, native);
+}
+
+/**
+ * Registers MaxPool3D and MaxPool3DGrad for float32 channels-last on `wasm`, as the cpu scan on the heap.
+ * TF.js 4.22's wasm kernels start each window's maximum at FLT_MIN (1.18e-38) instead of -Infinity, so a
+ * window of negative values pools to 1.18e-38 and its gradient goes to the window's first voxel (measured:
+ * maxPool3d of [-3, -2, -1, -4, -5, -6, -7, -8] in one 2³ window gives 1.18e-38 and sends the gradient to
+ * -3; cpu gives -1 and sends it to -1). The 2D kernels are right and stay.
+ */
+export function registerWasmPooling(): void {
+  replaceKernel('MaxPool3D', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
+    const backend = args.backend as WasmBackend;
+    const x = args.inputs.x;
+    const attrs = args.attrs ?? {};
+    if (!x || x.dtype !== 'float32' || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NDHWC')) return callOriginal('MaxPool3D', original, args);
+    const g = pool3d(x.shape, attrs);
+    const out = backend.makeOutput([g.batch, ...g.outSize, g.channels], 'float32');
+    // Views taken after makeOutput, which may grow (and so move) the heap.
+    const y = heapFloats(backend, out);
+    maxPoolScan(heapFloats(backend, x), g, (o, best) => y.set(best, o));
+    return out;
+  });
+  replaceKernel('MaxPool3DGrad', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
+    const backend = args.backend as WasmBackend;
+    const { dy, input } = args.inputs;
+    if (!dy || !input || dy.dtype !== 'float32' || input.dtype !== 'float32') return callOriginal('MaxPool3DGrad', original, args);
+    const g = pool3d(input.shape, args.attrs ?? {});
+    const out = backend.makeOutput(input.shape.slice(), 'float32');
+    const dx = heapFloats(backend, out);
+    dx.fill(0);
+    const dyv = heapFloats(backend, dy);
+    const C = g.channels;
+    maxPoolScan(heapFloats(backend, input), g, (o, _best, arg) => {
+      for (let c = 0; c < C; c++) {
+        const i = arg[c]!;
+        if (i >= 0) dx[i] = dx[i]! + dyv[o + c]!;
+      }
+    });
+    return out;
+  });
 }

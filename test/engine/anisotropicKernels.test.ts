@@ -60,10 +60,10 @@ describe.each(engines)('anisotropic 3D kernels on %s', (engine) => {
     [[2, 2, 2]],
   ])('max pool %j and its gradient match the definition', async (pool) => {
     const shape = [2, 4, 6, 4, 3];
-    // Non-negative, as after the U-Net's ReLU: TF.js 4.22's wasm MaxPool3D starts its maximum at FLT_MIN
-    // (1.18e-38) instead of -Infinity, so a window of negative values gives 1.18e-38 on the wasm engine.
+    // Signed values with windows of negative ones only: TF.js 4.22's own wasm MaxPool3D starts its maximum
+    // at FLT_MIN (1.18e-38), which the wasm engine's kernel replaces.
     const x = randn(shape, 21);
-    x.values.forEach((v, i) => (x.values[i] = Math.abs(v)));
+    for (let i = 0; i < 2 * 6 * 4 * 3; i++) x.values[i] = -Math.abs(x.values[i]!); // the first item's first two depth slices: all negative
     const outShape = [2, 4 / pool[0]!, 6 / pool[1]!, 4 / pool[2]!, 3];
     const dy = randn(outShape, 22);
     const ref = referencePool(x.values, shape, pool, dy.values);

@@ -44,6 +44,8 @@ describe('selectEngine', () => {
       'Conv3DBackpropInputV2@wasm',
       'GendiceMaxout@wasm',
       'GendiceMaxoutGrad@wasm',
+      'MaxPool3D@wasm',
+      'MaxPool3DGrad@wasm',
       'SplitV@wasm',
       'Sum@wasm',
     ]);

@@ -4,7 +4,7 @@ import { registerMaxout } from '../maxout.js';
 import { setNativeOptimizerUpdate } from '../optimizerUpdate.js';
 import { registerSoftmaxOverlap } from '../softmaxOverlap.js';
 import { setNativeValueScan } from '../valueScan.js';
-import { registerPooling } from '../jsPooling.js';
+import { registerPooling, registerWasmPooling } from '../jsPooling.js';
 import { registerReductions } from '../jsReduce.js';
 import { registerSliceConcat } from '../jsSliceConcat.js';
 import { registerNativeConvolutions } from '../nativeConv.js';
@@ -54,6 +54,7 @@ export const wasmProvider: EngineProvider = {
     // Register before the backend initialises so that the kernels' setup functions run with it.
     registerWasmConvolutions();
     registerMaxout('wasm');
+    registerWasmPooling();
     if (!(await tf.setBackend('wasm'))) throw new Error('selectEngine: the wasm backend failed to initialise');
     return { ok: true, what: 'TF.js wasm with composed XNNPACK convolutions' };
   },
