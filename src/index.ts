@@ -2,9 +2,6 @@
  * gendice, the universal API: runs in Node and in browsers (docs/architecture.md). Nothing here, or in
  * anything it imports, touches a Node built-in; files, folders, the oneDNN addon, train/resume on disk
  * and studies are in `gendice/node` (src/node.ts), which re-exports all of this.
- *
- * Not here yet (Node-only until their owners split them, see test/architecture.test.ts PENDING_NODE_ONLY):
- * training configs (training/config.ts reads files), study grids and presets (study/grid.ts).
  */
 export * from './common/index.js';
 export * from './losses/index.js';
@@ -31,12 +28,17 @@ export { connectedComponents, keepLargestComponent, CONNECTIVITIES, type Connect
 export { applyPostprocessing, combinePostprocessing, decidePostprocessing, parsePostprocessing, postprocessedLabels, PostprocessingEvidence, postprocessingJson, POSTPROCESSING_FILE, POSTPROCESSING_FORMAT } from './inference/postprocessing.js';
 export type { PostprocessingCase, PostprocessingPlan, StructurePostprocessing } from './inference/postprocessing.js';
 
-// training, the parts that need no files
+// training, the parts that need no files (configuration files are read in gendice/node)
+export { trainingConfigSchema, parseTrainingConfig } from './training/config.js';
+export type { TrainingConfig, TrainingConfigInput } from './training/config.js';
 export { createOptimizer, learningRateAt } from './training/optimizer.js';
 export type { OptimizerState, TrainingOptimizer } from './training/optimizer.js';
 export { batchDice } from './training/batchDice.js';
 
-// study: results types, findings and the report's pages from results
+// study: grids and presets, results types, findings and the report's pages from results
+export { studyConfigSchema, parseStudyConfig, expandGrid, trialId, trialTrainingConfig } from './study/grid.js';
+export type { StudyConfig, StudyConfigInput } from './study/grid.js';
+export { getPreset, presetNames } from './study/presets.js';
 export type { CurvePoint, StudyResults, TrialParameters, TrialRecord, TrialStatus } from './study/types.js';
 export { trialRecordSchema, serializeTrialRecord, deserializeTrialRecord, trialRecordMismatch, canonicalRecordText } from './study/trialRecord.js';
 export { STUDY_PROTOCOL, PROTOCOL_CHANGES, protocolRange, protocolMix, recordProtocol } from './study/protocol.js';

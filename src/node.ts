@@ -11,7 +11,8 @@ export { version } from './node/version.js';
 
 // common: durable writes, configuration files
 export { writeFileAtomic } from './common/node/atomicWrite.js';
-export { parseWithSchema, readJsonOrYaml } from './common/node/configFile.js';
+export { parseWithSchema } from './common/configSchema.js';
+export { readJsonOrYaml } from './common/node/configFile.js';
 
 // data: NIfTI files, datasets on disk, synthetic datasets on disk
 export { readNifti, writeNifti } from './data/node/niftiFiles.js';

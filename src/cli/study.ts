@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { getPreset, presetNames } from '../study/presets.js';
-import { readStudyConfig } from '../study/grid.js';
+import { readStudyConfig } from '../study/node/studyConfigFile.js';
 import { runStudy } from '../study/node/runner.js';
 import { choiceOption } from './flagParsers.js';
 import { log, positiveInteger, printResult } from './output.js';

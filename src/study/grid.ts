@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { checkFields, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
+import { checkFields, parseWithSchema } from '../common/configSchema.js';
 import { oneOf } from '../common/options.js';
 import { LOSS_NAMES } from '../losses/registry.js';
 import { NETWORK_NAMES } from '../networks/registry.js';
@@ -67,13 +68,9 @@ export function parseStudyConfig(raw: unknown, source = 'study config'): StudyCo
   return config;
 }
 
-/** Reads and validates a JSON or YAML study configuration file. */
-export function readStudyConfig(path: string): StudyConfig {
-  return parseStudyConfig(readJsonOrYaml(path), path);
-}
-
+/** The first 6 hex digits of the SHA-256 of a value's JSON text (UTF-8), as node:crypto gave them before. */
 function shortHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 6);
+  return bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(value)))).slice(0, 6);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatValue, OptionError } from '../common/options.js';
-import { checkFields, type FieldCheck, parseWithSchema, readJsonOrYaml } from '../common/node/configFile.js';
+import { checkFields, type FieldCheck, parseWithSchema } from '../common/configSchema.js';
 import { checkLossOptions, LOSS_NAMES } from '../losses/registry.js';
 import { MODEL_CARD_NORMALIZATIONS } from '../networks/modelCard.js';
 import { checkNetworkOptions, checkPatchSize, NETWORK_NAMES, networkInfo } from '../networks/registry.js';
@@ -193,9 +193,4 @@ export function parseTrainingConfig(raw: unknown, source = 'config'): TrainingCo
     what,
   );
   return config;
-}
-
-/** Reads and validates a JSON or YAML (.yml, .yaml) configuration file. */
-export function readTrainingConfig(path: string): TrainingConfig {
-  return parseTrainingConfig(readJsonOrYaml(path), path);
 }

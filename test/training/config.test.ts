@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { learningRateAt, parseTrainingConfig, readTrainingConfig } from '../../src/training/index.js';
+import { learningRateAt, parseTrainingConfig } from '../../src/training/index.js';
+import { readTrainingConfig } from '../../src/training/node/index.js';
 
 const minimal = {
   network: { name: 'unet2d' },

@@ -21,3 +21,4 @@ export type { ReadStudyOptions, TrialRecordState } from './store.js';
 export { runStudy } from './runner.js';
 export type { RunStudyOptions, RunStudySummary } from './runner.js';
 export { runTrial, downsampleCurve, unfinishedTrialRecord } from './trial.js';
+export { readStudyConfig } from './studyConfigFile.js';

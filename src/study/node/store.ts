@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/node/atomicWrite.js';
-import { parseWithSchema } from '../../common/node/configFile.js';
+import { parseWithSchema } from '../../common/configSchema.js';
 import { expandGrid, parseStudyConfig, type StudyConfig } from '../grid.js';
 import { protocolMix, recordProtocol, STUDY_PROTOCOL } from '../protocol.js';
 import { canonicalRecordText, deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../trialRecord.js';

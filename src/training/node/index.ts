@@ -10,3 +10,4 @@ export type { TrainingCase, TrainingData } from './trainingData.js';
 export { ModelSelection, BEST_MODEL_DIR, SELECTION_FILE, selectionSummaryLines } from './modelSelection.js';
 export type { SelectionState, SelectionSummary, ValidatedModel } from './modelSelection.js';
 export { applyPlan, planCase, readPlanFile } from './planData.js';
+export { readTrainingConfig } from './trainingConfigFile.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { expandGrid, parseStudyConfig, type StudyConfig } from '../../grid.js';
-import { parseWithSchema } from '../../../common/node/configFile.js';
+import { parseWithSchema } from '../../../common/configSchema.js';
 import { deserializeTrialRecord, serializeTrialRecord, trialRecordMismatch, trialRecordSchema } from '../../trialRecord.js';
 import type { TrialParameters, TrialRecord } from '../../types.js';
 
