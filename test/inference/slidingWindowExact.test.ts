@@ -57,12 +57,12 @@ const cases: Case[] = [
   { name: '3D, no activation, two classes', rank: 3, shape: [10, 8, 9], channels: 1, classes: 2, padding: 'same', options: { windowSize: [5, 5, 5], overlap: 0.4, activation: 'none' } },
 ];
 
-type Setting = 'stock cpu (JS blending)' | 'native engine (C++ blending)' | 'native engine, JS blending';
-const settings: Setting[] = ['stock cpu (JS blending)', ...(nativeBlend ? (['native engine (C++ blending)', 'native engine, JS blending'] as const) : [])];
+type Setting = 'stock cpu (JS blending)' | 'wasm engine (JS blending)' | 'native engine (C++ blending)' | 'native engine, JS blending';
+const settings: Setting[] = ['stock cpu (JS blending)', 'wasm engine (JS blending)', ...(nativeBlend ? (['native engine (C++ blending)', 'native engine, JS blending'] as const) : [])];
 
 async function enter(setting: Setting): Promise<void> {
-  if (setting === 'stock cpu (JS blending)') {
-    await selectEngine({ engine: 'cpu', quiet: true });
+  if (setting === 'stock cpu (JS blending)' || setting === 'wasm engine (JS blending)') {
+    await selectEngine({ engine: setting === 'wasm engine (JS blending)' ? 'wasm' : 'cpu', quiet: true });
     expect(nativeWindowBlend()).toBeUndefined();
     return;
   }
