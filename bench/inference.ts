@@ -12,18 +12,21 @@
  * shape, imageShape)`). Rows: seconds, windows, and the ratio to the patch-sized policy.
  *
  * `npm run --silent bench -- inference --profile [--json]`: where the 3D U-Net's inference time goes: the
- * kernels of one batch of two windows (tf.profile: ms, calls, share), and slidingWindowInference over a
- * two-window volume against the network alone on those windows (its share; the rest is gathering,
- * blending and the activation).
+ * kernels of one batch of two windows (tf.profile: ms, calls, share), slidingWindowInference over a
+ * two-window volume against the network alone on those windows (its share), and each step outside the
+ * network for that batch timed alone (gathering, the activation and its read-back, blending, the final
+ * division; share of slidingWindowInference).
  */
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { engineInfo, selectEngine, type EngineName } from '../src/engine/node/index.js';
+import { nativeWindowBlend } from '../src/engine/index.js';
 import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/inference/index.js';
+import { blendWindow, gatherWindow, normaliseBlend } from '../src/inference/windowBlending.js';
 import { deepMedic, deepMedicGeometry, unet3d } from '../src/networks/index.js';
 import { Random } from '../src/common/random.js';
-import { note, printRows, type BenchRow } from './_common.js';
+import { note, printRows, timeMs, type BenchRow } from './_common.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,6 +97,26 @@ if (process.argv.includes('--profile')) {
   const batchMs = performance.now() - t1;
   rows.push({ name: `slidingWindowInference ${small.join('x')} (${r.windows} windows)`, ms: slidingMs, calls: 1, share: null });
   rows.push({ name: 'the same windows through the network alone', ms: (batchMs * r.windows) / 2, calls: Math.ceil(r.windows / 2), share: (batchMs * r.windows) / 2 / slidingMs });
+  // The steps outside the network for that batch, each timed alone (median of 3; share of slidingWindowInference).
+  const [W, K] = [[window, window, window], 2];
+  const starts = windowStarts(small[2]!, window, Math.floor(window * (1 - overlap))).map((z) => [0, 0, z]);
+  const input = new Float32Array(2 * window ** 3);
+  const logits = tf.tidy(() => net.predict(x) as tf.Tensor);
+  const values = tf.tidy(() => tf.softmax(logits)).dataSync() as Float32Array;
+  const weights = new Float64Array(window ** 3).fill(0.5);
+  const acc = new Float64Array(volume.length * K);
+  const sums = new Float64Array(volume.length);
+  const outside: Array<[string, () => void]> = [
+    ['gathering the two windows (gatherWindow)', () => starts.forEach((p, n) => gatherWindow(volume, small, 1, p, W, 0, input, n * window ** 3))],
+    ['the activation (tf.softmax) and its read-back', () => tf.tidy(() => void tf.softmax(logits).dataSync())],
+    [`blending the two windows (blendWindow, ${nativeWindowBlend() ? 'native' : 'JS'})`, () => starts.forEach((p, n) => blendWindow(acc, sums, small, K, values, n * window ** 3 * K, weights, W, p))],
+    [`the division by the weights (normaliseBlend, ${nativeWindowBlend() ? 'native' : 'JS'})`, () => normaliseBlend(acc, sums, small, K, small, new Float32Array(volume.length * K))],
+  ];
+  for (const [name, step] of outside) {
+    const ms = await timeMs(step, 3, 1);
+    rows.push({ name, ms, calls: 1, share: ms / slidingMs });
+  }
+  logits.dispose();
   x.dispose();
   printRows('inference', rows);
   process.exit(0);

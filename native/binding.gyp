@@ -13,7 +13,8 @@
         "src/maxout.cc",
         "src/optimizer.cc",
         "src/softmaxOverlap.cc",
-        "src/valueScan.cc"
+        "src/valueScan.cc",
+        "src/windowBlend.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -29,4 +29,9 @@ Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info);
 // valueScan.cc: the first value of an array that breaks a rule (finite, in [0, 1], 0/1, a label below a limit).
 Napi::Value ScanValues(const Napi::CallbackInfo &info);
 
+// windowBlend.cc: sliding-window blending, the weighted accumulation of a window's outputs into a grid (in
+// double, bit-identical to the JS loops) and the final division by the accumulated weights.
+Napi::Value BlendWindow(const Napi::CallbackInfo &info);
+Napi::Value NormaliseBlend(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

@@ -52,6 +52,14 @@ export interface NativeAddon {
   /** The first index breaking rule `kind` (0 finite, 1 in [0, 1], 2 binary, 3 integer in [0, limit)), or −1 (valueScan.ts). */
   scanValues?(kind: number, values: Float32Array | Int32Array, limit: number): number;
   softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
+  /**
+   * Sliding-window blending (src/engine/windowBlend.ts), absent from addons built before it. For each voxel
+   * of `box` (row-major; `weights` over the box, `values` [box, channels] from `valuesOffset`), the grid
+   * cell at `start` + voxel: weightSums[cell] += w, acc[cell·channels + c] += w·value (in double).
+   */
+  blendWindow?(acc: Float64Array, weightSums: Float64Array, grid: number[], channels: number, values: Float32Array, valuesOffset: number, weights: Float64Array, box: number[], start: number[]): void;
+  /** out [extent, channels] = float32(acc / weightSums) over the grid's corner `extent` (≤ grid). */
+  normaliseBlend?(acc: Float64Array, weightSums: Float64Array, grid: number[], channels: number, extent: number[], out: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */

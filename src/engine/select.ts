@@ -4,6 +4,7 @@ import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRe
 import { installMissingGradients } from './gradients/index.js';
 import { setNativeOptimizerUpdate } from './optimizerUpdate.js';
 import { setNativeValueScan } from './valueScan.js';
+import { setNativeWindowBlend } from './windowBlend.js';
 
 /**
  * The engines gendice can train on:
@@ -232,5 +233,6 @@ export function resetEngine(): void {
   restoreKernels();
   setNativeOptimizerUpdate(undefined);
   setNativeValueScan(undefined);
+  setNativeWindowBlend(undefined);
   current = undefined;
 }

@@ -56,14 +56,23 @@ export function mirroredPredictor(predictor: Predictor, rank: number, activation
     let sum: Float64Array | undefined;
     let outShape: number[] = [];
     for (const axes of flips) {
-      const { data, shape } = tf.tidy(() => {
-        let y = run(predictor, axes.length ? tf.tensor(flipSpatialAxes(input, x.shape, axes), x.shape) : x);
+      // The tidy returns the tensor, not its values: tf.tidy walks every index of a typed array it
+      // returns (seconds for a batch of 96³ windows; slidingWindow.ts has the same note).
+      const probabilities = tf.tidy(() => {
+        const y = run(predictor, axes.length ? tf.tensor(flipSpatialAxes(input, x.shape, axes), x.shape) : x);
         const k = y.shape[y.rank - 1]!;
         const a = activation === 'auto' ? (k > 1 ? 'softmax' : 'sigmoid') : activation;
-        if (a === 'softmax') y = tf.softmax(y);
-        else if (a === 'sigmoid') y = tf.sigmoid(y);
-        return { data: y.dataSync() as Float32Array, shape: y.shape };
+        if (a === 'softmax') return tf.softmax(y);
+        if (a === 'sigmoid') return tf.sigmoid(y);
+        return y.clone(); // a tensor of this tidy's own: the predictor's (or x itself) is not disposed below
       });
+      const shape = probabilities.shape;
+      let data: Float32Array;
+      try {
+        data = probabilities.dataSync() as Float32Array;
+      } finally {
+        probabilities.dispose();
+      }
       const back = axes.length ? flipSpatialAxes(data, shape, axes) : data;
       sum ??= new Float64Array(back.length);
       outShape = shape;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Activation } from '../common/activation.js';
+import { blendWindow, gatherWindow, normaliseBlend } from './windowBlending.js';
 
 /** How overlapping windows are weighted: a Gaussian importance map centred on each window, or equally. */
 export const BLENDING_MODES = ['gaussian', 'constant'] as const;
@@ -127,63 +128,37 @@ export function slidingWindowInference(
   for (let first = 0; first < positions.length; first += batchSize) {
     const group = positions.slice(first, first + batchSize);
     const input = new Float32Array(group.length * winVoxels * C);
-    group.forEach(([sx, sy, sz], n) => {
-      let dst = n * winVoxels * C;
-      for (let i = 0; i < W[0]!; i++) {
-        const x = sx! - L[0]! + i;
-        for (let j = 0; j < W[1]!; j++) {
-          const y = sy! - L[1]! + j;
-          for (let k = 0; k < W[2]!; k++, dst += C) {
-            const z = sz! - L[2]! + k;
-            if (x < 0 || y < 0 || z < 0 || x >= D[0]! || y >= D[1]! || z >= D[2]!) {
-              input.fill(padValue, dst, dst + C);
-            } else {
-              const src = ((x * D[1]! + y) * D[2]! + z) * C;
-              for (let c = 0; c < C; c++) input[dst + c] = image[src + c]!;
-            }
-          }
-        }
-      }
-    });
-    const values = tf.tidy(() => {
+    group.forEach((p, n) => gatherWindow(image, D, C, p.map((s, a) => s - L[a]!), W, padValue, input, n * winVoxels * C));
+    // The tidy returns the tensor, not its values: tf.tidy walks every key of what it returns looking
+    // for tensors, which for a typed array of 2×96³×2 values took seconds (more than the network).
+    const probabilities = tf.tidy(() => {
       const x = tf.tensor(input, [group.length, ...win, C]);
-      let y = predictor instanceof tf.LayersModel ? (predictor.predict(x) as tf.Tensor) : predictor(x);
-      const k = y.shape[y.rank - 1]!;
+      const y = predictor instanceof tf.LayersModel ? (predictor.predict(x) as tf.Tensor) : predictor(x);
       const spatialOut = y.shape.slice(1, -1);
       if (spatialOut.length !== rank || spatialOut.some((s, i) => s !== out[i])) {
         throw new Error(`${fn}: the network returned spatial shape [${spatialOut.join(', ')}] for a window [${win.join(', ')}], expected [${out.join(', ')}] (set outputShapeFor)`);
       }
-      const activation = options.activation ?? (k > 1 ? 'softmax' : 'sigmoid');
-      if (activation === 'softmax') y = tf.softmax(y);
-      else if (activation === 'sigmoid') y = tf.sigmoid(y);
-      return { data: y.dataSync() as Float32Array, k };
+      const activation = options.activation ?? (y.shape[y.rank - 1]! > 1 ? 'softmax' : 'sigmoid');
+      if (activation === 'softmax') return tf.softmax(y);
+      if (activation === 'sigmoid') return tf.sigmoid(y);
+      // A tensor of this tidy's own: a predictor may return one it keeps (it is disposed below).
+      return y.clone();
     });
+    let values: Float32Array;
+    try {
+      values = probabilities.dataSync() as Float32Array;
+    } finally {
+      probabilities.dispose();
+    }
     if (K === 0) {
-      K = values.k;
+      K = probabilities.shape[probabilities.rank - 1]!;
       acc = new Float64Array(wsum.length * K);
     }
-    group.forEach(([sx, sy, sz], n) => {
-      let src = n * outVoxels * K;
-      let w = 0;
-      for (let i = 0; i < O[0]!; i++)
-        for (let j = 0; j < O[1]!; j++)
-          for (let k = 0; k < O[2]!; k++, w++) {
-            const cell = ((sx! + i) * E[1]! + (sy! + j)) * E[2]! + (sz! + k);
-            const weight = weights[w]!;
-            wsum[cell] = wsum[cell]! + weight;
-            for (let c = 0; c < K; c++, src++) acc[cell * K + c] = acc[cell * K + c]! + weight * values.data[src]!;
-          }
-    });
+    group.forEach((p, n) => blendWindow(acc, wsum, E, K, values, n * outVoxels * K, weights, O, p));
   }
 
   const result = new Float32Array(voxels * K);
-  let dst = 0;
-  for (let x = 0; x < D[0]!; x++)
-    for (let y = 0; y < D[1]!; y++)
-      for (let z = 0; z < D[2]!; z++) {
-        const cell = (x * E[1]! + y) * E[2]! + z;
-        for (let c = 0; c < K; c++) result[dst++] = acc[cell * K + c]! / wsum[cell]!;
-      }
+  normaliseBlend(acc, wsum, E, K, D, result);
   return { output: result, channels: K, windows: positions.length };
 }
 

@@ -72,6 +72,21 @@ describe('test-time mirroring', () => {
     tf.dispose([x, y]);
   });
 
+  it("leaks no tensors and leaves a predictor's own output alone (activation 'none')", () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 10, 20, 30, 40], [1, 4, 2, 1]);
+    const kept = tf.tensor4d([5, 6, 7, 8, 9, 10, 11, 12], [1, 4, 2, 1]);
+    const before = tf.memory().numTensors;
+    const y = mirroredPredictor(() => kept, 2, 'none')(x);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expect(kept.isDisposed).toBe(false);
+    // The same output for every flip, each flipped back: every voxel gets the mean of its four mirror images (8.5).
+    expect(Array.from(y.dataSync())).toEqual(new Array(8).fill(8.5));
+    const z = mirroredPredictor((t) => t, 2, 'none')(x);
+    expect(x.isDisposed).toBe(false);
+    expect(Array.from(z.dataSync())).toEqual([1, 2, 3, 4, 10, 20, 30, 40]);
+    tf.dispose([x, kept, y, z]);
+  });
+
   it('averages probabilities, not logits', () => {
     const x = tf.tensor4d([0, 0, 4, 0, 0, -4], [1, 3, 1, 2]);
     const y = mirroredPredictor(shiftUp, 2)(x).dataSync();

@@ -4,6 +4,7 @@ import { registerMaxout } from '../maxout.js';
 import { setNativeOptimizerUpdate } from '../optimizerUpdate.js';
 import { registerSoftmaxOverlap } from '../softmaxOverlap.js';
 import { setNativeValueScan } from '../valueScan.js';
+import { setNativeWindowBlend, windowBlendKernels } from '../windowBlend.js';
 import { registerPooling, registerWasmPooling } from '../jsPooling.js';
 import { registerReductions } from '../jsReduce.js';
 import { registerSliceConcat } from '../jsSliceConcat.js';
@@ -33,6 +34,7 @@ export const nativeProvider: EngineProvider = {
     if (typeof addon.addon.softmaxOverlap === 'function') registerSoftmaxOverlap(addon.addon.softmaxOverlap.bind(addon.addon));
     setNativeValueScan(typeof addon.addon.scanValues === 'function' ? addon.addon.scanValues.bind(addon.addon) : undefined);
     setNativeOptimizerUpdate(typeof addon.addon.optimizerUpdate === 'function' ? addon.addon.optimizerUpdate.bind(addon.addon) : undefined);
+    setNativeWindowBlend(windowBlendKernels(addon.addon));
     const dnnlVersion = addon.addon.dnnlVersion();
     return {
       ok: true,
