@@ -18,3 +18,4 @@ export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';
 export { fusedOptimizerAvailable, fusedAdamUpdate, fusedMomentumUpdate, type AdamScalars } from './optimizerUpdate.js';
 export { SOFTMAX_OVERLAP_KERNEL, SOFTMAX_OVERLAP_GRAD_KERNEL, softmaxOverlapAvailable, fusedSoftmaxOverlap } from './softmaxOverlap.js';
 export { firstBreak, type ValueRule } from './valueScan.js';
+export { tensorPasses } from './valueScan.js';

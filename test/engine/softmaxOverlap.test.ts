@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '../../src/common/index.js';
@@ -9,6 +10,37 @@ import { NO_ADDON, onEngine, randn, relError, tensor } from './_helpers.js';
 
 const addon = loadAddon();
 const fused = addon.ok && typeof addon.addon.softmaxOverlap === 'function';
+
+/**
+ * A child process that runs the addon's forward and backward passes on fixed pseudo-random inputs of
+ * [B, S, C] and prints a digest of every output bit (OMP_NUM_THREADS is read when libgomp loads, hence a
+ * process per thread count).
+ */
+const DIGEST = String.raw`
+const { createHash } = require('node:crypto');
+const addon = require(process.argv[1]);
+const [B, S, C] = JSON.parse(process.argv[2]);
+let seed = 12345;
+const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+const x = Float32Array.from({ length: B * S * C }, () => (next() - 0.5) * 12);
+const r = new Float32Array(B * S * C);
+for (let v = 0; v < B * S; v++) r[v * C + (next() < 0.1 ? 1 + Math.floor(next() * (C - 1)) : 0)] = 1;
+const stats = new Float32Array(B * 3 * C), dx = new Float32Array(B * S * C);
+const dStats = Float32Array.from({ length: B * 3 * C }, () => next() - 0.5);
+addon.softmaxOverlap(0, x, r, [B, S, C], stats);
+addon.softmaxOverlap(1, x, r, [B, S, C], dx, dStats);
+process.stdout.write(createHash('sha256').update(Buffer.from(stats.buffer)).update(Buffer.from(dx.buffer)).digest('hex'));
+`;
+
+function digest(threads: number, dims: number[]): string {
+  const path = addon.ok ? addon.path : '';
+  const run = spawnSync(process.execPath, ['-e', DIGEST, path, JSON.stringify(dims)], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'passive' },
+  });
+  if (run.status !== 0) throw new Error(`softmaxOverlap digest child failed: ${run.stderr}`);
+  return run.stdout;
+}
 
 /** A label map with about `fraction` foreground, classes 1..C−1 (class C−1 absent when `absentLast`). */
 function labels(shape: number[], classes: number, fraction: number, seed: number, absentLast = false): tf.Tensor {
@@ -90,6 +122,58 @@ describe.skipIf(!fused)('fused softmax and overlap sums (GendiceSoftmaxOverlap) 
     expect(relError(native[0]!, stock[0]!)).toBeLessThan(1e-6);
     expect(relError(native[1]!, stock[1]!)).toBeLessThan(1e-5);
     t.dispose();
+  });
+});
+
+describe.skipIf(!fused)('fused softmax and overlap sums: polynomial exp and determinism', () => {
+  afterAll(() => resetEngine());
+
+  it('softmax probabilities of two classes are within 4 ulp of the stock softmax for logit gaps 0 to 87', async () => {
+    // One voxel per image, logits [d, 0]: sumP of class 0 is that voxel's probability, exp(d)/(1 + exp(d)).
+    const gaps = Float32Array.from({ length: 3000 }, (_, i) => -87 * (i / 2999) ** 1.5);
+    const logits = { shape: [gaps.length, 1, 2], values: Float32Array.from({ length: 2 * gaps.length }, (_, i) => (i % 2 === 0 ? gaps[i >> 1]! : 0)) };
+    const target = { shape: [gaps.length, 1, 2], values: Float32Array.from({ length: 2 * gaps.length }, (_, i) => i % 2) };
+    const [fusedP] = await onEngine('native', () => fusedSoftmaxOverlap(tensor(logits) as tf.Tensor3D, tensor(target) as tf.Tensor3D).sumP);
+    const [stockP] = await onEngine('cpu', () => tf.softmax(tensor(logits)).reshape([gaps.length, 2]));
+    let worst = 0;
+    for (let i = 0; i < gaps.length; i++) {
+      for (let c = 0; c < 2; c++) {
+        const a = fusedP![2 * i + c]!;
+        const b = stockP![2 * i + c]!;
+        const ulp = Math.max(Math.abs(b) * 2 ** -23, 2 ** -149);
+        worst = Math.max(worst, Math.abs(a - b) / ulp);
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(4);
+  });
+
+  it('gives bit-identical outputs across repeated runs', async () => {
+    await selectEngine({ engine: 'native', quiet: true });
+    const x = randn([3, 20000, 3], 21);
+    const t = tf.tidy(() => tf.oneHot(labels([3, 20000], 3, 0.2, 4).reshape([3, 20000]), 3).toFloat()) as tf.Tensor3D;
+    const once = () =>
+      tf.tidy(() => {
+        const lx = tensor(x) as tf.Tensor3D;
+        const f = (l: tf.Tensor) => {
+          const s = fusedSoftmaxOverlap(l as tf.Tensor3D, t);
+          return tf.sum(tf.mul(tf.stack([s.tp, s.sumP, s.sumR], 1), tf.linspace(-1, 1, 27).reshape([3, 3, 3])));
+        };
+        const { value, grad } = tf.valueAndGrad(f)(lx);
+        return [...value.dataSync(), ...grad.dataSync()];
+      });
+    const first = once();
+    for (let i = 0; i < 3; i++) expect(once()).toEqual(first);
+    t.dispose();
+  });
+
+  it.each([
+    [[2, 40000, 2]],
+    [[3, 17000, 5]],
+  ])('gives bit-identical outputs with 1, 2 and 3 OpenMP threads: %j', (dims) => {
+    const one = digest(1, dims);
+    expect(one).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(2, dims)).toBe(one);
+    expect(digest(3, dims)).toBe(one);
   });
 });
 
