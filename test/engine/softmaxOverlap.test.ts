@@ -5,7 +5,7 @@ import { Random } from '../../src/common/index.js';
 import { fusedSoftmaxOverlap, softmaxOverlapAvailable } from '../../src/engine/index.js';
 import { loadAddon } from '../../src/engine/node/addon.js';
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
-import { generalizedDiceLoss } from '../../src/losses/index.js';
+import { generalizedDiceLoss, twoClassDiceLoss } from '../../src/losses/index.js';
 import { NO_ADDON, onEngine, randn, relError, tensor } from './_helpers.js';
 
 const addon = loadAddon();
@@ -59,6 +59,8 @@ interface Case {
   oneHot?: boolean;
   absentLast?: boolean;
   scale?: number;
+  /** Another loss on the fused kernel than GDL. */
+  loss?: 'dl2';
 }
 
 const cases: Case[] = [
@@ -66,6 +68,8 @@ const cases: Case[] = [
   { name: '2D, label map, 2 classes, more voxels than one chunk', shape: [2, 130, 130], classes: 2 },
   { name: '3D, a class absent from the reference, background excluded', shape: [2, 5, 5, 5], classes: 4, absentLast: true, options: { includeBackground: false } },
   { name: 'large logits (softmax stability), batch mode', shape: [3, 7, 9], classes: 3, scale: 40, options: { batch: true } },
+  { name: 'DL2 (two-class Dice), label map', shape: [2, 40, 30], classes: 2, loss: 'dl2' },
+  { name: 'DL2 (two-class Dice), one-hot target, batch mode', shape: [3, 9, 8, 7], classes: 2, oneHot: true, loss: 'dl2', options: { batch: true } },
 ];
 
 describe.skipIf(!fused)('fused softmax and overlap sums (GendiceSoftmaxOverlap) against the stock composition', () => {
@@ -78,13 +82,13 @@ describe.skipIf(!fused)('fused softmax and overlap sums (GendiceSoftmaxOverlap) 
     expect(softmaxOverlapAvailable()).toBe(false);
   });
 
-  it.each(cases)('GDL value and gradient equal the stock cpu composition: $name', async (c) => {
+  it.each(cases)('loss value and gradient equal the stock cpu composition: $name', async (c) => {
     const logits = randn([...c.shape, c.classes], 11);
     if (c.scale !== undefined) logits.values.forEach((v, i) => (logits.values[i] = v * c.scale!));
     const run = () => {
       const map = labels(c.shape, c.classes, 0.1, 5, c.absentLast);
       const target = c.oneHot ? tf.oneHot(tf.reshape(map, c.shape), c.classes).toFloat() : map;
-      const loss = generalizedDiceLoss(c.options);
+      const loss = c.loss === 'dl2' ? twoClassDiceLoss({ batch: c.options?.batch ?? false }) : generalizedDiceLoss(c.options);
       const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => loss(target, x) as tf.Scalar)(tensor(logits));
       return [value, grad];
     };
