@@ -139,6 +139,23 @@ void forwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int
     const int64_t len = std::min(kBlock, end - s0);
     const int64_t o = s0 * C;
     softmaxBlock(x + o, len, C, w.p.data(), w.m.data(), w.sum.data());
+    if (C == 2 && len % kLanes == 0) {
+      // The six sums of two classes in one pass over the block, the same additions per lane as below.
+      const float *p0 = w.p.data(), *p1 = p0 + kBlock;
+      const float *rs = r + o;
+      for (int64_t v = 0; v < len; v += kLanes) {
+        for (int l = 0; l < kLanes; l++) {
+          const float a = p0[v + l], b = p1[v + l], r0 = rs[2 * (v + l)], r1 = rs[2 * (v + l) + 1];
+          acc[0 * kLanes + l] += static_cast<double>(a * r0);
+          acc[1 * kLanes + l] += static_cast<double>(b * r1);
+          acc[2 * kLanes + l] += static_cast<double>(a);
+          acc[3 * kLanes + l] += static_cast<double>(b);
+          acc[4 * kLanes + l] += static_cast<double>(r0);
+          acc[5 * kLanes + l] += static_cast<double>(r1);
+        }
+      }
+      continue;
+    }
     for (int64_t c = 0; c < C; c++) {
       const float *pc = w.p.data() + c * kBlock;
       float *rc = w.r.data() + c * kBlock, *tp = w.g.data() + c * kBlock;
