@@ -7,7 +7,9 @@
  * written as a MONAI user would, channels first, forward + backward on the same inputs (handed over as
  * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer;
  * `--losses gdl,dice` times only those (GDL always). On the native engine a `gdl-composed` row times GDL
- * with the fused softmax-overlap kernel unregistered (the composed path), in the same run.
+ * with the fused softmax-overlap kernel unregistered (the composed path), in the same run. `--profile` adds, per
+ * shape, where one GDL forward + backward spends its time (tf.profile: each kernel's total, and the wall time
+ * outside kernels: input checks, tape, allocation), on stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,6 +107,25 @@ function inputs(shape: number[]): { yTrue: tf.Tensor; yPred: tf.Tensor; labels: 
   return { yTrue, yPred, labels };
 }
 
+/** One GDL forward + backward under tf.profile: per-kernel totals and the time outside kernels, on stderr. */
+async function profileGdl(tag: string, step: () => void): Promise<void> {
+  step();
+  const t0 = performance.now();
+  const info = await tf.profile(step);
+  const wall = performance.now() - t0;
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs);
+    entry.calls++;
+    byKernel.set(k.name, entry);
+  }
+  const inKernels = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
+  note(`losses: profile gdl ${tag}: ${wall.toFixed(1)} ms, kernels ${inKernels.toFixed(1)} ms (${info.kernels.length} calls), outside kernels ${(wall - inKernels).toFixed(1)} ms`);
+  for (const [name, e] of top) note(`  ${name} ${e.ms.toFixed(1)} ms x${e.calls}`);
+}
+
 const rows: BenchRow[] = [];
 for (const shape of [
   [4, 96, 96, 96, 2],
@@ -119,6 +140,7 @@ for (const shape of [
     grad.dataSync();
     tf.dispose([value, grad]);
   };
+  if (process.argv.includes('--profile')) await profileGdl(tag, run(getLoss('gdl')));
   let gdlMs = 0;
   for (const name of LOSS_NAMES.filter((n) => n === 'gdl' || lossNames.includes(n))) {
     if (name === 'dl2' && shape[shape.length - 1] !== 2) continue;

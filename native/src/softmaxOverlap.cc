@@ -1,15 +1,27 @@
 // softmaxOverlap: the softmax over channels and the per-image, per-class overlap sums of the Dice-type
 // losses (tp = Σ p·r, sumP = Σ p, sumR = Σ r) in one pass, and their gradient with respect to the logits in
-// one more (src/engine/softmaxOverlap.ts). The softmax rounds as TF.js's composed one does (exp of
-// x − max rounded to float32, the row sum accumulated in double, then rounded, the quotient in float32).
-// Sums accumulate in double over fixed chunks of voxels, combined in chunk order: the result does not
-// depend on the number of OpenMP threads (determinism across runs and machines' thread counts).
+// one more (src/engine/softmaxOverlap.ts). The softmax follows TF.js's composed one (exp of x − max, the row
+// sum accumulated in double, then rounded, the quotient in float32), except that the exp is gendice's own
+// polynomial (expPoly below), not TF.js's rounded double Math.exp: within about 2 ulp of it, so p may differ
+// from TF.js's in the last bits (tested against the stock composition: relative 1e-5 on the loss, 1e-4 on
+// the gradient). Sums accumulate in double over fixed chunks of voxels, each over 8 fixed lanes (voxel index
+// mod 8), combined in lane and chunk order: the result depends neither on the number of OpenMP threads nor
+// on the vector width the compiler picked (every float operation is elementwise and correctly rounded, no
+// FMA contraction: -ffp-contract=off), so the same inputs give bit-identical outputs on every run.
+// Without trapping math GCC if-converts the selects below (clamp, maximum) and vectorises the loops; the
+// option lets the compiler assume float operations raise no signals (the flags are never read here): it
+// changes no rounding and no order of operations. Before the includes, so that std::max is compiled with it.
+#pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "arguments.h"
 #include "kernels.h"
@@ -17,21 +29,179 @@
 namespace gendice {
 namespace {
 
-constexpr int64_t kChunkVoxels = 16384;
+constexpr int64_t kChunkVoxels = 16384;  // a multiple of kBlock
+constexpr int64_t kBlock = 256;          // voxels per block: the block's arrays stay in L1
+constexpr int kLanes = 8;                // accumulation lanes (voxel index mod 8), a fixed order
 
-// p[0..C) = softmax(x[0..C)) with TF.js's roundings.
-inline void softmaxRow(const float *x, float *p, int64_t C) {
-  float m = x[0];
-  for (int64_t c = 1; c < C; c++) m = std::max(m, x[c]);
-  double s = 0;
-  for (int64_t c = 0; c < C; c++) {
-    // float expf: within 1 ulp of TF.js's rounded double exp, several times faster; the maximum's own term
-    // is exp(0) = 1 exactly, so it is not computed (half the exps with two classes).
-    p[c] = x[c] == m ? 1.0f : std::exp(x[c] - m);
-    s += p[c];
+// exp(x) for x <= 0 (x − max), as float, in plain float operations that the compiler vectorises: Cody–Waite
+// reduction x = n·ln2 + r (|r| <= ln2/2; n by the 1.5·2²³ rounding trick, which needs no rounding
+// instruction and is not folded away without -ffast-math), Cephes' degree-6 polynomial for e^r, and 2ⁿ
+// built in the exponent bits. exp(0) is exactly 1 (the maximum's own term, as with any exp). Below −87.3
+// (where e^x < 2⁻¹²⁶, the smallest normal float) it gives 0, where Math.exp's rounding would give a
+// subnormal float: an absolute difference below 1.2e-38 in p.
+inline float expPoly(float x) {
+  const float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  const float kRound = 12582912.0f;  // 1.5·2²³
+  const float xc = std::max(x, -87.3f);
+  const float n = (xc * kLog2e + kRound) - kRound;
+  const float r = (xc - n * kLn2Hi) - n * kLn2Lo;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const float e = p * scale;  // computed unconditionally: a select of two values vectorises, a branch does not
+  return x < -87.3f ? 0.0f : e;
+}
+
+// Softmax of a block of `len` voxels (len <= kBlock) starting at x (interleaved [len, C]) into p, channel-major
+// ([C][kBlock]); e and m are scratch of the same sizes. TF.js's roundings: x − max and its exp in float, the
+// row sum in double, rounded to float, the quotient in float.
+inline void softmaxBlock(const float *x, int64_t len, int64_t C, float *p, float *m, double *sum) {
+  if (C == 2) {
+    // The common case in its own loop: the strided reads of two channels vectorise.
+    for (int64_t v = 0; v < len; v++) {
+      const float a = x[2 * v], b = x[2 * v + 1];
+      const float mx = std::max(a, b);
+      const float ea = expPoly(a - mx), eb = expPoly(b - mx);
+      const float s = static_cast<float>(static_cast<double>(ea) + static_cast<double>(eb));
+      p[v] = ea / s;
+      p[kBlock + v] = eb / s;
+    }
+    return;
   }
-  const float sf = static_cast<float>(s);
-  for (int64_t c = 0; c < C; c++) p[c] = p[c] / sf;
+  for (int64_t v = 0; v < len; v++) m[v] = x[v * C];
+  for (int64_t c = 1; c < C; c++)
+    for (int64_t v = 0; v < len; v++) m[v] = std::max(m[v], x[v * C + c]);
+  for (int64_t v = 0; v < len; v++) sum[v] = 0;
+  for (int64_t c = 0; c < C; c++) {
+    float *pc = p + c * kBlock;
+    for (int64_t v = 0; v < len; v++) {
+      pc[v] = expPoly(x[v * C + c] - m[v]);
+      sum[v] += static_cast<double>(pc[v]);
+    }
+  }
+  for (int64_t v = 0; v < len; v++) m[v] = static_cast<float>(sum[v]);
+  for (int64_t c = 0; c < C; c++) {
+    float *pc = p + c * kBlock;
+    for (int64_t v = 0; v < len; v++) pc[v] = pc[v] / m[v];
+  }
+}
+
+// Asks the kernel for 2 MB pages under a fresh output array that is about to be written (Linux, where
+// transparent huge pages are enabled or "madvise"): the gradient is a new Float32Array per call, and its
+// 4 KB page faults on first write cost more than the kernel's own work (about 20 ms of a 28 MB array against
+// 7 ms of compute, measured). Only advice: no value changes, and memory already touched stays as it is.
+void adviseHugePages(float *data, size_t count) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data + count)) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)count;
+#endif
+}
+
+// Per-block scratch of one thread.
+struct Scratch {
+  std::vector<float> p, m, r, g, dot;
+  std::vector<double> sum;
+  explicit Scratch(int64_t C)
+      : p(static_cast<size_t>(C * kBlock)), m(kBlock), r(static_cast<size_t>(C * kBlock)), g(static_cast<size_t>(C * kBlock)),
+        dot(kBlock), sum(kBlock) {}
+};
+
+// acc[lane] += values[v] for v in [0, len), lane = v mod kLanes (len a multiple of kLanes, or the tail).
+inline void accumulateLanes(double *acc, const float *values, int64_t len) {
+  int64_t v = 0;
+  for (; v + kLanes <= len; v += kLanes)
+    for (int l = 0; l < kLanes; l++) acc[l] += static_cast<double>(values[v + l]);
+  for (int l = 0; v < len; v++, l++) acc[l] += static_cast<double>(values[v]);
+}
+
+// The loops over voxels [begin, end) (flat voxel indices of one image's chunk), compiled twice: for AVX2 and
+// for the baseline x86-64 (SSE2), picked at load time by the CPU. Both give the same bits: every float
+// operation is elementwise and correctly rounded in either instruction set, and the order is the source's.
+#define GENDICE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+
+// Adds the voxels' tp, sumP, sumR into acc[row][c][lane].
+GENDICE_VECTOR_CLONES
+void forwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int64_t end, double *acc, Scratch &w) {
+  for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
+    const int64_t len = std::min(kBlock, end - s0);
+    const int64_t o = s0 * C;
+    softmaxBlock(x + o, len, C, w.p.data(), w.m.data(), w.sum.data());
+    if (C == 2 && len % kLanes == 0) {
+      // The six sums of two classes in one pass over the block, the same additions per lane as below.
+      const float *p0 = w.p.data(), *p1 = p0 + kBlock;
+      const float *rs = r + o;
+      for (int64_t v = 0; v < len; v += kLanes) {
+        for (int l = 0; l < kLanes; l++) {
+          const float a = p0[v + l], b = p1[v + l], r0 = rs[2 * (v + l)], r1 = rs[2 * (v + l) + 1];
+          acc[0 * kLanes + l] += static_cast<double>(a * r0);
+          acc[1 * kLanes + l] += static_cast<double>(b * r1);
+          acc[2 * kLanes + l] += static_cast<double>(a);
+          acc[3 * kLanes + l] += static_cast<double>(b);
+          acc[4 * kLanes + l] += static_cast<double>(r0);
+          acc[5 * kLanes + l] += static_cast<double>(r1);
+        }
+      }
+      continue;
+    }
+    for (int64_t c = 0; c < C; c++) {
+      const float *pc = w.p.data() + c * kBlock;
+      float *rc = w.r.data() + c * kBlock, *tp = w.g.data() + c * kBlock;
+      for (int64_t v = 0; v < len; v++) rc[v] = r[o + v * C + c];
+      for (int64_t v = 0; v < len; v++) tp[v] = pc[v] * rc[v];
+      accumulateLanes(acc + (0 * C + c) * kLanes, tp, len);
+      accumulateLanes(acc + (1 * C + c) * kLanes, pc, len);
+      accumulateLanes(acc + (2 * C + c) * kLanes, rc, len);
+    }
+  }
+}
+
+// dx of the voxels from this image's dStats row (dtp, dsumP).
+GENDICE_VECTOR_CLONES
+void backwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int64_t end, const float *dStats, float *dx, Scratch &w) {
+  const float *dtp = dStats, *dsumP = dStats + C;
+  for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
+    const int64_t len = std::min(kBlock, end - s0);
+    const int64_t o = s0 * C;
+    softmaxBlock(x + o, len, C, w.p.data(), w.m.data(), w.sum.data());
+    if (C == 2) {
+      const float *p0 = w.p.data(), *p1 = p0 + kBlock;
+      const float t0 = dtp[0], t1 = dtp[1], q0 = dsumP[0], q1 = dsumP[1];
+      for (int64_t v = 0; v < len; v++) {
+        const float g0 = t0 * r[o + 2 * v] + q0, g1 = t1 * r[o + 2 * v + 1] + q1;
+        const float dot = p0[v] * g0 + p1[v] * g1;
+        dx[o + 2 * v] = p0[v] * (g0 - dot);
+        dx[o + 2 * v + 1] = p1[v] * (g1 - dot);
+      }
+      continue;
+    }
+    float *dot = w.dot.data();
+    for (int64_t v = 0; v < len; v++) dot[v] = 0;
+    for (int64_t c = 0; c < C; c++) {
+      const float *pc = w.p.data() + c * kBlock;
+      float *gc = w.g.data() + c * kBlock;
+      for (int64_t v = 0; v < len; v++) {
+        gc[v] = dtp[c] * r[o + v * C + c] + dsumP[c];
+        dot[v] += pc[v] * gc[v];
+      }
+    }
+    for (int64_t c = 0; c < C; c++) {
+      const float *pc = w.p.data() + c * kBlock, *gc = w.g.data() + c * kBlock;
+      for (int64_t v = 0; v < len; v++) dx[o + v * C + c] = pc[v] * (gc[v] - dot[v]);
+    }
+  }
 }
 
 }  // namespace
@@ -55,29 +225,24 @@ Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info) {
     const int64_t chunks = (S + kChunkVoxels - 1) / kChunkVoxels;
     if (mode == 0) {
       float *stats = floatData(info[4], static_cast<size_t>(B * 3 * C), "stats");
-      std::vector<double> partial(static_cast<size_t>(B * chunks * 3 * C), 0.0);
-#pragma omp parallel for schedule(static) collapse(2) if (n >= (1 << 16))
-      for (int64_t b = 0; b < B; b++) {
-        for (int64_t k = 0; k < chunks; k++) {
-          std::vector<float> p(static_cast<size_t>(C));
-          double *acc = partial.data() + (b * chunks + k) * 3 * C;
-          const int64_t end = std::min(S, (k + 1) * kChunkVoxels);
-          for (int64_t s = k * kChunkVoxels; s < end; s++) {
-            const float *xs = x + (b * S + s) * C;
-            const float *rs = r + (b * S + s) * C;
-            softmaxRow(xs, p.data(), C);
-            for (int64_t c = 0; c < C; c++) {
-              acc[c] += p[c] * rs[c];
-              acc[C + c] += p[c];
-              acc[2 * C + c] += rs[c];
-            }
+      // partial[(b, chunk)][row][c][lane], row 0 tp, 1 sumP, 2 sumR
+      const int64_t perChunk = 3 * C * kLanes;
+      std::vector<double> partial(static_cast<size_t>(B * chunks * perChunk), 0.0);
+#pragma omp parallel if (n >= (1 << 16))
+      {
+        Scratch w(C);
+#pragma omp for schedule(static) collapse(2)
+        for (int64_t b = 0; b < B; b++) {
+          for (int64_t k = 0; k < chunks; k++) {
+            forwardVoxels(x, r, C, b * S + k * kChunkVoxels, b * S + std::min(S, (k + 1) * kChunkVoxels), partial.data() + (b * chunks + k) * perChunk, w);
           }
         }
       }
       for (int64_t b = 0; b < B; b++) {
         for (int64_t j = 0; j < 3 * C; j++) {
           double total = 0;
-          for (int64_t k = 0; k < chunks; k++) total += partial[(b * chunks + k) * 3 * C + j];
+          for (int64_t k = 0; k < chunks; k++)
+            for (int l = 0; l < kLanes; l++) total += partial[static_cast<size_t>((b * chunks + k) * perChunk + j * kLanes + l)];
           stats[b * 3 * C + j] = static_cast<float>(total);
         }
       }
@@ -85,21 +250,14 @@ Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info) {
       if (info.Length() < 6) throw std::runtime_error("softmaxOverlap: the gradient needs dStats");
       float *dx = floatData(info[4], n, "dLogits");
       const float *dStats = floatData(info[5], static_cast<size_t>(B * 3 * C), "dStats");
-#pragma omp parallel for schedule(static) collapse(2) if (n >= (1 << 16))
-      for (int64_t b = 0; b < B; b++) {
-        for (int64_t k = 0; k < chunks; k++) {
-          std::vector<float> p(static_cast<size_t>(C)), g(static_cast<size_t>(C));
-          const float *dtp = dStats + b * 3 * C, *dsumP = dtp + C;
-          const int64_t end = std::min(S, (k + 1) * kChunkVoxels);
-          for (int64_t s = k * kChunkVoxels; s < end; s++) {
-            const int64_t o = (b * S + s) * C;
-            softmaxRow(x + o, p.data(), C);
-            float dot = 0;
-            for (int64_t c = 0; c < C; c++) {
-              g[c] = dtp[c] * r[o + c] + dsumP[c];
-              dot += p[c] * g[c];
-            }
-            for (int64_t c = 0; c < C; c++) dx[o + c] = p[c] * (g[c] - dot);
+      adviseHugePages(dx, n);
+#pragma omp parallel if (n >= (1 << 16))
+      {
+        Scratch w(C);
+#pragma omp for schedule(static) collapse(2)
+        for (int64_t b = 0; b < B; b++) {
+          for (int64_t k = 0; k < chunks; k++) {
+            backwardVoxels(x, r, C, b * S + k * kChunkVoxels, b * S + std::min(S, (k + 1) * kChunkVoxels), dStats + b * 3 * C, dx, w);
           }
         }
       }

@@ -1,5 +1,9 @@
 // scanValues: the first value of an array that breaks a rule, at memory speed (src/engine/valueScan.ts);
-// the losses' input checks run it instead of their JS loops on the native engine.
+// the losses' input checks run it instead of their JS loops on the native engine. Blocks of values are first
+// tested as a whole in a branch-free loop that the compiler vectorises (no trapping math: the comparisons
+// become vector selects), and only a block that holds a bad value is searched for its index.
+#pragma GCC optimize("no-trapping-math")
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -11,10 +15,34 @@
 namespace gendice {
 namespace {
 
+constexpr int64_t kBlock = 1024;
+
+// Whether any of v[0..len) breaks rule `kind` (firstBreak's rules, limit as T), without branches.
+template <typename T>
+bool anyBreaks(const T *v, int64_t len, int kind, T limit) {
+  int bad = 0;
+  if (kind == 0) {
+    for (int64_t i = 0; i < len; i++) bad |= !(v[i] - v[i] == 0);  // x − x is NaN exactly for NaN and ±Inf
+  } else if (kind == 1) {
+    for (int64_t i = 0; i < len; i++) bad |= !(v[i] >= 0) | !(v[i] <= 1);
+  } else if (kind == 2) {
+    for (int64_t i = 0; i < len; i++) bad |= (v[i] != 0) & (v[i] != 1);
+  } else {
+    for (int64_t i = 0; i < len; i++) bad |= !(v[i] >= 0) | !(v[i] < limit) | (v[i] != std::floor(v[i]));
+  }
+  return bad != 0;
+}
+
 // kind 0: not finite; 1: not in [0, 1] (NaN breaks it); 2: neither 0 nor 1; 3: not an integer in [0, limit).
 template <typename T>
 int64_t firstBreak(const T *v, int64_t n, int kind, double limit) {
-  for (int64_t i = 0; i < n; i++) {
+  // The block test may only flag too much (then the exact loop below looks further), never too little: limit
+  // as T must not exceed limit (a float limit above 2²⁴ could round up: no block test then).
+  const T typedLimit = static_cast<T>(std::min(limit, 2147483647.0));
+  const bool blocks = kind != 3 || static_cast<double>(typedLimit) <= limit;
+  int64_t start = 0;
+  while (blocks && start < n && !anyBreaks(v + start, std::min(kBlock, n - start), kind, typedLimit)) start += kBlock;
+  for (int64_t i = start; i < n; i++) {
     const double x = static_cast<double>(v[i]);
     bool bad;
     if (kind == 0) bad = !std::isfinite(x);

@@ -19,3 +19,4 @@ export { fusedOptimizerAvailable, fusedAdamUpdate, fusedMomentumUpdate, type Ada
 export { SOFTMAX_OVERLAP_KERNEL, SOFTMAX_OVERLAP_GRAD_KERNEL, softmaxOverlapAvailable, fusedSoftmaxOverlap } from './softmaxOverlap.js';
 export { firstBreak, type ValueRule } from './valueScan.js';
 export { nativeWindowBlend, type NativeWindowBlend } from './windowBlend.js';
+export { tensorPasses } from './valueScan.js';

@@ -5,13 +5,15 @@ import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
 
 /**
  * The softmax over channels fused with the overlap sums of the Dice-type losses, as a kernel of its own
- * with a gradient: `GendiceSoftmaxOverlap` (inputs `logits`, `target`, both float32 `[B, S, C]`) gives
- * `[B, 3, C]`: per image and class tp = Σ p·r, sumP = Σ p, sumR = Σ r, with p = softmax(logits) over C.
- * Its gradient `GendiceSoftmaxOverlapGrad` (inputs dy `[B, 3, C]`, logits, target) gives d logits in one
- * pass, recomputing p (nothing of size [B, S, C] is saved besides the inputs); the target gets none.
- * Registered on the native engine's cpu backend when the addon has `softmaxOverlap`; elsewhere it is
- * absent and the losses compose softmax and sums as before (`softmaxOverlapAvailable()`). Values equal
- * the composition within float32 rounding (sums in double; test/engine/softmaxOverlap.test.ts).
+ * with a gradient: `GendiceSoftmaxOverlap` (inputs `logits`, `target`, both float32 `[B, S, C]`) gives three
+ * outputs `[B, C]`: per image and class tp = Σ p·r, sumP = Σ p, sumR = Σ r, with p = softmax(logits) over C
+ * (three outputs rather than one `[B, 3, C]` to unstack: TF.js's cpu Unpack took 1–20 ms on [16, 3, 4]).
+ * Its gradient `GendiceSoftmaxOverlapGrad` (inputs dtp, dsumP `[B, C]`, logits, target) gives d logits in one
+ * pass, recomputing p (nothing of size [B, S, C] is saved besides the inputs); the target gets none (TF.js
+ * asks for it only when the target itself is differentiated). Registered on the native engine's cpu backend
+ * when the addon has `softmaxOverlap`; elsewhere it is absent and the losses compose softmax and sums as
+ * before (`softmaxOverlapAvailable()`). Values equal the composition within float32 rounding (the kernel's
+ * exp differs from TF.js's in the last bits; sums in double; test/engine/softmaxOverlap.test.ts).
  */
 export const SOFTMAX_OVERLAP_KERNEL = 'GendiceSoftmaxOverlap';
 export const SOFTMAX_OVERLAP_GRAD_KERNEL = 'GendiceSoftmaxOverlapGrad';
@@ -35,17 +37,28 @@ function kernels(native: Native): { forward: KernelFunction; backward: KernelFun
     forward: (args) => {
       const backend = args.backend as CpuBackend;
       const { logits, target } = args.inputs as { logits: tf.TensorInfo; target: tf.TensorInfo };
-      const dims = dimsOf(logits, target);
-      const stats = new Float32Array(dims[0] * 3 * dims[2]);
-      native(0, values(backend, logits), values(backend, target), dims, stats);
-      return backend.makeTensorInfo([dims[0], 3, dims[2]], 'float32', stats);
+      const [B, , C] = dimsOf(logits, target);
+      const stats = new Float32Array(B * 3 * C); // [B, 3, C] as the addon gives it
+      native(0, values(backend, logits), values(backend, target), [B, logits.shape[1]!, C], stats);
+      return [0, 1, 2].map((row) => {
+        const out = new Float32Array(B * C);
+        for (let b = 0; b < B; b++) out.set(stats.subarray((b * 3 + row) * C, (b * 3 + row + 1) * C), b * C);
+        return backend.makeTensorInfo([B, C], 'float32', out);
+      });
     },
     backward: (args) => {
       const backend = args.backend as CpuBackend;
-      const { dy, logits, target } = args.inputs as { dy: tf.TensorInfo; logits: tf.TensorInfo; target: tf.TensorInfo };
+      const { dtp, dsumP, logits, target } = args.inputs as Record<'dtp' | 'dsumP' | 'logits' | 'target', tf.TensorInfo>;
       const dims = dimsOf(logits, target);
-      const dx = new Float32Array(dims[0] * dims[1] * dims[2]);
-      native(1, values(backend, logits), values(backend, target), dims, dx, values(backend, dy));
+      const [B, , C] = dims;
+      const dStats = new Float32Array(B * 3 * C); // the sumR row stays zero: the target is a constant
+      const [tpValues, sumPValues] = [values(backend, dtp), values(backend, dsumP)];
+      for (let b = 0; b < B; b++) {
+        dStats.set(tpValues.subarray(b * C, (b + 1) * C), b * 3 * C);
+        dStats.set(sumPValues.subarray(b * C, (b + 1) * C), (b * 3 + 1) * C);
+      }
+      const dx = new Float32Array(B * dims[1] * C);
+      native(1, values(backend, logits), values(backend, target), dims, dx, dStats);
       return backend.makeTensorInfo(logits.shape.slice(), 'float32', dx);
     },
   };
@@ -62,10 +75,13 @@ export function registerSoftmaxOverlap(native: Native): void {
   tf.registerGradient({
     kernelName: SOFTMAX_OVERLAP_KERNEL,
     inputsToSave: ['logits', 'target'],
-    gradFunc: (dy, saved) => ({
-      logits: () => tf.engine().runKernel(SOFTMAX_OVERLAP_GRAD_KERNEL, { dy: dy as tf.Tensor, logits: saved[0]!, target: saved[1]! }) as tf.Tensor,
-      target: () => tf.zerosLike(saved[1]!),
-    }),
+    gradFunc: (dy, saved) => {
+      const [dtp, dsumP] = dy as tf.Tensor[];
+      return {
+        logits: () => tf.engine().runKernel(SOFTMAX_OVERLAP_GRAD_KERNEL, { dtp: dtp!, dsumP: dsumP!, logits: saved[0]!, target: saved[1]! }) as tf.Tensor,
+        target: () => tf.zerosLike(saved[1]!),
+      };
+    },
   });
   gradientRegistered = true;
 }
@@ -80,9 +96,6 @@ export function softmaxOverlapAvailable(): boolean {
  * kernel, differentiable in logits. Only where `softmaxOverlapAvailable()`.
  */
 export function fusedSoftmaxOverlap(logits: tf.Tensor3D, target: tf.Tensor3D): { tp: tf.Tensor2D; sumP: tf.Tensor2D; sumR: tf.Tensor2D } {
-  return tf.tidy(() => {
-    const stats = tf.engine().runKernel(SOFTMAX_OVERLAP_KERNEL, { logits, target }) as tf.Tensor3D;
-    const [tp, sumP, sumR] = tf.unstack(stats, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    return { tp, sumP, sumR };
-  });
+  const [tp, sumP, sumR] = tf.engine().runKernel(SOFTMAX_OVERLAP_KERNEL, { logits, target }) as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  return { tp, sumP, sumR };
 }

@@ -6,30 +6,7 @@ import { prepareInputs } from './prepareInputs.js';
 import { reduce } from './reduction.js';
 import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
-import { fusedSoftmaxOverlap, softmaxOverlapAvailable } from '../engine/index.js';
-
-/**
- * GDL's sums by the engine's fused softmax-and-overlap kernel (one pass each way, native engine only),
- * or undefined where it does not apply (another engine, another activation, soft labels): the composed
- * softmax and overlapStatistics then, with equal values within float32 rounding.
- */
-function fusedSoftmaxStatistics(
-  fn: string,
-  yTrue: tf.Tensor,
-  yPred: tf.Tensor,
-  shared: { activation: string | undefined; includeBackground: boolean },
-  softLabel: boolean,
-): Record<'tp' | 'sumP' | 'sumR', tf.Tensor2D> | undefined {
-  const classes = yPred.shape[yPred.rank - 1] ?? 0;
-  const softmax = (shared.activation ?? (classes > 1 ? 'softmax' : 'sigmoid')) === 'softmax';
-  if (softLabel || !softmax || classes < 2 || !softmaxOverlapAvailable()) return undefined;
-  const input = prepareInputs(fn, yTrue, yPred, 'none', shared.includeBackground);
-  const all = fusedSoftmaxOverlap(input.logits, input.target);
-  if (shared.includeBackground) return all;
-  const rows = input.batchSize;
-  const slice = (t: tf.Tensor2D): tf.Tensor2D => tf.slice(t, [0, 1], [rows, classes - 1]);
-  return { tp: slice(all.tp), sumP: slice(all.sumP), sumR: slice(all.sumR) };
-}
+import { fusedSoftmaxOverlapStatistics } from './fusedSoftmaxOverlap.js';
 
 /** The named weights of a class absent from the reference (a number >= 0 is also accepted). */
 export const EMPTY_CLASS_WEIGHTS = ['max', 'zero'] as const;
@@ -105,7 +82,9 @@ export function generalizedDiceLoss(options: GeneralizedDiceLossOptions = {}): L
   return makeLoss('gdl', resolved, (yTrue, yPred) =>
     tf.tidy(() => {
       const firstChannel = shared.includeBackground ? 0 : 1;
-      const s = fusedSoftmaxStatistics(fn, yTrue, yPred, shared, softLabel) ?? (() => {
+      // GDL's sums by the engine's fused kernel where it applies (softLabel needs other sums), else composed.
+      const fused = softLabel ? undefined : fusedSoftmaxOverlapStatistics(fn, yTrue, yPred, { ...shared, firstChannel });
+      const s = fused ?? (() => {
         const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
         return overlapStatistics(input.probs, input.target, softLabel ? ['tp', 'sumR', 'sumAbsP', 'sumAbsR', 'absDiff'] : ['tp', 'sumP', 'sumR'], { firstChannel });
       })();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../common/activation.js';
-import { firstBreak } from '../engine/index.js';
+import { tensorPasses } from '../engine/index.js';
 
 /** Inputs after validation, activation and one-hot encoding, flattened to `[B, S, C]`. */
 export interface PreparedInputs {
@@ -24,7 +24,6 @@ function shapeText(t: tf.Tensor): string {
 
 /** Throws when a float array holds NaN or ±Inf; names the loss, the argument and the first index. */
 function checkFinite(fn: string, what: string, values: ArrayLike<number>): void {
-  if (firstBreak(values, 'finite') === -1) return; // the engine's native scan found nothing to report
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) throw new Error(`${fn}: ${what} holds ${v} at flat index ${i}; losses need finite inputs`);
@@ -83,13 +82,13 @@ export function prepareInputs(
   if (numClasses === 1 && !includeBackground) {
     throw new Error(`${fn}: includeBackground: false needs at least 2 channels, got yPred ${shapeText(yPred)}`);
   }
-  checkFinite(fn, 'yPred', yPred.dataSync());
-  const trueValues = yTrue.dataSync();
-  // The engine's native scans (undefined where there are none) skip the loops when nothing is wrong; the
-  // loops below find the same first bad value and name it.
+  // The engine's native scans of the tensors' own arrays (no readback; undefined where there are none) skip
+  // the loops when nothing is wrong; the loops find the first bad value and name it.
+  if (tensorPasses(yPred, 'finite') !== true) checkFinite(fn, 'yPred', yPred.dataSync());
   const clean = labelMap
-    ? firstBreak(trueValues, 'label', numClasses) === -1
-    : firstBreak(trueValues, softLabelsAllowed ? 'unitInterval' : 'binary') === -1;
+    ? tensorPasses(yTrue, 'label', numClasses) === true
+    : tensorPasses(yTrue, softLabelsAllowed ? 'unitInterval' : 'binary') === true;
+  const trueValues = clean ? [] : yTrue.dataSync();
   if (clean) {
     // nothing to report
   } else if (labelMap) {

@@ -5,6 +5,7 @@ import { prepareInputs } from './prepareInputs.js';
 import { reduce } from './reduction.js';
 import { type SharedLossOptions, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
+import { fusedSoftmaxOverlapStatistics } from './fusedSoftmaxOverlap.js';
 
 export interface TwoClassDiceLossOptions extends Omit<SharedLossOptions, 'includeBackground'> {
   /** ε of the paper's formula, added to each term's numerator and denominator. Default 1e-5. */
@@ -28,18 +29,24 @@ export function twoClassDiceLoss(options: TwoClassDiceLossOptions = {}): LossFun
   const epsilon = check.number('epsilon', 1e-5, { min: 0 });
   return makeLoss('dl2', { activation: shared.activation, reduction: shared.reduction, batch: shared.batch, epsilon }, (yTrue, yPred) =>
     tf.tidy(() => {
-      const input = prepareInputs(fn, yTrue, yPred, shared.activation, true);
-      if (input.numClasses > 2) {
-        throw new Error(`${fn}: DL2 is defined for one (sigmoid) or two (softmax) channels, got ${input.numClasses} channels in yPred [${yPred.shape.join(', ')}]; use diceLoss or generalizedDiceLoss`);
-      }
-      const s = overlapStatistics(input.probs, input.target, ['tp', 'sumP', 'sumR'], { firstChannel: input.numClasses - 1 });
+      const classes = yPred.shape[yPred.rank - 1] ?? 0;
+      // The foreground's sums by the engine's fused softmax kernel where it applies (two channels), else composed.
+      const fused = classes === 2 ? fusedSoftmaxOverlapStatistics(fn, yTrue, yPred, { activation: shared.activation, includeBackground: true, firstChannel: 1 }) : undefined;
+      const s = fused ?? (() => {
+        const input = prepareInputs(fn, yTrue, yPred, shared.activation, true);
+        if (input.numClasses > 2) {
+          throw new Error(`${fn}: DL2 is defined for one (sigmoid) or two (softmax) channels, got ${input.numClasses} channels in yPred [${yPred.shape.join(', ')}]; use diceLoss or generalizedDiceLoss`);
+        }
+        return overlapStatistics(input.probs, input.target, ['tp', 'sumP', 'sumR'], { firstChannel: input.numClasses - 1 });
+      })();
       let tp: tf.Tensor = s.tp;
       let sumPR: tf.Tensor = tf.add(s.sumP, s.sumR);
-      let n = input.voxels;
+      const [batchSize] = yPred.shape as [number];
+      let n = yPred.size / (batchSize * classes);
       if (shared.batch) {
         tp = tf.sum(tp);
         sumPR = tf.sum(sumPR);
-        n *= input.batchSize;
+        n *= batchSize;
       } else {
         tp = tf.reshape(tp, [-1]);
         sumPR = tf.reshape(sumPR, [-1]);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firstBreak, type ValueRule } from '../../src/engine/index.js';
+import { firstBreak, tensorPasses, type ValueRule } from '../../src/engine/index.js';
 import { loadAddon } from '../../src/engine/node/addon.js';
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
 import { generalizedDiceLoss } from '../../src/losses/index.js';
@@ -47,6 +47,33 @@ describe.skipIf(!scans)('native value scans (valueScan.ts, native/src/valueScan.
       expect(reference[rule](values[at]!, limit)).toBe(false);
       expect(firstBreak(values, rule, limit)).toBe(at);
     }
+  });
+
+  it.each(planted)('%s: finds %s across the scan blocks of 1024 values (first of two)', async (rule, bad, limit) => {
+    await selectEngine({ engine: 'native', quiet: true });
+    const clean = Float32Array.from({ length: 5000 }, (_, i) => (rule === 'label' ? i % limit : i % 2));
+    expect(firstBreak(clean, rule, limit)).toBe(-1);
+    for (const at of [1023, 1024, 2047, 4096, 4999]) {
+      const values = clean.slice();
+      values[at] = bad;
+      if (at < 4999) values[4999] = bad;
+      expect(firstBreak(values, rule, limit)).toBe(at);
+    }
+  });
+
+  it('tensorPasses scans a tensor where the cpu backend holds it, without reading it back', async () => {
+    await selectEngine({ engine: 'native', quiet: true });
+    // oneHot then a float cast: TF.js keeps its Float32Array under the int32 entry, dataSync() converts
+    const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 2, 1, 1], 'int32'), 3).toFloat());
+    expect(tensorPasses(oneHot, 'binary')).toBe(true);
+    expect(tensorPasses(oneHot, 'label', 1)).toBe(false);
+    expect(tensorPasses(tf.tensor([0, 0.5, 1]), 'unitInterval')).toBe(true);
+    expect(tensorPasses(tf.tensor([0, 0.5, Number.NaN]), 'finite')).toBe(false);
+    expect(tensorPasses(tf.tensor([0, 3, 2], [3], 'int32'), 'label', 3)).toBe(false);
+    expect(tensorPasses(tf.tensor([0, 1], [2], 'bool'), 'binary')).toBeUndefined();
+    await selectEngine({ engine: 'cpu', quiet: true });
+    expect(tensorPasses(tf.tensor([0, 1]), 'binary')).toBeUndefined();
+    oneHot.dispose();
   });
 
   it('takes int32 labels, leaves other arrays and other engines to the caller', async () => {
