@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("optimizerUpdate", Napi::Function::New(env, gendice::OptimizerUpdate));
   exports.Set("softmaxOverlap", Napi::Function::New(env, gendice::SoftmaxOverlap));
   exports.Set("scanValues", Napi::Function::New(env, gendice::ScanValues));
+  exports.Set("reluGrad", Napi::Function::New(env, gendice::ReluGrad));
   return exports;
 }
 

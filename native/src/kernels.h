@@ -29,4 +29,7 @@ Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info);
 // valueScan.cc: the first value of an array that breaks a rule (finite, in [0, 1], 0/1, a label below a limit).
 Napi::Value ScanValues(const Napi::CallbackInfo &info);
 
+// elementwise.cc: the ReLU gradient dy · step(y) in one pass (OpenMP above 2^18 elements).
+Napi::Value ReluGrad(const Napi::CallbackInfo &info);
+
 }  // namespace gendice

@@ -52,6 +52,8 @@ export interface NativeAddon {
   /** The first index breaking rule `kind` (0 finite, 1 in [0, 1], 2 binary, 3 integer in [0, limit)), or −1 (valueScan.ts). */
   scanValues?(kind: number, values: Float32Array | Int32Array, limit: number): number;
   softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
+  /** out = dy · step(y), the ReLU gradient in one pass (src/engine/fusedConvolution.ts). Absent from addons built before it. */
+  reluGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */
