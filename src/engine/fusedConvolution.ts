@@ -25,7 +25,7 @@ export const RELU_GRAD_KERNEL = 'GendiceReluGrad';
 
 export type FusedActivation = 'linear' | 'relu';
 
-/** Switch for benchmarks and tests that compare with the unfused chain in one process (on by default). */
+/** Switch for benchmarks and tests that compare with the unfused chain in one process (on by default; off also sends the Relu gradient back to TF.js's composition). */
 export const fusedConvolutionTuning = { enabled: true };
 
 export interface FusedConvArgs {
@@ -62,7 +62,7 @@ export function fusedConv(args: FusedConvArgs): tf.Tensor {
 
 /** dy · step(y) by `GendiceReluGrad` where the active backend has it, else TF.js's composition (same values). */
 export function reluGrad(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  if (tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined && dy.dtype === 'float32' && y.dtype === 'float32') {
+  if (fusedConvolutionTuning.enabled && tf.getKernel(RELU_GRAD_KERNEL, tf.getBackend()) !== undefined && dy.dtype === 'float32' && y.dtype === 'float32') {
     return tf.engine().runKernel(RELU_GRAD_KERNEL, { dy, y }) as tf.Tensor;
   }
   return tf.mul(dy, tf.cast(tf.step(y), 'float32'));

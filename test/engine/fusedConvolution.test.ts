@@ -164,6 +164,7 @@ describe.skipIf(!addonLoads)('fused convolution + bias + ReLU on the native engi
     expect(count(unfused.kernels, ['Relu']) - count(fused.kernels, ['Relu'])).toBe(convLayers);
     expect(count(unfused.kernels, ['Add']) - count(fused.kernels, ['Add'])).toBe(convLayers + 1);
     expect(count(fused.kernels, [RELU_GRAD_KERNEL])).toBe(convLayers + 1); // and the loss's Relu
+    expect(count(unfused.kernels, [RELU_GRAD_KERNEL])).toBe(0);
   });
 });
 
