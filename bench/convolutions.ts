@@ -1,5 +1,5 @@
 /**
- * `npm run --silent bench -- convolutions [--model unet2d|unet3d] [--rounds N] [--only forward,data,weights] [--json]`:
+ * `npm run --silent bench -- convolutions [--model unet2d|unet3d] [--rounds N] [--only forward,fused,data,weights] [--json]`:
  * every convolution geometry of bench/engine.ts's U-Net training step, each direction on its own:
  * `forward` (Conv2D / Conv3D), `data` (the input gradient, Conv2DBackpropInput / Conv3DBackpropInputV2) and
  * `weights` (the filter gradient, Conv2DBackpropFilter / Conv3DBackpropFilterV2, depth taps included), as the
@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
+import { fusedConv } from '../src/engine/fusedConvolution.js';
 import { selectEngine } from '../src/engine/node/index.js';
 import { note, printRows, type BenchRow } from './_common.js';
 import { ENGINE_MODELS, type ModelSpec } from './engine.js';
@@ -34,7 +35,7 @@ export interface ConvShape {
   pad: 'same';
 }
 
-const DIRECTIONS = ['forward', 'data', 'weights'] as const;
+const DIRECTIONS = ['forward', 'fused', 'data', 'weights'] as const;
 type Direction = (typeof DIRECTIONS)[number];
 
 /** The convolutions of bench/engine.ts's buildUNet for `spec`, once per geometry, in network order. */
@@ -79,9 +80,11 @@ function gendiceCall(s: ConvShape, direction: Direction): { run: () => void; dis
   const x = tf.randomUniform(s.x, 0, 1, 'float32', 1);
   const filter = tf.randomUniform(s.filter, -0.1, 0.1, 'float32', 2);
   const dy = tf.randomUniform(outShape(s), -1, 1, 'float32', 3);
+  const bias = tf.randomUniform([s.filter[s.filter.length - 1]!], -0.1, 0.1, 'float32', 4);
   const attrs = { strides: s.strides, pad: s.pad, dataFormat: is3d ? 'NDHWC' : 'NHWC', dilations: 1 };
   const kernel = {
     forward: () => tf.engine().runKernel(is3d ? 'Conv3D' : 'Conv2D', { x, filter }, attrs),
+    fused: () => fusedConv({ x, filter, bias, strides: s.strides, pad: s.pad, activation: 'relu' }),
     data: () => tf.engine().runKernel(is3d ? 'Conv3DBackpropInputV2' : 'Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: s.x }),
     weights: () => tf.engine().runKernel(is3d ? 'Conv3DBackpropFilterV2' : 'Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: s.filter }),
   }[direction];
@@ -91,7 +94,7 @@ function gendiceCall(s: ConvShape, direction: Direction): { run: () => void; dis
       out.dataSync();
       out.dispose();
     },
-    dispose: () => tf.dispose([x, filter, dy]),
+    dispose: () => tf.dispose([x, filter, dy, bias]),
   };
 }
 
@@ -110,7 +113,8 @@ def make(req):
     dy = torch.rand_like(y) * 2 - 1
     def backward(mask):
         return lambda: torch.ops.aten.convolution_backward(dy, x, w, None, [s["strides"]] * d, pad, [1] * d, False, [0] * d, 1, mask)
-    return {"forward": lambda: conv(x, w, None, s["strides"], pad), "data": backward([True, False, False]), "weights": backward([False, True, False])}[req["direction"]]
+    b = torch.rand([f[-1]]) * 0.2 - 0.1
+    return {"forward": lambda: conv(x, w, None, s["strides"], pad), "fused": lambda: F.relu(conv(x, w, b, s["strides"], pad)), "data": backward([True, False, False]), "weights": backward([False, True, False])}[req["direction"]]
 for line in sys.stdin:
     req = json.loads(line)
     key = json.dumps(req, sort_keys=True)
