@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]
- * [--optimizer gendice|tfjs] [--memory unet3d|none|...]`:
+ * [--optimizer gendice|tfjs] [--memory unet3d|none|...] [--unfused]`:
  * one Adam training step (gendice's TrainingOptimizer as train() uses it, or `--optimizer tfjs` for TF.js's) (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
  * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
  * engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
+ * `--unfused` adds a `native unfused` row: the native steps without the fused convolution + bias + ReLU,
+ * timed alternately with the fused ones on the same model.
  * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes. PyTorch runs with
  * the engine's OMP_WAIT_POLICY (passive unless set).
  *
@@ -21,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { fusedConvolutionTuning } from '../src/engine/fusedConvolution.js';
 import { installMissingGradients } from '../src/engine/gradients/index.js';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/node/index.js';
@@ -124,6 +127,36 @@ async function tfjsStep(spec: ModelSpec, steps: number): Promise<number> {
   const ms = await timeMs(step, steps, 1);
   dispose();
   return ms;
+}
+
+/**
+ * `--unfused` on the native engine: the same model's steps with gendice's fused convolution + bias + ReLU
+ * (src/engine/fusedConvolution.ts) and without (the unfused chain of before), alternating step by step
+ * (the order flips every round), so that both see the same load. Median ms of each.
+ */
+async function fusedAndUnfusedSteps(spec: ModelSpec, steps: number): Promise<{ fused: number; unfused: number }> {
+  const { step, dispose } = trainingStep(spec);
+  const times = { fused: [] as number[], unfused: [] as number[] };
+  const timed = (fused: boolean) => {
+    fusedConvolutionTuning.enabled = fused;
+    const t0 = performance.now();
+    step();
+    times[fused ? 'fused' : 'unfused'].push(performance.now() - t0);
+  };
+  try {
+    step();
+    fusedConvolutionTuning.enabled = false;
+    step();
+    for (let i = 0; i < steps; i++) {
+      timed(i % 2 === 0);
+      timed(i % 2 !== 0);
+    }
+  } finally {
+    fusedConvolutionTuning.enabled = true;
+    dispose();
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  return { fused: median(times.fused), unfused: median(times.unfused) };
 }
 
 const PYTORCH = String.raw`
@@ -293,6 +326,13 @@ async function main(): Promise<void> {
         continue;
       }
       note(`bench engine: ${spec.name} on ${engineInfo().engine} ...`);
+      if (engine === 'native' && process.argv.includes('--unfused')) {
+        const { fused, unfused } = await fusedAndUnfusedSteps(spec, steps);
+        rows.push({ name: spec.name, engine, ms: fused, ratioToPytorch: torchMs !== undefined ? fused / torchMs : null });
+        rows.push({ name: spec.name, engine: 'native unfused', ms: unfused, ratioToPytorch: torchMs !== undefined ? unfused / torchMs : null });
+        resetEngine();
+        continue;
+      }
       const ms = await tfjsStep(spec, steps);
       rows.push({ name: spec.name, engine, ms, ratioToPytorch: torchMs !== undefined ? ms / torchMs : null });
       resetEngine();

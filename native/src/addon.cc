@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scanValues", Napi::Function::New(env, gendice::ScanValues));
   exports.Set("blendWindow", Napi::Function::New(env, gendice::BlendWindow));
   exports.Set("normaliseBlend", Napi::Function::New(env, gendice::NormaliseBlend));
+  exports.Set("reluGrad", Napi::Function::New(env, gendice::ReluGrad));
   return exports;
 }
 

@@ -37,7 +37,12 @@ dnnl::stream &cpuStream() {
 void appendActivation(dnnl::post_ops &ops, int activation, float alpha) {
   switch (activation) {
     case 0: return;
-    case 1: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); return;
+    case 1:
+      // oneDNN's relu gives x·0 = -0 for negative x, TF.js's +0; adding +0 (linear 1·x + 0) makes it +0 and
+      // changes no other value (NaN stays NaN), so the fused output equals Conv2D + Add + Relu bit for bit.
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, 0.f);
+      return;
     case 2: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f); return;
     case 3: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 1.f, 0.f); return;
     case 4: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); return;
@@ -91,15 +96,23 @@ ConvPlan makePlan(int mode, const memory::dims &srcDims, const memory::dims &wDi
   plan.wUserMd = memory::desc(wDims, memory::data_type::f32, wTag);
   plan.dstMd = memory::desc(dstDims, memory::data_type::f32, actTag);
   plan.hasBias = hasBias;
-  if (hasBias) plan.biasMd = memory::desc({dstDims[1]}, memory::data_type::f32, tag::x);
+  // The bias is a per-channel binary-add post-op, not the convolution's own bias: post-ops apply to the
+  // finished sum, as TF.js's Add after Conv2D does, whereas some oneDNN kernels add the convolution bias to
+  // the first partial sum of input channels (a different rounding).
+  if (hasBias) {
+    memory::dims biasDims(dstDims.size(), 1);
+    biasDims[1] = dstDims[1];
+    plan.biasMd = memory::desc(biasDims, memory::data_type::f32, spatial == 2 ? tag::abcd : tag::abcde);
+  }
   // Weights in the layout oneDNN prefers (blocked): its JIT kernels need it, plain hwio means gemm.
   const memory::desc wAnyMd(wDims, memory::data_type::f32, tag::any);
   const auto prop = mode == 0 ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
-  dnnl::convolution_forward::desc fwdDesc(prop, dnnl::algorithm::convolution_direct, plan.srcMd, wAnyMd,
-                                          hasBias ? plan.biasMd : memory::desc(), plan.dstMd, strides, dilations, padL, padR);
+  dnnl::convolution_forward::desc fwdDesc(prop, dnnl::algorithm::convolution_direct, plan.srcMd, wAnyMd, memory::desc(),
+                                          plan.dstMd, strides, dilations, padL, padR);
   dnnl::primitive_attr fwdAttr;
-  if (activation != 0) {
+  if (hasBias || activation != 0) {
     dnnl::post_ops ops;
+    if (hasBias) ops.append_binary(dnnl::algorithm::binary_add, plan.biasMd);
     appendActivation(ops, activation, alpha);
     fwdAttr.set_post_ops(ops);
   }
@@ -214,7 +227,7 @@ Napi::Value Conv(const Napi::CallbackInfo &info) {
       memory out(mode == 0 ? plan.dstMd : plan.srcMd, eng, floatData(info[10], product(mode == 0 ? dstDims : srcDims), mode == 0 ? "dst" : "diffSrc"));
       if (mode == 0) {
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, out}};
-        if (bias != nullptr) args.insert({DNNL_ARG_BIAS, memory(plan.biasMd, eng, bias)});
+        if (bias != nullptr) args.insert({DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, memory(plan.biasMd, eng, bias)});
         plan.conv.execute(strm, args);
       } else {
         plan.conv.execute(strm, {{DNNL_ARG_DIFF_DST, a}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, out}});

@@ -165,3 +165,34 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
 }
 
 }  // namespace gendice
+
+namespace gendice {
+
+// reluGrad(dy, y, out): out = dy · step(y), the gradient of y = relu(x) in one pass (TF.js composes Step, Cast
+// and Multiply): step(y) is 1 for y > 0, NaN for NaN and 0 otherwise, and the product is the float32 one, so
+// values equal TF.js's (dy·0 = -0 for negative dy, NaN and infinities propagate alike). step(y) = step(x)
+// for every x, so the saved output serves as well as the input.
+Napi::Value ReluGrad(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  try {
+    if (info.Length() < 3) throw std::runtime_error("reluGrad: expected 3 arguments (dy, y, out)");
+    Napi::Float32Array dy = f32(info[0], "dy"), y = f32(info[1], "y"), out = f32(info[2], "out");
+    const size_t n = out.ElementLength();
+    if (dy.ElementLength() != n || y.ElementLength() != n)
+      throw std::runtime_error("reluGrad: lengths differ (dy " + std::to_string(dy.ElementLength()) + ", y " +
+                               std::to_string(y.ElementLength()) + ", out " + std::to_string(n) + ")");
+    const float *__restrict d = dy.Data();
+    const float *__restrict v = y.Data();
+    float *__restrict o = out.Data();
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+    for (size_t i = 0; i < n; i++) {
+      const float s = v[i] > 0.f ? 1.f : (v[i] != v[i] ? v[i] : 0.f);
+      o[i] = d[i] * s;
+    }
+  } catch (const std::exception &e) {
+    Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+}  // namespace gendice

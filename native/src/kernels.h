@@ -33,5 +33,7 @@ Napi::Value ScanValues(const Napi::CallbackInfo &info);
 // double, bit-identical to the JS loops) and the final division by the accumulated weights.
 Napi::Value BlendWindow(const Napi::CallbackInfo &info);
 Napi::Value NormaliseBlend(const Napi::CallbackInfo &info);
+// elementwise.cc: the ReLU gradient dy · step(y) in one pass (OpenMP above 2^18 elements).
+Napi::Value ReluGrad(const Napi::CallbackInfo &info);
 
 }  // namespace gendice

@@ -60,6 +60,8 @@ export interface NativeAddon {
   blendWindow?(acc: Float64Array, weightSums: Float64Array, grid: number[], channels: number, values: Float32Array, valuesOffset: number, weights: Float64Array, box: number[], start: number[]): void;
   /** out [extent, channels] = float32(acc / weightSums) over the grid's corner `extent` (≤ grid). */
   normaliseBlend?(acc: Float64Array, weightSums: Float64Array, grid: number[], channels: number, extent: number[], out: Float32Array): void;
+  /** out = dy · step(y), the ReLU gradient in one pass (src/engine/fusedConvolution.ts). Absent from addons built before it. */
+  reluGrad?(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
 
 /** The addon's single-threaded memory-bound loops, used by jsElementwise.ts and jsReduce.ts when present. */

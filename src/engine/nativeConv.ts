@@ -3,6 +3,7 @@ import type { NativeAddon } from './nativeAddon.js';
 import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, validRange, type ConvGeometry } from './convGeometry.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
+import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, registerFusedConvolutions } from './fusedConvolution.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -103,7 +104,8 @@ const isNdhwc = (f: unknown): boolean => f === undefined || f === 'NDHWC' || f =
  * linear, relu, relu6, elu, sigmoid, leakyrelu; anything else goes to TF.js's kernel), Conv2DBackpropInput,
  * Conv2DBackpropFilter, Conv3D, Conv3DBackpropInputV2, Conv3DBackpropFilterV2. Any stride, padding and
  * dilation; the backprop kernels also accept an optional `dilations` attribute (TF.js's own ignore it).
- * Channels-first layouts and non-float32 tensors go to TF.js's kernels.
+ * Channels-first layouts and non-float32 tensors go to TF.js's kernels. Also gendice's fused training
+ * convolutions `GendiceFusedConv2D`, `GendiceFusedConv3D` and `GendiceReluGrad` (fusedConvolution.ts).
  */
 export function registerNativeConvolutions(addon: NativeAddon): void {
   const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: KernelArgs) => {
@@ -200,5 +202,24 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     const byTaps = g.inChannels > 1 && g.filterSize[0]! > 1;
     const grad = byTaps ? filterGradByDepthTaps(addon, g, xv, dv) : run(addon, 2, g, xv, dv, sizeOf(filterShape));
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', grad);
+  });
+
+  // gendice's fused convolution + bias + ReLU for training (fusedConvolution.ts): the same oneDNN call as FusedConv2D.
+  registerFusedConvolutions(addon, (x, filter, bias, attrs, backend) => {
+    const is3d = x.shape.length === 5;
+    const name = is3d ? FUSED_CONV3D_KERNEL : FUSED_CONV2D_KERNEL;
+    const xv = floatValues(backend, x);
+    const fv = floatValues(backend, filter);
+    const bv = bias !== undefined ? floatValues(backend, bias) : null;
+    const activation = attrs.activation === 'relu' ? ACTIVATIONS.relu! : attrs.activation === 'linear' ? ACTIVATIONS.linear! : undefined;
+    if (!xv || !fv || bv === undefined || activation === undefined) {
+      throw new Error(`${name}: float32 x, filter and bias and activation 'linear' or 'relu' expected, got ${x.dtype}, ${filter.dtype}, ${bias?.dtype ?? 'no bias'} and '${String(attrs.activation)}'`);
+    }
+    const g = is3d
+      ? conv3dGeometry(x.shape, filter.shape, attrs.strides as [number, number, number], 1, attrs.pad as 'same')
+      : conv2dGeometry(x.shape, filter.shape, attrs.strides as [number, number], 1, attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
+    if (bv !== null && bv.length !== g.outChannels) throw new Error(`${name}: bias has ${bv.length} values for ${g.outChannels} output channels`);
+    const shape = outShapeOf(g);
+    return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape), bv, activation));
   });
 }

@@ -35,7 +35,8 @@ describe('installMissingGradients', () => {
     const second = installMissingGradients();
     expect(second).toBe(first);
     expect(tf.getGradient('Conv2D')).toBe(conv2d);
-    expect(first.kernels).toEqual(['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm', 'MaxPool3D']);
+    expect(first.kernels).toEqual(['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm', 'MaxPool3D', 'Relu', 'GendiceFusedConv2D', 'GendiceFusedConv3D']);
+    expect(first.conv3dLayerPatched).toBe(true);
     expect(first.fusedConv2dPatched).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedConv, fusedConvAvailable } from '../fusedConvolution.js';
 
 /**
  * `tf.fused.conv2d` (which `tf.layers.conv2d` always calls) keeps the fused kernel while recording
@@ -10,6 +11,11 @@ import * as tf from '@tensorflow/tfjs';
  * unfused (Conv2D, bias Add, activation), whose gradients are the registered ones: per-input and lazy, so
  * only the gradients on the path to the variables run, and including gendice's dilated Conv2D gradient.
  * Calls outside gradient recording (inference) with no dilation keep the fused kernel.
+ *
+ * Where the active backend has gendice's fused training kernel (`fusedConvAvailable`, the native engine),
+ * calls recorded for gradients run it instead (channels-last, no dilation, no PReLU): bias and ReLU fused
+ * into the convolution, with a lazy per-input gradient of its own, bit-identical to the unfused chain
+ * (fusedConvolution.ts); other activations (the sigmoid head) follow it unfused, the bias still fused.
  *
  * Returns false when the namespace cannot be patched (a frozen ES-module namespace, as in some
  * browser bundles); dilated 2D layers with a linear activation then cannot train there.
@@ -33,6 +39,21 @@ export function patchFusedConv2d(): boolean {
       const d = args.dilations ?? 1;
       const dilated = Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1;
       if (!dilated && !recordingGradients()) return original(args);
+      if (!dilated && fusedTrainingApplies(args)) {
+        return tf.tidy(() => {
+          const relu = args.activation === 'relu';
+          const y = fusedConv({
+            x: args.x as tf.Tensor,
+            filter: args.filter as tf.Tensor,
+            bias: (args.bias as tf.Tensor | undefined) ?? null,
+            strides: args.strides as number | number[],
+            pad: args.pad as 'same' | 'valid' | number,
+            ...(args.dimRoundingMode !== undefined ? { dimRoundingMode: args.dimRoundingMode } : {}),
+            activation: relu ? 'relu' : 'linear',
+          });
+          return relu ? y : applyActivation(y, args);
+        });
+      }
       return tf.tidy(() => {
         let y: tf.Tensor = tf.conv2d(
           args.x as tf.Tensor4D,
@@ -55,6 +76,18 @@ export function patchFusedConv2d(): boolean {
     return false;
   }
   return ns['conv2d'] === wrapped;
+}
+
+/** Whether gendice's fused training kernel takes this call: 4D float32 channels-last tensors, a per-channel bias or none, no PReLU, explicit padding as TF.js numbers or strings only. */
+function fusedTrainingApplies(args: FusedConv2dArgs): boolean {
+  const x = args.x as tf.Tensor;
+  const filter = args.filter as tf.Tensor;
+  const bias = args.bias as tf.Tensor | undefined | null;
+  if (!(x instanceof tf.Tensor) || !(filter instanceof tf.Tensor) || x.rank !== 4 || filter.rank !== 4) return false;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (args.dataFormat ?? 'NHWC') !== 'NHWC') return false;
+  if (bias != null && (!(bias instanceof tf.Tensor) || bias.dtype !== 'float32' || bias.rank !== 1 || bias.shape[0] !== filter.shape[3])) return false;
+  if (args.activation === 'prelu' || typeof args.pad === 'object') return false;
+  return fusedConvAvailable(4);
 }
 
 function applyActivation(y: tf.Tensor, args: FusedConv2dArgs): tf.Tensor {

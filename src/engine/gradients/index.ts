@@ -4,6 +4,9 @@ import { conv3DBackpropInputGradConfig } from './conv3dTranspose.js';
 import { dilatedConv2DGradConfig, dilatedConv3DGradConfig } from './dilatedConv.js';
 import { maxPool3dGradConfig } from './maxPool3d.js';
 import { patchFusedConv2d } from './fusedConv2d.js';
+import { patchConv3dLayer } from './conv3dLayer.js';
+import { reluGradConfig } from './relu.js';
+import { registerFusedConvGradients } from '../fusedConvolution.js';
 import { installWebglKernels } from '../webglKernels.js';
 import { fixWebglFloatPrecision } from '../webglPrecision.js';
 
@@ -18,6 +21,11 @@ export interface GradientInstallReport {
    * lazy per-input gradients (no unneeded input gradient; dilated 2D layers with linear activation train).
    */
   fusedConv2dPatched: boolean;
+  /**
+   * Whether TF.js's Conv3D layer class could be wrapped so that, where gendice's fused kernel exists (the
+   * native engine), convolution, bias and ReLU run as one kernel (`patchConv3dLayer`).
+   */
+  conv3dLayerPatched: boolean;
   /**
    * Whether TF.js's WebGL backend was corrected to report float32 precision where it renders to float32
    * textures (so optimizers get epsilon 1e-7 there, as on cpu, instead of 1e-4; see webglPrecision.ts).
@@ -45,8 +53,11 @@ function previousGradient(kernelName: string): tf.GradConfig | undefined {
  * - `FusedBatchNorm` on rank ≥ 5 inputs (ranks ≤ 4 keep the previous gradient);
  * - `MaxPool3D` with different pool height and width on stock cpu, whose `MaxPool3DGrad` misplaces the
  *   gradient there (computed on transposed tensors; everything else keeps the previous gradient);
+ * - `Relu` by one pass where the backend has `GendiceReluGrad` (the previous gradient elsewhere), and
+ *   gendice's fused convolution kernels' gradients (fusedConvolution.ts);
  * and wraps `tf.fused.conv2d` so that it runs unfused while gradients are recorded (TF.js's fused gradient
- * computes the input's gradient even for a first layer) and whenever it is dilated, and corrects the
+ * computes the input's gradient even for a first layer) and whenever it is dilated, or as gendice's fused
+ * training kernel where the backend has it; wraps the Conv3D layer's call likewise (`patchConv3dLayer`); corrects the
  * WebGL backend's reported float precision (TF.js 4.22 says 16 on float32 devices, which gave every
  * default optimizer epsilon 1e-4 there and stalled GDL training; `fixWebglFloatPrecision`), and installs
  * webgl's rank-5 `PadV2` (TF.js's shaders stop at rank 4; `installWebglKernels`).
@@ -59,14 +70,18 @@ export function installMissingGradients(): GradientInstallReport {
   const conv3d = previousGradient('Conv3D');
   const batchNorm = previousGradient('FusedBatchNorm');
   const maxPool3d = previousGradient('MaxPool3D');
+  const relu = previousGradient('Relu');
   tf.registerGradient(dilatedConv2DGradConfig(conv2d));
   tf.registerGradient(dilatedConv3DGradConfig(conv3d));
   tf.registerGradient(conv3DBackpropInputGradConfig);
   tf.registerGradient(batchNormGradConfig(batchNorm));
   tf.registerGradient(maxPool3dGradConfig(maxPool3d));
+  tf.registerGradient(reluGradConfig(relu));
+  registerFusedConvGradients();
   report = {
-    kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm', 'MaxPool3D'],
+    kernels: ['Conv2D', 'Conv3D', 'Conv3DBackpropInputV2', 'FusedBatchNorm', 'MaxPool3D', 'Relu', 'GendiceFusedConv2D', 'GendiceFusedConv3D'],
     fusedConv2dPatched: patchFusedConv2d(),
+    conv3dLayerPatched: patchConv3dLayer(),
     webglPrecisionFixed: fixWebglFloatPrecision(),
     webglKernels: installWebglKernels(),
   };
