@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandGrid, parseStudyConfig, type StudyConfig, type StudyConfigInput } from '../../src/study/grid.js';
 import { getPreset } from '../../src/study/presets.js';
+import { readStudyConfig } from '../../src/study/node/studyConfigFile.js';
 import { protocolRange, STUDY_PROTOCOL } from '../../src/study/protocol.js';
 import { runStudy } from '../../src/study/node/runner.js';
 import {
@@ -13,7 +14,6 @@ import {
   readStudy,
   readTrialRecord,
   STUDY_FILE,
-  studyProtocolMix,
   trialRecordPath,
   writeTrialRecord,
 } from '../../src/study/node/store.js';
@@ -211,27 +211,27 @@ describe('protocol versions', () => {
   });
 
   it.each([
-    ['quick', 'quick'],
-    ['paper-2d', 'paper-2d'],
-    ['paper-3d-small', 'paper-3d-small'],
-  ])('the committed %s records are all valid and fit one protocol version', (name, preset) => {
+    ['quick', 'quick', undefined],
+    ['paper-2d', 'paper-2d', undefined],
+    // The preset runs one seed; the committed study added seeds 2 and 3 through the Redis queue.
+    ['paper-3d-small', 'paper-3d-small', [1, 2, 3]],
+  ])('the committed %s records are all valid and fit one protocol version', (name, preset, seeds) => {
     const dir = join(import.meta.dirname, '..', '..', 'docs', 'results', name);
     const invalid: string[] = [];
     const study = readStudy(dir, { onInvalidRecord: (_p, problem) => invalid.push(problem) });
     expect(invalid).toEqual([]);
     expect(study.trials.every((t) => t.record?.status === 'done' && t.record.checksum !== undefined)).toBe(true);
-    expect(study.config).toEqual(getPreset(preset));
+    expect(study.config).toEqual(seeds === undefined ? getPreset(preset) : { ...getPreset(preset), seeds });
   });
 
-  it('paper-3d-small can add seeds 2 and 3 to its committed records without a mix (paper-2d TwoPathCNN, too)', () => {
+  it('paper-3d-small holds seeds 1-3 under one protocol, as its committed three-seed configuration says (paper-2d TwoPathCNN re-run, too)', () => {
     const dir = join(import.meta.dirname, '..', '..', 'docs', 'results', 'paper-3d-small');
     const study = readStudy(dir);
-    const grown = expandGrid({ ...study.config, seeds: [1, 2, 3] });
-    expect(studyProtocolMix(dir, study.trials, grown.filter((t) => t.parameters.seed > 1))).toBeUndefined();
+    expect(study.config).toEqual(readStudyConfig(join(dir, '..', 'paper-3d-small.seeds-1-3.json')));
+    expect(study.trials).toHaveLength(108);
     expect(study.trials.every((t) => t.record?.protocol === 2)).toBe(true);
-    // The same records without the field (as they were committed) would have been a mix.
-    const unversioned = study.trials.map((t) => ({ ...t, record: { ...t.record!, protocol: undefined } as unknown as TrialRecord }));
-    expect(studyProtocolMix(dir, unversioned, grown.filter((t) => t.parameters.seed > 1))).toMatch(/36 valid only under protocol 1/);
+    // Seeds 2 and 3 ran through the queue, whose workers add their host.
+    expect(study.trials.filter((t) => t.parameters.seed > 1).every((t) => typeof t.record?.host === 'string')).toBe(true);
     const p2d = readStudy(join(import.meta.dirname, '..', '..', 'docs', 'results', 'paper-2d'));
     expect(p2d.trials.filter((t) => t.record?.protocol === 2).every((t) => t.parameters.network === 'twoPathCnn')).toBe(true);
     expect(p2d.trials.filter((t) => t.record?.protocol === 2)).toHaveLength(108);
