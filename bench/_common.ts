@@ -59,3 +59,15 @@ export async function timeMs(fn: () => unknown | Promise<unknown>, repeats = 5, 
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
+
+/** Per-kernel totals of a `tf.profile` result: milliseconds and calls by kernel name. */
+export function kernelTotals(kernels: ReadonlyArray<{ name: string; kernelTimeMs: unknown }>): Map<string, { ms: number; calls: number }> {
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of kernels) {
+    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs);
+    entry.calls++;
+    byKernel.set(k.name, entry);
+  }
+  return byKernel;
+}

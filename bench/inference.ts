@@ -26,7 +26,7 @@ import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/in
 import { blendWindow, gatherWindow, normaliseBlend } from '../src/inference/windowBlending.js';
 import { deepMedic, deepMedicGeometry, unet3d } from '../src/networks/index.js';
 import { Random } from '../src/common/random.js';
-import { note, printRows, timeMs, type BenchRow } from './_common.js';
+import { kernelTotals, note, printRows, timeMs, type BenchRow } from './_common.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,13 +75,7 @@ if (process.argv.includes('--profile')) {
   const predict = () => tf.tidy(() => void (net.predict(x) as tf.Tensor).dataSync());
   predict();
   const profile = await tf.profile(predict);
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of profile.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs);
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
+  const byKernel = kernelTotals(profile.kernels);
   const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
   const rows: BenchRow[] = [...byKernel]
     .sort((a, b) => b[1].ms - a[1].ms)

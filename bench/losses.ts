@@ -20,7 +20,7 @@ import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
 import { SOFTMAX_OVERLAP_KERNEL, softmaxOverlapAvailable } from '../src/engine/index.js';
 import { selectEngine } from '../src/engine/node/index.js';
-import { type BenchRow, note, printRows, timeMs } from './_common.js';
+import { type BenchRow, kernelTotals, note, printRows, timeMs } from './_common.js';
 
 await selectEngine();
 const repeatsArg = process.argv.indexOf('--repeats');
@@ -113,13 +113,7 @@ async function profileGdl(tag: string, step: () => void): Promise<void> {
   const t0 = performance.now();
   const info = await tf.profile(step);
   const wall = performance.now() - t0;
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    entry.ms += Number(k.kernelTimeMs);
-    entry.calls++;
-    byKernel.set(k.name, entry);
-  }
+  const byKernel = kernelTotals(info.kernels);
   const inKernels = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
   const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   note(`losses: profile gdl ${tag}: ${wall.toFixed(1)} ms, kernels ${inKernels.toFixed(1)} ms (${info.kernels.length} calls), outside kernels ${(wall - inKernels).toFixed(1)} ms`);
