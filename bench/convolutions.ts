@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { fusedConv } from '../src/engine/fusedConvolution.js';
 import { selectEngine } from '../src/engine/node/index.js';
-import { note, printRows, type BenchRow } from './_common.js';
+import { note, noteBlasOnce, printRows, type BenchRow } from './_common.js';
 import { ENGINE_MODELS, type ModelSpec } from './engine.js';
 
 const arg = (name: string): string | undefined => {
@@ -127,6 +127,7 @@ for line in sys.stdin:
 /** A PyTorch process that times one request per line; undefined when /usr/bin/python3 has no torch. */
 function pytorchServer(): { time: (s: ConvShape, d: Direction) => Promise<number>; close: () => void } | undefined {
   const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
+  noteBlasOnce();
   const child = spawn('/usr/bin/python3', ['-c', PYTORCH_SERVER], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   let failed = false;

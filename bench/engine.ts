@@ -29,7 +29,7 @@ import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { engineInfo, resetEngine, selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { highResNet } from '../src/networks/index.js';
 import { createOptimizer } from '../src/training/optimizer.js';
-import { note, peakRssMb, printRows, timeMs, type BenchRow } from './_common.js';
+import { note, noteBlasOnce, peakRssMb, printRows, timeMs, type BenchRow } from './_common.js';
 
 export interface ModelSpec {
   name: 'unet2d' | 'unet3d' | 'highresnet3d';
@@ -235,6 +235,7 @@ function pytorchStep(spec: ModelSpec, steps: number): PytorchResult | undefined 
   // The same OpenMP wait policy as the native engine (passive unless set; see src/engine/addon.ts): with
   // libgomp's default spinning, both slow down badly whenever anything else runs on the machine.
   const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
+  noteBlasOnce();
   const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH, JSON.stringify(spec), String(steps)], { encoding: 'utf8', env });
   if (r.status !== 0) {
     note(`bench engine: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);

@@ -26,7 +26,7 @@ import { inferenceWindow, slidingWindowInference, windowStarts } from '../src/in
 import { blendWindow, gatherWindow, normaliseBlend } from '../src/inference/windowBlending.js';
 import { deepMedic, deepMedicGeometry, unet3d } from '../src/networks/index.js';
 import { Random } from '../src/common/random.js';
-import { kernelTotals, note, printRows, timeMs, type BenchRow } from './_common.js';
+import { kernelTotals, note, noteBlasOnce, printRows, timeMs, type BenchRow } from './_common.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -176,6 +176,7 @@ with torch.no_grad():
 `;
 if (existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0) {
   note('inference: running the PyTorch peer');
+  noteBlasOnce();
   const r = spawnSync(python, ['-c', torchScript, String(window)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
   if (r.status === 0) {
     const [torchSeconds, torchWindows] = r.stdout.trim().split(/\s+/).map(Number);

@@ -20,7 +20,7 @@ import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { getLoss, LOSS_NAMES } from '../src/losses/index.js';
 import { SOFTMAX_OVERLAP_KERNEL, softmaxOverlapAvailable } from '../src/engine/index.js';
 import { selectEngine } from '../src/engine/node/index.js';
-import { type BenchRow, kernelTotals, note, printRows, timeMs } from './_common.js';
+import { type BenchRow, kernelTotals, note, noteBlasOnce, printRows, timeMs } from './_common.js';
 
 await selectEngine();
 const repeatsArg = process.argv.indexOf('--repeats');
@@ -83,6 +83,7 @@ function pytorchGdl(shape: number[], labels: Int32Array, yPred: tf.Tensor): { ms
     writeFileSync(join(folder, 'logits.f32'), yPred.dataSync() as Float32Array);
     writeFileSync(join(folder, 'labels.u8'), Uint8Array.from(labels));
     const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
+    noteBlasOnce();
     const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH_GDL, JSON.stringify(shape), folder, String(repeats)], { encoding: 'utf8', env });
     if (r.status !== 0) {
       note(`losses: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);

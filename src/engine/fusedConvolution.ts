@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './nativeAddon.js';
 import { floatValues, type CpuBackend } from './cpuBackend.js';
 import { replaceKernel, type KernelArgs } from './kernelRegistry.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 /**
  * A convolution with its bias and ReLU fused, for training: `GendiceFusedConv2D` / `GendiceFusedConv3D`
@@ -136,7 +137,7 @@ export function registerFusedConvolutions(
     if (!dy || !y || !dv || !yv || dv.length !== yv.length) {
       throw new Error(`${RELU_GRAD_KERNEL}: dy and y must be float32 tensors of one shape, got [${dy?.shape.join(', ')}] ${dy?.dtype} and [${y?.shape.join(', ')}] ${y?.dtype}`);
     }
-    const out = new Float32Array(dv.length);
+    const out = uninitialisedFloat32(dv.length);
     native(dv, yv, out);
     return backend.makeTensorInfo(dy.shape.slice(), 'float32', out);
   });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 /** Binary operations; Add..Div also run in the addon (same codes), the others only in JS. */
 const enum Op {
@@ -90,7 +91,7 @@ export function broadcastBinary(
   native?: NativeMemoryKernels,
 ): Float32Array | Uint8Array {
   const rank = outShape.length;
-  const out = isComparison(op) ? new Uint8Array(sizeOf(outShape)) : new Float32Array(sizeOf(outShape));
+  const out = isComparison(op) ? new Uint8Array(sizeOf(outShape)) : uninitialisedFloat32(sizeOf(outShape));
   if (out.length === 0) return out;
   const pad = (s: readonly number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
   const as = pad(aShape);
@@ -173,7 +174,7 @@ function unaryKernel(name: string, f: (x: Float32Array, out: Float32Array, attrs
     const x = args.inputs.x;
     const xv = x && floatValues(backend, x);
     if (!x || !xv) return callOriginal(name, original, args);
-    const out = new Float32Array(xv.length);
+    const out = uninitialisedFloat32(xv.length);
     f(xv, out, args.attrs ?? {});
     return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
   });
@@ -243,7 +244,7 @@ export function registerElementwise(native?: NativeMemoryKernels): void {
     const rank = logits?.shape.length ?? 0;
     const n = logits?.shape[rank - 1] ?? 0;
     if (!logits || !xv || (dim !== -1 && dim !== rank - 1) || n === 0) return callOriginal('Softmax', original, args);
-    const out = new Float32Array(xv.length);
+    const out = uninitialisedFloat32(xv.length);
     softmaxRows(xv, out, n);
     return backend.makeTensorInfo(logits.shape.slice(), 'float32', out);
   });

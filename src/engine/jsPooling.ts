@@ -3,6 +3,7 @@ import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 import { heapFloats, type WasmBackend } from './wasmConv.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 
 /** Max-pooling geometry in NDHWC with 2D pools as depth 1. */
@@ -120,7 +121,7 @@ function maxPoolForward(name: string, geometry: (s: number[], a: tf.NamedAttrMap
     }
     const g = geometry(x.shape, attrs);
     const shape = x.shape.length === 4 ? [g.batch, g.outSize[1], g.outSize[2], g.channels] : [g.batch, ...g.outSize, g.channels];
-    const out = new Float32Array(sizeOf(shape));
+    const out = uninitialisedFloat32(sizeOf(shape));
     if (native !== undefined) native.maxPool(0, xv, flat(g), out);
     else maxPoolScan(xv, g, (o, best) => out.set(best, o));
     return backend.makeTensorInfo(shape, 'float32', out);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, numericValues, sizeOf, type CpuBackend, type NumericArray } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 
 function copyRun<T extends NumericArray>(src: T, from: number, dst: T, to: number, n: number): void {
@@ -68,7 +69,7 @@ export function sliceInto<T extends NumericArray>(
 
 function slice(backend: CpuBackend, x: tf.TensorInfo, xv: NumericArray, begin: number[], size: number[], native: NativeMemoryKernels | undefined): tf.TensorInfo {
   const n = sizeOf(size);
-  const out = xv instanceof Float32Array ? new Float32Array(n) : xv instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
+  const out = xv instanceof Float32Array ? uninitialisedFloat32(n) : xv instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   sliceInto(xv, x.shape, begin, size, out, 0, native);
   return backend.makeTensorInfo(size, x.dtype, out);
 }
@@ -111,7 +112,7 @@ export function registerSliceConcat(native?: NativeMemoryKernels): void {
     const values = all.map((t) => floatValues(backend, t));
     if (values.some((v) => v === undefined)) return callOriginal('Concat', original, args);
     const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = uninitialisedFloat32(sizeOf(outShape));
     const outer = sizeOf(outShape.slice(0, axis));
     const row = sizeOf(outShape.slice(axis));
     let column = 0;

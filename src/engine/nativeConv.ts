@@ -4,6 +4,7 @@ import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, v
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
 import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, registerFusedConvolutions } from './fusedConvolution.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -30,9 +31,10 @@ function run(
   bias: Float32Array | null = null,
   activation = 0,
   alpha = 0,
-  out = new Float32Array(outSize),
+  out = uninitialisedFloat32(outSize),
 ): Float32Array {
-  if (outSize === 0 || a.length === 0 || b.length === 0) return out;
+  // oneDNN writes every output element; with nothing to convolve (an empty input or filter) the output is zeros.
+  if (outSize === 0 || a.length === 0 || b.length === 0) return out.fill(0);
   const d = dnnlDims(g);
   addon.conv(mode, d.src, d.weights, d.dst, g.strides, d.dilations, g.padL, g.padR, a, b, out, bias, activation, alpha);
   return out;
