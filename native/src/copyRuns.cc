@@ -1,4 +1,4 @@
-// copyRuns: the contiguous-run copies of jsSliceConcat.ts (Slice, SplitV, Concat).
+// copyRuns: the contiguous-run copies of jsSliceConcat.ts (Slice, SplitV, Concat), split across OpenMP threads.
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -26,6 +26,9 @@ Napi::Value CopyRuns(const Napi::CallbackInfo &info) {
       throw std::runtime_error("copyRuns: out of bounds");
     const float *s = src.Data() + so;
     float *d = dst.Data() + dof;
+    // Copies only (no arithmetic): any split across OpenMP threads gives the same bytes. Short runs (channel
+    // concatenation: 16-64 floats) are many, so the split is by runs, from 2^18 floats on.
+#pragma omp parallel for schedule(static) if (run * count >= (int64_t{1} << 18) && count > 1)
     for (int64_t k = 0; k < count; k++) std::memcpy(d + k * ds, s + k * ss, static_cast<size_t>(run) * sizeof(float));
   } catch (const std::exception &e) {
     Napi::Error::New(env, std::string("gendice native: ") + e.what()).ThrowAsJavaScriptException();

@@ -132,12 +132,37 @@ inline void accumulateLanes(double *acc, const float *values, int64_t len) {
 // operation is elementwise and correctly rounded in either instruction set, and the order is the source's.
 #define GENDICE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 
-// Adds the voxels' tp, sumP, sumR into acc[row][c][lane].
+// Whether any of v[0..n) is NaN or ±Inf (x − x is NaN exactly for those), without branches.
+inline int notFinite(const float *v, int64_t n) {
+  int bad = 0;
+  for (int64_t i = 0; i < n; i++) bad |= !(v[i] - v[i] == 0.f);
+  return bad;
+}
+
+// Whether any of v[0..n) breaks target rule `rule` (1: not in [0, 1], NaN included; 2: neither 0 nor 1).
+inline int breaksRule(const float *v, int64_t n, int rule) {
+  int bad = 0;
+  if (rule == 1) {
+    for (int64_t i = 0; i < n; i++) bad |= !(v[i] >= 0.f) | !(v[i] <= 1.f);
+  } else if (rule == 2) {
+    for (int64_t i = 0; i < n; i++) bad |= (v[i] != 0.f) & (v[i] != 1.f);
+  }
+  return bad;
+}
+
+// Adds the voxels' tp, sumP, sumR into acc[row][c][lane]; with `rule` >= 0 also checks the block's values
+// while they are in cache (the losses' input checks, which otherwise read both arrays once more):
+// flags[0] |= a logit is not finite, flags[1] |= a target value breaks `rule`.
 GENDICE_VECTOR_CLONES
-void forwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int64_t end, double *acc, Scratch &w) {
+void forwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int64_t end, double *acc, Scratch &w,
+                   int rule, int *flags) {
   for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
     const int64_t len = std::min(kBlock, end - s0);
     const int64_t o = s0 * C;
+    if (rule >= 0) {
+      flags[0] |= notFinite(x + o, len * C);
+      flags[1] |= breaksRule(r + o, len * C, rule);
+    }
     softmaxBlock(x + o, len, C, w.p.data(), w.m.data(), w.sum.data());
     if (C == 2 && len % kLanes == 0) {
       // The six sums of two classes in one pass over the block, the same additions per lane as below.
@@ -206,7 +231,9 @@ void backwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, in
 
 }  // namespace
 
-// softmaxOverlap(0, logits, target, [B, S, C], stats): stats [B, 3, C] = tp, sumP, sumR.
+// softmaxOverlap(0, logits, target, [B, S, C], stats[, checks, rule]): stats [B, 3, C] = tp, sumP, sumR;
+//   with checks (Int32Array of 2): checks[0] = 1 if a logit is NaN or ±Inf, checks[1] = 1 if a target value
+//   breaks rule (1: outside [0, 1] or NaN, 2: neither 0 nor 1; 0: not checked), else 0.
 // softmaxOverlap(1, logits, target, [B, S, C], dLogits, dStats): dLogits [B, S, C] from dStats [B, 3, C]
 //   (the sumR row gets no gradient: the target is a constant): g_c = dtp_c·r_c + dsumP_c,
 //   dx_c = p_c·(g_c − Σ_k p_k·g_k), the softmax gradient TF.js composes.
@@ -225,17 +252,38 @@ Napi::Value SoftmaxOverlap(const Napi::CallbackInfo &info) {
     const int64_t chunks = (S + kChunkVoxels - 1) / kChunkVoxels;
     if (mode == 0) {
       float *stats = floatData(info[4], static_cast<size_t>(B * 3 * C), "stats");
+      // Optional value checks: checks (Int32Array of 2, written 0 or 1) and the target rule (0 none,
+      // 1 unit interval, 2 binary).
+      int32_t *checks = nullptr;
+      int rule = -1;
+      if (info.Length() > 6 && info[5].IsTypedArray()) {
+        Napi::TypedArray t = info[5].As<Napi::TypedArray>();
+        if (t.TypedArrayType() != napi_int32_array || t.ElementLength() != 2)
+          throw std::runtime_error("softmaxOverlap: checks must be an Int32Array of 2");
+        checks = t.As<Napi::Int32Array>().Data();
+        rule = info[6].As<Napi::Number>().Int32Value();
+        if (rule < 0 || rule > 2) throw std::runtime_error("softmaxOverlap: unknown target rule " + std::to_string(rule));
+      }
       // partial[(b, chunk)][row][c][lane], row 0 tp, 1 sumP, 2 sumR
       const int64_t perChunk = 3 * C * kLanes;
       std::vector<double> partial(static_cast<size_t>(B * chunks * perChunk), 0.0);
+      std::vector<int> flags(static_cast<size_t>(B * chunks * 2), 0);
 #pragma omp parallel if (n >= (1 << 16))
       {
         Scratch w(C);
 #pragma omp for schedule(static) collapse(2)
         for (int64_t b = 0; b < B; b++) {
           for (int64_t k = 0; k < chunks; k++) {
-            forwardVoxels(x, r, C, b * S + k * kChunkVoxels, b * S + std::min(S, (k + 1) * kChunkVoxels), partial.data() + (b * chunks + k) * perChunk, w);
+            forwardVoxels(x, r, C, b * S + k * kChunkVoxels, b * S + std::min(S, (k + 1) * kChunkVoxels), partial.data() + (b * chunks + k) * perChunk, w,
+                          rule, flags.data() + (b * chunks + k) * 2);
           }
+        }
+      }
+      if (checks != nullptr) {
+        checks[0] = checks[1] = 0;
+        for (size_t i = 0; i < flags.size(); i += 2) {
+          checks[0] |= flags[i] != 0;
+          checks[1] |= flags[i + 1] != 0;
         }
       }
       for (int64_t b = 0; b < B; b++) {

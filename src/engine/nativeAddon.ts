@@ -45,13 +45,15 @@ export interface NativeAddon {
    * kind 1 SGD with momentum: (w, g, a, wOut, aOut, μ, −lr). Absent from addons built before it.
    */
   optimizerUpdate?(kind: 0 | 1, ...args: Array<Float32Array | number>): void;
-  /**
-   * Softmax over channels fused with the overlap sums (src/engine/softmaxOverlap.ts), dims [B, S, C]:
-   * mode 0 `out` = [B, 3, C] (tp, sumP, sumR); mode 1 `out` = d logits from `dStats` [B, 3, C].
-   */
   /** The first index breaking rule `kind` (0 finite, 1 in [0, 1], 2 binary, 3 integer in [0, limit)), or −1 (valueScan.ts). */
   scanValues?(kind: number, values: Float32Array | Int32Array, limit: number): number;
-  softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array): void;
+  /**
+   * Softmax over channels fused with the overlap sums (src/engine/softmaxOverlap.ts), dims [B, S, C]:
+   * mode 0 `out` = [B, 3, C] (tp, sumP, sumR), and with an Int32Array(2) as sixth argument and a target
+   * rule (0 none, 1 unit interval, 2 binary) as seventh, [logits not all finite, target breaks the rule]
+   * as 0/1 (addons built before the checks leave it as it was); mode 1 `out` = d logits from `dStats` [B, 3, C].
+   */
+  softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array | Int32Array, rule?: number): void;
   /**
    * Sliding-window blending (src/engine/windowBlend.ts), absent from addons built before it. For each voxel
    * of `box` (row-major; `weights` over the box, `values` [box, channels] from `valuesOffset`), the grid

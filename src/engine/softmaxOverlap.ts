@@ -7,7 +7,10 @@ import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
  * The softmax over channels fused with the overlap sums of the Dice-type losses, as a kernel of its own
  * with a gradient: `GendiceSoftmaxOverlap` (inputs `logits`, `target`, both float32 `[B, S, C]`) gives three
  * outputs `[B, C]`: per image and class tp = Σ p·r, sumP = Σ p, sumR = Σ r, with p = softmax(logits) over C
- * (three outputs rather than one `[B, 3, C]` to unstack: TF.js's cpu Unpack took 1–20 ms on [16, 3, 4]).
+ * (three outputs rather than one `[B, 3, C]` to unstack: TF.js's cpu Unpack took 1–20 ms on [16, 3, 4]),
+ * and a fourth, int32 `[2]`: whether the logits are all finite and the target passes the attribute
+ * `targetRule` ('none', 'unitInterval', 'binary'), checked while the kernel reads them (1 breaks, 0 passes,
+ * −1 not checked), so that the losses need no separate pass over both arrays for their input checks.
  * Its gradient `GendiceSoftmaxOverlapGrad` (inputs dtp, dsumP `[B, C]`, logits, target) gives d logits in one
  * pass, recomputing p (nothing of size [B, S, C] is saved besides the inputs); the target gets none (TF.js
  * asks for it only when the target itself is differentiated). Registered on the native engine's cpu backend
@@ -19,6 +22,10 @@ export const SOFTMAX_OVERLAP_KERNEL = 'GendiceSoftmaxOverlap';
 export const SOFTMAX_OVERLAP_GRAD_KERNEL = 'GendiceSoftmaxOverlapGrad';
 
 type Native = NonNullable<NativeAddon['softmaxOverlap']>;
+
+/** The rules the forward kernel can check the target against while it reads it (the losses' input checks). */
+export type TargetRule = 'none' | 'unitInterval' | 'binary';
+const TARGET_RULES: Record<string, number> = { none: 0, unitInterval: 1, binary: 2 };
 
 function values(backend: CpuBackend, t: tf.TensorInfo): Float32Array {
   return floatValues(backend, t) ?? Float32Array.from(backend.data.get(t.dataId).values as ArrayLike<number>);
@@ -39,12 +46,18 @@ function kernels(native: Native): { forward: KernelFunction; backward: KernelFun
       const { logits, target } = args.inputs as { logits: tf.TensorInfo; target: tf.TensorInfo };
       const [B, , C] = dimsOf(logits, target);
       const stats = new Float32Array(B * 3 * C); // [B, 3, C] as the addon gives it
-      native(0, values(backend, logits), values(backend, target), [B, logits.shape[1]!, C], stats);
-      return [0, 1, 2].map((row) => {
+      // -1: not checked (an addon without the checks leaves them so), else 0 passes, 1 breaks.
+      const checks = new Int32Array([-1, -1]);
+      const rule = TARGET_RULES[String(args.attrs?.targetRule ?? 'none')];
+      if (rule === undefined) throw new Error(`${SOFTMAX_OVERLAP_KERNEL}: targetRule must be one of ${Object.keys(TARGET_RULES).join(', ')}, got ${String(args.attrs?.targetRule)}`);
+      native(0, values(backend, logits), values(backend, target), [B, logits.shape[1]!, C], stats, checks, rule);
+      if (rule === 0 && checks[1] !== -1) checks[1] = -1;
+      const sums = [0, 1, 2].map((row) => {
         const out = new Float32Array(B * C);
         for (let b = 0; b < B; b++) out.set(stats.subarray((b * 3 + row) * C, (b * 3 + row + 1) * C), b * C);
         return backend.makeTensorInfo([B, C], 'float32', out);
       });
+      return [...sums, backend.makeTensorInfo([2], 'int32', checks)];
     },
     backward: (args) => {
       const backend = args.backend as CpuBackend;
@@ -95,7 +108,26 @@ export function softmaxOverlapAvailable(): boolean {
  * tp, sumP, sumR (each `[B, C]`) of softmax(logits) against target (both float32 `[B, S, C]`) by the fused
  * kernel, differentiable in logits. Only where `softmaxOverlapAvailable()`.
  */
-export function fusedSoftmaxOverlap(logits: tf.Tensor3D, target: tf.Tensor3D): { tp: tf.Tensor2D; sumP: tf.Tensor2D; sumR: tf.Tensor2D } {
-  const [tp, sumP, sumR] = tf.engine().runKernel(SOFTMAX_OVERLAP_KERNEL, { logits, target }) as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-  return { tp, sumP, sumR };
+export function fusedSoftmaxOverlap(
+  logits: tf.Tensor3D,
+  target: tf.Tensor3D,
+  options: { targetRule?: TargetRule } = {},
+): { tp: tf.Tensor2D; sumP: tf.Tensor2D; sumR: tf.Tensor2D; checks: SoftmaxOverlapChecks } {
+  const targetRule = options.targetRule ?? 'none';
+  const [tp, sumP, sumR, flags] = tf.engine().runKernel(SOFTMAX_OVERLAP_KERNEL, { logits, target }, { targetRule }) as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+  const [finite, rule] = flags.dataSync() as Int32Array;
+  flags.dispose();
+  const answer = (flag: number | undefined): boolean | undefined => (flag === 0 ? true : flag === 1 ? false : undefined);
+  return { tp, sumP, sumR, checks: { logitsFinite: answer(finite), targetPasses: answer(rule) } };
+}
+
+/**
+ * What the forward kernel found while it read its inputs: true (every value passes), false (some value
+ * breaks the rule) or undefined (not checked: `targetRule` 'none', or an addon without the checks).
+ */
+export interface SoftmaxOverlapChecks {
+  /** No logit is NaN or ±Inf. */
+  logitsFinite: boolean | undefined;
+  /** Every target value passes `targetRule`. */
+  targetPasses: boolean | undefined;
 }

@@ -41,6 +41,7 @@ export function prepareInputs(
   activation: Activation | undefined,
   includeBackground: boolean,
   softLabelsAllowed = true,
+  options: { deferValueChecks?: boolean } = {},
 ): PreparedInputs {
   if (!(yPred instanceof tf.Tensor) || !(yTrue instanceof tf.Tensor)) {
     throw new Error(`${fn}: yTrue and yPred must be tf.Tensor instances, got ${typeof yTrue} and ${typeof yPred}`);
@@ -82,9 +83,38 @@ export function prepareInputs(
   if (numClasses === 1 && !includeBackground) {
     throw new Error(`${fn}: includeBackground: false needs at least 2 channels, got yPred ${shapeText(yPred)}`);
   }
+  // With a one-hot target, the logits and the target can be checked by the caller's kernel while it reads
+  // them (`deferValueChecks`: the fused softmax-overlap kernel), which then calls checkInputValues only when
+  // its check failed or could not run. A label map is checked here either way: its one-hot encoding hides
+  // out-of-range labels.
+  if (!options.deferValueChecks || labelMap) checkInputValues(fn, yTrue, yPred, softLabelsAllowed);
+
+  const batchSize = yPred.shape[0]!;
+  const voxels = yPred.size / (batchSize * numClasses);
+  const logits = tf.reshape(yPred, [batchSize, voxels, numClasses]) as tf.Tensor3D;
+  const probs =
+    resolved === 'softmax' ? tf.softmax(logits) : resolved === 'sigmoid' ? tf.sigmoid(logits) : logits;
+  const target = labelMap
+    ? (tf.oneHot(tf.reshape(tf.cast(yTrue, 'int32'), [batchSize, voxels]), numClasses).toFloat() as tf.Tensor3D)
+    : (tf.reshape(tf.cast(yTrue, 'float32'), [batchSize, voxels, numClasses]) as tf.Tensor3D);
+  return { probs, logits, target, activation: resolved, numClasses, batchSize, voxels };
+}
+
+/**
+ * The value checks of `prepareInputs`: yPred finite, yTrue a label map of integers 0..C−1 (one channel
+ * against C) or labels in [0, 1] (hard 0/1 unless `softLabelsAllowed`). Throws naming the loss, the
+ * argument and the first bad value. Shapes must have passed `prepareInputs`'s checks.
+ */
+export function checkInputValues(fn: string, yTrue: tf.Tensor, yPred: tf.Tensor, softLabelsAllowed = true): void {
+  const numClasses = yPred.shape[yPred.rank - 1]!;
+  const labelMap = yTrue.shape[yTrue.rank - 1] === 1 && numClasses > 1;
   // The engine's native scans of the tensors' own arrays (no readback; undefined where there are none) skip
   // the loops when nothing is wrong; the loops find the first bad value and name it.
   if (tensorPasses(yPred, 'finite') !== true) checkFinite(fn, 'yPred', yPred.dataSync());
+  checkTargetValues(fn, yTrue, numClasses, labelMap, softLabelsAllowed);
+}
+
+function checkTargetValues(fn: string, yTrue: tf.Tensor, numClasses: number, labelMap: boolean, softLabelsAllowed: boolean): void {
   const clean = labelMap
     ? tensorPasses(yTrue, 'label', numClasses) === true
     : tensorPasses(yTrue, softLabelsAllowed ? 'unitInterval' : 'binary') === true;
@@ -111,15 +141,4 @@ export function prepareInputs(
       }
     }
   }
-
-  const batchSize = yPred.shape[0]!;
-  const voxels = yPred.size / (batchSize * numClasses);
-  const logits = tf.reshape(yPred, [batchSize, voxels, numClasses]) as tf.Tensor3D;
-  const probs =
-    resolved === 'softmax' ? tf.softmax(logits) : resolved === 'sigmoid' ? tf.sigmoid(logits) : logits;
-  const target = labelMap
-    ? (tf.oneHot(tf.reshape(tf.cast(yTrue, 'int32'), [batchSize, voxels]), numClasses).toFloat() as tf.Tensor3D)
-    : (tf.reshape(tf.cast(yTrue, 'float32'), [batchSize, voxels, numClasses]) as tf.Tensor3D);
-  return { probs, logits, target, activation: resolved, numClasses, batchSize, voxels };
 }
-

@@ -181,6 +181,59 @@ describe.skipIf(!fused)('fused softmax and overlap sums: polynomial exp and dete
   });
 });
 
+describe.skipIf(!fused)('fused softmax and overlap sums: input checks while reading', () => {
+  afterAll(() => resetEngine());
+
+  // [3, 20000, 3]: two chunks of voxels per image and a tail block, so that bad values sit in every part.
+  const [B, S, C] = [3, 20000, 3];
+  const clean = () => {
+    const x = randn([B, S, C], 11).values;
+    const r = new Float32Array(B * S * C);
+    for (let v = 0; v < B * S; v++) r[v * C + (v % 7 === 0 ? 1 : 0)] = 1;
+    return { x, r };
+  };
+  const checksOf = (x: Float32Array, r: Float32Array, targetRule: 'none' | 'unitInterval' | 'binary') =>
+    tf.tidy(() => fusedSoftmaxOverlap(tf.tensor3d(x, [B, S, C]), tf.tensor3d(r, [B, S, C]), { targetRule }).checks);
+
+  it('reports finite logits and a passing target, and leaves the target unchecked without a rule', async () => {
+    await selectEngine({ engine: 'native', quiet: true });
+    const { x, r } = clean();
+    expect(checksOf(x, r, 'unitInterval')).toEqual({ logitsFinite: true, targetPasses: true });
+    expect(checksOf(x, r, 'binary')).toEqual({ logitsFinite: true, targetPasses: true });
+    r[5] = 2;
+    expect(checksOf(x, r, 'none')).toEqual({ logitsFinite: true, targetPasses: undefined });
+  });
+
+  it('finds one bad value anywhere: NaN, ±Inf logits; NaN, negative, above-1 and soft targets', async () => {
+    await selectEngine({ engine: 'native', quiet: true });
+    const places = [0, 7, 256 * C + 1, 16384 * C, S * C - 1, S * C, 2 * S * C + 16385 * C + 2, B * S * C - 1];
+    for (const at of places) {
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const { x, r } = clean();
+        x[at] = bad;
+        expect(checksOf(x, r, 'unitInterval'), `logit ${bad} at ${at}`).toEqual({ logitsFinite: false, targetPasses: true });
+      }
+      for (const [bad, unit, binary] of [[Number.NaN, false, false], [-0.5, false, false], [1.5, false, false], [0.25, true, false]] as const) {
+        const { x, r } = clean();
+        r[at] = bad;
+        expect(checksOf(x, r, 'unitInterval'), `target ${bad} at ${at}`).toEqual({ logitsFinite: true, targetPasses: unit });
+        expect(checksOf(x, r, 'binary'), `target ${bad} at ${at}`).toEqual({ logitsFinite: true, targetPasses: binary });
+      }
+    }
+  });
+
+  it('leaves the sums unchanged by the checks', async () => {
+    await selectEngine({ engine: 'native', quiet: true });
+    const { x, r } = clean();
+    const sums = (targetRule: 'none' | 'unitInterval') =>
+      tf.tidy(() => {
+        const s = fusedSoftmaxOverlap(tf.tensor3d(x, [B, S, C]), tf.tensor3d(r, [B, S, C]), { targetRule });
+        return [s.tp, s.sumP, s.sumR].map((t) => Array.from(t.dataSync()));
+      });
+    expect(sums('unitInterval')).toEqual(sums('none'));
+  });
+});
+
 describe.skipIf(fused)('fused softmax and overlap sums', () => {
   it.skip(NO_ADDON, () => undefined);
 });
