@@ -1,12 +1,15 @@
 /**
  * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]
- * [--optimizer gendice|tfjs] [--memory unet3d|none|...] [--unfused]`:
+ * [--optimizer gendice|tfjs] [--memory unet3d|none|...] [--unfused] [--rounds R]`:
  * one Adam training step (gendice's TrainingOptimizer as train() uses it, or `--optimizer tfjs` for TF.js's) (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
  * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
  * engine, median step time, and
  * the ratio to PyTorch (Debian's python3-torch, 2 threads) when /usr/bin/python3 can import torch.
  * `--unfused` adds a `native unfused` row: the native steps without the fused convolution + bias + ReLU,
  * timed alternately with the fused ones on the same model.
+ * `--rounds R` (default 1) repeats PyTorch's and gendice's steps R times, alternating which runs first: `ms`
+ * is the median over the rounds, `ratioToPytorch` the median of the rounds' own ratios, and `ratioMin`,
+ * `ratioMax` their range (on a virtual machine whose host is busy, speed changes within minutes).
  * Stock `cpu` is skipped unless listed explicitly: one 2D step takes about 20 minutes. PyTorch runs with
  * the engine's OMP_WAIT_POLICY (passive unless set).
  *
@@ -296,15 +299,73 @@ async function main(): Promise<void> {
   const memoryModels = (arg('memory') ?? 'unet3d').split(',').filter((m) => m !== '' && m !== 'none');
   const rows: BenchRow[] = [];
   const memoryRows: BenchRow[] = [];
+  const rounds = Number(arg('rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench engine: --rounds must be an integer >= 1, got ${arg('rounds')}`);
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
   for (const spec of ENGINE_MODELS.filter((m) => models.includes(m.name))) {
-    const torch = pytorchStep(spec, steps);
-    const torchMs = torch?.ms;
-    if (torchMs !== undefined) rows.push({ name: spec.name, engine: 'pytorch', ms: torchMs, ratioToPytorch: 1 });
+    const torchRuns: PytorchResult[] = [];
+    const engineRuns = new Map<string, number[]>();
+    const ratios = new Map<string, number[]>();
+    const usable: EngineName[] = [];
+    for (const engine of engines) {
+      try {
+        await selectEngine({ engine, quiet: true });
+        usable.push(engine);
+      } catch (err) {
+        note(`bench engine: skipping ${engine}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      resetEngine();
+    }
+    const gendiceRound = async (): Promise<Map<string, number>> => {
+      const times = new Map<string, number>();
+      for (const engine of usable) {
+        await selectEngine({ engine, quiet: true });
+        note(`bench engine: ${spec.name} on ${engineInfo().engine} ...`);
+        if (engine === 'native' && process.argv.includes('--unfused')) {
+          const { fused, unfused } = await fusedAndUnfusedSteps(spec, steps);
+          times.set(engine, fused);
+          times.set('native unfused', unfused);
+        } else {
+          times.set(engine, await tfjsStep(spec, steps));
+        }
+        resetEngine();
+      }
+      return times;
+    };
+    // Rounds alternate which side runs first, so that a change in the machine's speed (another virtual
+    // machine on the host) falls on both; each round's ratio compares the two sides of that round.
+    for (let round = 0; round < rounds; round++) {
+      let torch: PytorchResult | undefined;
+      let times: Map<string, number>;
+      if (round % 2 === 0) {
+        torch = pytorchStep(spec, steps);
+        times = await gendiceRound();
+      } else {
+        times = await gendiceRound();
+        torch = pytorchStep(spec, steps);
+      }
+      if (torch !== undefined) torchRuns.push(torch);
+      for (const [engine, ms] of times) {
+        engineRuns.set(engine, [...(engineRuns.get(engine) ?? []), ms]);
+        if (torch !== undefined) ratios.set(engine, [...(ratios.get(engine) ?? []), ms / torch.ms]);
+      }
+    }
+    const spread = (r: number[] | undefined) => (rounds > 1 ? { ratioMin: r !== undefined ? Math.min(...r) : null, ratioMax: r !== undefined ? Math.max(...r) : null } : {});
+    const torch = torchRuns.length > 0 ? torchRuns[torchRuns.length - 1]! : undefined;
+    if (torchRuns.length > 0) rows.push({ name: spec.name, engine: 'pytorch', ms: median(torchRuns.map((t) => t.ms)), ratioToPytorch: 1, ...spread(torchRuns.map(() => 1)) });
+    for (const [engine, ms] of engineRuns) {
+      const r = ratios.get(engine);
+      rows.push({ name: spec.name, engine, ms: median(ms), ratioToPytorch: r !== undefined ? median(r) : null, ...spread(r) });
+    }
     if (memoryModels.includes(spec.name)) {
       if (torch !== undefined) {
         memoryRows.push({ name: `${spec.name} memory`, engine: 'pytorch', peakRssMb: torch.peakRssMb, stepRssMb: torch.peakRssMb - torch.baseRssMb, tensorPeakMb: null, peakRatioToPytorch: 1, stepRatioToPytorch: 1 });
       }
-      for (const engine of engines) {
+      for (const engine of usable) {
         const m = gendiceMemory(spec, engine, steps);
         if (m === undefined) continue;
         const stepRssMb = m.peakRssMb - m.baseRssMb;
@@ -318,25 +379,6 @@ async function main(): Promise<void> {
           stepRatioToPytorch: torch !== undefined ? stepRssMb / (torch.peakRssMb - torch.baseRssMb) : null,
         });
       }
-    }
-    for (const engine of engines) {
-      try {
-        await selectEngine({ engine, quiet: true });
-      } catch (err) {
-        note(`bench engine: skipping ${engine}: ${err instanceof Error ? err.message : String(err)}`);
-        continue;
-      }
-      note(`bench engine: ${spec.name} on ${engineInfo().engine} ...`);
-      if (engine === 'native' && process.argv.includes('--unfused')) {
-        const { fused, unfused } = await fusedAndUnfusedSteps(spec, steps);
-        rows.push({ name: spec.name, engine, ms: fused, ratioToPytorch: torchMs !== undefined ? fused / torchMs : null });
-        rows.push({ name: spec.name, engine: 'native unfused', ms: unfused, ratioToPytorch: torchMs !== undefined ? unfused / torchMs : null });
-        resetEngine();
-        continue;
-      }
-      const ms = await tfjsStep(spec, steps);
-      rows.push({ name: spec.name, engine, ms, ratioToPytorch: torchMs !== undefined ? ms / torchMs : null });
-      resetEngine();
     }
   }
   printRows('engine', [...rows, ...memoryRows]);

@@ -192,8 +192,13 @@ describe.skipIf(!fused)('fused softmax and overlap sums: input checks while read
     for (let v = 0; v < B * S; v++) r[v * C + (v % 7 === 0 ? 1 : 0)] = 1;
     return { x, r };
   };
-  const checksOf = (x: Float32Array, r: Float32Array, targetRule: 'none' | 'unitInterval' | 'binary') =>
-    tf.tidy(() => fusedSoftmaxOverlap(tf.tensor3d(x, [B, S, C]), tf.tensor3d(r, [B, S, C]), { targetRule }).checks);
+  const checksOf = (x: Float32Array, r: Float32Array, targetRule: 'none' | 'unitInterval' | 'binary') => {
+    let checks: unknown;
+    tf.tidy(() => {
+      checks = fusedSoftmaxOverlap(tf.tensor3d(x, [B, S, C]), tf.tensor3d(r, [B, S, C]), { targetRule }).checks;
+    });
+    return checks;
+  };
 
   it('reports finite logits and a passing target, and leaves the target unchecked without a rule', async () => {
     await selectEngine({ engine: 'native', quiet: true });
