@@ -265,4 +265,25 @@ Napi::Value DnnlVersion(const Napi::CallbackInfo &info) {
                                            std::to_string(v->patch));
 }
 
+// cpuIsa(): the instruction set oneDNN's JIT kernels use on this CPU ('avx512_core', 'avx2', ...). The 3D
+// weight gradient decides on it (nativeConv.ts): oneDNN 2.6 has JIT kernels for channels-last 3D weight
+// gradients from avx512_core on, and only gemm below.
+Napi::Value CpuIsa(const Napi::CallbackInfo &info) {
+  const char *name = "unknown";
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: name = "sse41"; break;
+    case dnnl::cpu_isa::avx: name = "avx"; break;
+    case dnnl::cpu_isa::avx2: name = "avx2"; break;
+    case dnnl::cpu_isa::avx2_vnni: name = "avx2_vnni"; break;
+    case dnnl::cpu_isa::avx512_mic: name = "avx512_mic"; break;
+    case dnnl::cpu_isa::avx512_mic_4ops: name = "avx512_mic_4ops"; break;
+    case dnnl::cpu_isa::avx512_core: name = "avx512_core"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: name = "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: name = "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_amx: name = "avx512_core_amx"; break;
+    default: break;
+  }
+  return Napi::String::New(info.Env(), name);
+}
+
 }  // namespace gendice

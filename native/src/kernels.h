@@ -7,6 +7,7 @@ namespace gendice {
 // convolution.cc: 2D/3D convolutions over oneDNN (forward, backward data, backward weights), and its version.
 Napi::Value Conv(const Napi::CallbackInfo &info);
 Napi::Value DnnlVersion(const Napi::CallbackInfo &info);
+Napi::Value CpuIsa(const Napi::CallbackInfo &info);
 
 // The memory-bound kernels (single-threaded, vectorised by the compiler), bit-identical to the JS kernels:
 // float32 +,-,*,/ computed in double and rounded equal the float32 operation, and the sum accumulates in

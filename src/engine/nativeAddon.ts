@@ -28,6 +28,8 @@ export interface NativeAddon {
     alpha?: number,
   ): void;
   dnnlVersion(): string;
+  /** The instruction set of oneDNN's JIT kernels on this CPU ('avx512_core', 'avx2', ...); absent from addons built before it. */
+  cpuIsa?(): string;
   /** Memory-bound kernels (absent from addons built before them; the JS kernels are used then). */
   binary?: NativeMemoryKernels['binary'];
   unary?: NativeMemoryKernels['unary'];

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, type EngineName } from '../../src/engine/node/index.js';
 import { wasmConvTuning } from '../../src/engine/wasmConv.js';
+import { nativeConvTuning } from '../../src/engine/nativeConv.js';
 import { addonLoads, maxRelError, NO_ADDON, onEngine, randn, tensor } from './_helpers.js';
 
 // Every replaced convolution kernel against TF.js's stock cpu kernels, on the native and the wasm engine.
@@ -92,6 +93,20 @@ describe.each(engines)('3D convolution kernels on %s match stock cpu', (engine) 
     const got = await onEngine(engine, fn);
     expect(got.map((g) => g.length)).toEqual(ref.map((r) => r.length));
     expect(maxRelError(got, ref), name3(c)).toBeLessThan(1e-5);
+  });
+});
+
+// Conv3DBackpropFilterV2 on native runs by depth taps (2D weight gradients) or as one 3D call, by the CPU
+// (nativeConv.ts); both ways are checked here whatever this machine picks.
+describe.skipIf(!addonLoads).each(['always', 'never'] as const)('native 3D filter gradient with depth taps %s matches stock cpu', (depthTaps) => {
+  afterEach(() => {
+    nativeConvTuning.depthTaps = 'auto';
+  });
+  it.each(cases3d.filter((c) => c.dilation === 1))(`${depthTaps}: $x $f $strides $pad`, async (c) => {
+    const fn = conv3dKernels(c);
+    const ref = await onEngine('cpu', fn);
+    nativeConvTuning.depthTaps = depthTaps;
+    expect(maxRelError(await onEngine('native', fn), ref), name3(c)).toBeLessThan(1e-5);
   });
 });
 
