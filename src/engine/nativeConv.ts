@@ -113,9 +113,6 @@ const isNdhwc = (f: unknown): boolean => f === undefined || f === 'NDHWC' || f =
  * convolutions `GendiceFusedConv2D`, `GendiceFusedConv3D` and `GendiceReluGrad` (fusedConvolution.ts).
  */
 export function registerNativeConvolutions(addon: NativeAddon): void {
-  // oneDNN 2.6 has JIT kernels for channels-last 3D weight gradients from AVX-512 on, gemm only below (an
-  // addon without cpuIsa: assume the latter, the choice made before it existed).
-  const jit3dWeights = typeof addon.cpuIsa === 'function' && addon.cpuIsa().startsWith('avx512_core');
   const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, filter } = args.inputs;
@@ -204,11 +201,12 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     if (!x || !dy || !xv || !dv) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const filterShape = attrs.filterShape as number[];
     const g = conv3dGeometry(x.shape, filterShape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    // Depth taps only where they pay (measured in 3D U-Net steps, docs/engine.md): not where oneDNN has JIT
-    // kernels for 3D weight gradients (AVX-512: one 3D call took 58-66 ms of a 3D U-Net step against 87-96 ms
-    // by taps), not for one input channel (a network's first layer: faster on the addon's single-threaded
-    // 3D path), not for a filter one voxel deep (the 1×1×1 head gains nothing and loses to the 2D calls' overhead).
-    const byTaps = nativeConvTuning.depthTaps === 'auto' ? !jit3dWeights && g.inChannels > 1 && g.filterSize[0]! > 1 : nativeConvTuning.depthTaps === 'always';
+    // Depth taps only where they pay (measured in 3D U-Net steps, docs/engine.md): one input channel (a
+    // network's first layer) is faster on the addon's single-threaded 3D path, and a filter one voxel deep
+    // (the 1×1×1 head) gains nothing from taps and loses to the 2D call's overhead. With AVX-512 (oneDNN's
+    // JIT 3D kernels) neither way wins everywhere: one 3D call was faster in a 3D U-Net step, the taps in a
+    // HighResNet step (docs/engine.md, round 4), so the taps stay the default.
+    const byTaps = nativeConvTuning.depthTaps === 'auto' ? g.inChannels > 1 && g.filterSize[0]! > 1 : nativeConvTuning.depthTaps === 'always';
     const grad = byTaps ? filterGradByDepthTaps(addon, g, xv, dv) : run(addon, 2, g, xv, dv, sizeOf(filterShape));
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', grad);
   });
