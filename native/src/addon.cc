@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv", Napi::Function::New(env, gendice::Conv));
   exports.Set("dnnlVersion", Napi::Function::New(env, gendice::DnnlVersion));
   exports.Set("cpuIsa", Napi::Function::New(env, gendice::CpuIsa));
+  exports.Set("retainFreedMemory", Napi::Function::New(env, gendice::RetainFreedMemory));
   exports.Set("binary", Napi::Function::New(env, gendice::Binary));
   exports.Set("unary", Napi::Function::New(env, gendice::Unary));
   exports.Set("sum", Napi::Function::New(env, gendice::Sum));

@@ -5,6 +5,10 @@
 
 #include <stdexcept>
 #include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <limits>
 #include <unordered_map>
 #include <vector>
 
@@ -284,6 +288,21 @@ Napi::Value CpuIsa(const Napi::CallbackInfo &info) {
     default: break;
   }
   return Napi::String::New(info.Env(), name);
+}
+
+// retainFreedMemory(): glibc's malloc keeps freed memory for reuse instead of returning it to the kernel
+// (Linux with glibc; elsewhere false). Arrays above its mmap threshold (32 MB at most) are otherwise mapped
+// fresh for every allocation and unmapped when freed, so each new one costs a page fault per page and the
+// kernel's zeroing of every byte: 6-7 ms of a 25-35 ms GDL step on [4, 96³, 2] whose 57 MB gradient is new
+// each call (measured). M_MMAP_MAX = 0 serves every allocation from the heap, M_TRIM_THRESHOLD keeps the
+// heap's free top. The resident set then stays at its high-water mark, as PyTorch's does between steps.
+Napi::Value RetainFreedMemory(const Napi::CallbackInfo &info) {
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
 }
 
 }  // namespace gendice

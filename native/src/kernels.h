@@ -8,6 +8,7 @@ namespace gendice {
 Napi::Value Conv(const Napi::CallbackInfo &info);
 Napi::Value DnnlVersion(const Napi::CallbackInfo &info);
 Napi::Value CpuIsa(const Napi::CallbackInfo &info);
+Napi::Value RetainFreedMemory(const Napi::CallbackInfo &info);
 
 // The memory-bound kernels (single-threaded, vectorised by the compiler), bit-identical to the JS kernels:
 // float32 +,-,*,/ computed in double and rounded equal the float32 operation, and the sum accumulates in

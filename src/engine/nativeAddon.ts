@@ -30,6 +30,8 @@ export interface NativeAddon {
   dnnlVersion(): string;
   /** The instruction set of oneDNN's JIT kernels on this CPU ('avx512_core', 'avx2', ...); absent from addons built before it. */
   cpuIsa?(): string;
+  /** glibc's malloc keeps freed memory for reuse (no fresh mappings for large arrays); false where it cannot (not glibc). Absent from addons built before it. */
+  retainFreedMemory?(): boolean;
   /** Memory-bound kernels (absent from addons built before them; the JS kernels are used then). */
   binary?: NativeMemoryKernels['binary'];
   unary?: NativeMemoryKernels['unary'];

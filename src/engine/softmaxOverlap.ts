@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './nativeAddon.js';
 import { floatValues, type CpuBackend } from './cpuBackend.js';
 import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
+import { uninitialisedFloat32 } from './outputArrays.js';
 
 /**
  * The softmax over channels fused with the overlap sums of the Dice-type losses, as a kernel of its own
@@ -70,7 +71,7 @@ function kernels(native: Native): { forward: KernelFunction; backward: KernelFun
         dStats.set(tpValues.subarray(b * C, (b + 1) * C), b * 3 * C);
         dStats.set(sumPValues.subarray(b * C, (b + 1) * C), (b * 3 + 1) * C);
       }
-      const dx = new Float32Array(B * dims[1] * C);
+      const dx = uninitialisedFloat32(B * dims[1] * C); // the kernel writes every element
       native(1, values(backend, logits), values(backend, target), dims, dx, dStats);
       return backend.makeTensorInfo(logits.shape.slice(), 'float32', dx);
     },

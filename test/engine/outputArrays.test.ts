@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outputArrayTuning, uninitialisedFloat32 } from '../../src/engine/outputArrays.js';
+import { loadAddon } from '../../src/engine/node/addon.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -50,5 +51,42 @@ console.log(JSON.stringify(counts));`;
     expect(JSON.parse(poisoned.stdout.trim())).toEqual([10, 1 << 18]);
     const plain = run({});
     expect(JSON.parse(plain.stdout.trim())[0]).toBe(0);
+  });
+});
+
+const addon = loadAddon();
+const retains = addon.ok && typeof addon.addon.retainFreedMemory === 'function';
+
+// The native engine asks glibc to keep freed memory (retainFreedMemory in native/src/convolution.cc): a
+// large array allocated again after one was freed then reuses its pages instead of faulting in fresh ones.
+describe.skipIf(!retains)('retainFreedMemory', () => {
+  const faultsPerRound = (retain: boolean): number[] => {
+    const script = `const addon = require(${JSON.stringify(addon.ok ? addon.path : '')});
+const kept = ${retain} ? addon.retainFreedMemory() : true;
+const rounds = [];
+(async () => {
+for (let i = 0; i < 6; i++) {
+  const before = process.resourceUsage().minorPageFault;
+  const b = Buffer.allocUnsafeSlow(64 * 2 ** 20);
+  b.fill(i + 1);
+  rounds.push(process.resourceUsage().minorPageFault - before);
+  globalThis.gc();
+  // V8 frees an ArrayBuffer's memory after the collection, from its sweeper: let it run.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  globalThis.gc();
+}
+console.log(JSON.stringify(kept ? rounds : null));
+})();`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout.trim()) as number[];
+  };
+
+  it('makes a second 64 MB array reuse the first one\'s pages; without it every array faults its pages in', () => {
+    const retained = faultsPerRound(true);
+    const fresh = faultsPerRound(false);
+    // 64 MB is 16,384 pages of 4 KB (fewer with transparent huge pages): the first round faults them in.
+    expect(Math.max(...retained.slice(2))).toBeLessThan(200);
+    expect(Math.min(...fresh.slice(2))).toBeGreaterThan(5 * Math.max(...retained.slice(2)) + 20);
   });
 });

@@ -13,6 +13,9 @@ import { registerEngineProvider, type EngineProvider, type SelectEngineOptions }
 import { registerWasmConvolutions } from '../wasmConv.js';
 import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
 
+/** `GENDICE_MALLOC=system` keeps glibc's own policy of returning large freed arrays to the kernel. */
+export const MALLOC_ENV = 'GENDICE_MALLOC';
+
 const addonPathOf = (options: SelectEngineOptions): string | undefined => options.addonPath ?? process.env[ADDON_PATH_ENV];
 
 /** `native`: TF.js's cpu backend with the oneDNN addon's convolutions and the fast JS (or C++) memory-bound kernels. */
@@ -24,6 +27,9 @@ export const nativeProvider: EngineProvider = {
     const status = { path: addon.path, loaded: addon.ok, error: addon.ok ? undefined : addon.reason };
     if (!addon.ok) return { ok: false, missing: 'oneDNN addon', reason: addon.reason, addon: status };
     if (!(await tf.setBackend('cpu'))) throw new Error('selectEngine: the cpu backend failed to initialise');
+    // Freed memory stays with malloc for reuse (page faults and the kernel's zeroing of fresh mappings cost a
+    // large share of memory-bound kernels; docs/engine.md), unless GENDICE_MALLOC=system. Process-wide, once.
+    if (process.env[MALLOC_ENV] !== 'system' && typeof addon.addon.retainFreedMemory === 'function') addon.addon.retainFreedMemory();
     const kernels = memoryKernels(addon.addon);
     registerNativeConvolutions(addon.addon);
     registerSliceConcat(kernels);
