@@ -22,7 +22,8 @@ describe('uninitialisedFloat32', () => {
     }
   });
 
-  it('is zero-filled below 64 KB and when switched off', () => {
+  // Under GENDICE_POISON_OUTPUTS=1 (npm run test:poison) every array is NaN instead, checked below.
+  it.skipIf(process.env.GENDICE_POISON_OUTPUTS === '1')('is zero-filled below 64 KB and when switched off', () => {
     expect(uninitialisedFloat32(100).every((v) => v === 0)).toBe(true);
     outputArrayTuning.uninitialised = false;
     try {
