@@ -52,7 +52,7 @@ function kernels(native: Native): { forward: KernelFunction; backward: KernelFun
       const rule = TARGET_RULES[String(args.attrs?.targetRule ?? 'none')];
       if (rule === undefined) throw new Error(`${SOFTMAX_OVERLAP_KERNEL}: targetRule must be one of ${Object.keys(TARGET_RULES).join(', ')}, got ${String(args.attrs?.targetRule)}`);
       native(0, values(backend, logits), values(backend, target), [B, logits.shape[1]!, C], stats, checks, rule);
-      if (rule === 0 && checks[1] !== -1) checks[1] = -1;
+      if (rule === 0) checks[1] = -1; // no rule: the target was not checked
       const sums = [0, 1, 2].map((row) => {
         const out = new Float32Array(B * C);
         for (let b = 0; b < B; b++) out.set(stats.subarray((b * 3 + row) * C, (b * 3 + row + 1) * C), b * C);
