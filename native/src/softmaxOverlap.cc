@@ -60,20 +60,34 @@ inline float expPoly(float x) {
   return x < -87.3f ? 0.0f : e;
 }
 
+// Softmax of `len` voxels of two classes (the common case, in its own loop: the strided reads of two channels
+// vectorise), with one exp per voxel instead of two: one of a − max, b − max is +0 (x − x), and expPoly(0) is
+// exactly 1, so the exp of their sum (x + 0 = x exactly) is the other one's, and the result is bit for bit the
+// two-exp softmax's. Non-finite logits give NaN as before (a difference that is NaN is not 0, so that
+// class takes the NaN exp). With Check, *bad |= whether a logit is NaN or ±Inf (x − x is NaN exactly then).
+template <bool Check>
+inline void softmaxPairs(const float *x, int64_t len, float *p, int *bad) {
+  int notFinite = 0;
+  for (int64_t v = 0; v < len; v++) {
+    const float a = x[2 * v], b = x[2 * v + 1];
+    const float mx = std::max(a, b);
+    const float da = a - mx, db = b - mx;
+    const float e = expPoly(da + db);
+    const float ea = da == 0.f ? 1.f : e, eb = db == 0.f ? 1.f : e;
+    const float s = static_cast<float>(static_cast<double>(ea) + static_cast<double>(eb));
+    p[v] = ea / s;
+    p[kBlock + v] = eb / s;
+    if (Check) notFinite |= !(a - a == 0.f) | !(b - b == 0.f);
+  }
+  if (Check) *bad |= notFinite;
+}
+
 // Softmax of a block of `len` voxels (len <= kBlock) starting at x (interleaved [len, C]) into p, channel-major
 // ([C][kBlock]); e and m are scratch of the same sizes. TF.js's roundings: x − max and its exp in float, the
 // row sum in double, rounded to float, the quotient in float.
 inline void softmaxBlock(const float *x, int64_t len, int64_t C, float *p, float *m, double *sum) {
   if (C == 2) {
-    // The common case in its own loop: the strided reads of two channels vectorise.
-    for (int64_t v = 0; v < len; v++) {
-      const float a = x[2 * v], b = x[2 * v + 1];
-      const float mx = std::max(a, b);
-      const float ea = expPoly(a - mx), eb = expPoly(b - mx);
-      const float s = static_cast<float>(static_cast<double>(ea) + static_cast<double>(eb));
-      p[v] = ea / s;
-      p[kBlock + v] = eb / s;
-    }
+    softmaxPairs<false>(x, len, p, nullptr);
     return;
   }
   for (int64_t v = 0; v < len; v++) m[v] = x[v * C];
@@ -130,7 +144,7 @@ inline void accumulateLanes(double *acc, const float *values, int64_t len) {
 // The loops over voxels [begin, end) (flat voxel indices of one image's chunk), compiled twice: for AVX2 and
 // for the baseline x86-64 (SSE2), picked at load time by the CPU. Both give the same bits: every float
 // operation is elementwise and correctly rounded in either instruction set, and the order is the source's.
-#define GENDICE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define GENDICE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 // Whether any of v[0..n) is NaN or ±Inf (x − x is NaN exactly for those), without branches.
 inline int notFinite(const float *v, int64_t n) {
@@ -150,6 +164,29 @@ inline int breaksRule(const float *v, int64_t n, int rule) {
   return bad;
 }
 
+// The six sums of two classes over a block (len a multiple of kLanes) in one pass, the same additions per lane
+// as the general loop: acc[row·2 + c][lane] for rows tp, sumP, sumR. Rule 1 or 2: *bad |= whether a target
+// value breaks it (1: outside [0, 1] or NaN, 2: neither 0 nor 1).
+template <int Rule>
+inline void pairSums(const float *p0, const float *rs, int64_t len, double *acc, int *bad) {
+  const float *p1 = p0 + kBlock;
+  int breaks = 0;
+  for (int64_t v = 0; v < len; v += kLanes) {
+    for (int l = 0; l < kLanes; l++) {
+      const float a = p0[v + l], b = p1[v + l], r0 = rs[2 * (v + l)], r1 = rs[2 * (v + l) + 1];
+      acc[0 * kLanes + l] += static_cast<double>(a * r0);
+      acc[1 * kLanes + l] += static_cast<double>(b * r1);
+      acc[2 * kLanes + l] += static_cast<double>(a);
+      acc[3 * kLanes + l] += static_cast<double>(b);
+      acc[4 * kLanes + l] += static_cast<double>(r0);
+      acc[5 * kLanes + l] += static_cast<double>(r1);
+      if (Rule == 1) breaks |= !(r0 >= 0.f) | !(r0 <= 1.f) | !(r1 >= 0.f) | !(r1 <= 1.f);
+      if (Rule == 2) breaks |= ((r0 != 0.f) & (r0 != 1.f)) | ((r1 != 0.f) & (r1 != 1.f));
+    }
+  }
+  if (Rule != 0) *bad |= breaks;
+}
+
 // Adds the voxels' tp, sumP, sumR into acc[row][c][lane]; with `rule` >= 0 also checks the block's values
 // while they are in cache (the losses' input checks, which otherwise read both arrays once more):
 // flags[0] |= a logit is not finite, flags[1] |= a target value breaks `rule`.
@@ -159,28 +196,27 @@ void forwardVoxels(const float *x, const float *r, int64_t C, int64_t begin, int
   for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
     const int64_t len = std::min(kBlock, end - s0);
     const int64_t o = s0 * C;
+    if (C == 2 && len % kLanes == 0) {
+      // Two classes: the checks ride along in the softmax's and the sums' loops over the block.
+      if (rule >= 0) {
+        softmaxPairs<true>(x + o, len, w.p.data(), &flags[0]);
+      } else {
+        softmaxPairs<false>(x + o, len, w.p.data(), nullptr);
+      }
+      if (rule == 1) {
+        pairSums<1>(w.p.data(), r + o, len, acc, &flags[1]);
+      } else if (rule == 2) {
+        pairSums<2>(w.p.data(), r + o, len, acc, &flags[1]);
+      } else {
+        pairSums<0>(w.p.data(), r + o, len, acc, &flags[1]);
+      }
+      continue;
+    }
     if (rule >= 0) {
       flags[0] |= notFinite(x + o, len * C);
       flags[1] |= breaksRule(r + o, len * C, rule);
     }
     softmaxBlock(x + o, len, C, w.p.data(), w.m.data(), w.sum.data());
-    if (C == 2 && len % kLanes == 0) {
-      // The six sums of two classes in one pass over the block, the same additions per lane as below.
-      const float *p0 = w.p.data(), *p1 = p0 + kBlock;
-      const float *rs = r + o;
-      for (int64_t v = 0; v < len; v += kLanes) {
-        for (int l = 0; l < kLanes; l++) {
-          const float a = p0[v + l], b = p1[v + l], r0 = rs[2 * (v + l)], r1 = rs[2 * (v + l) + 1];
-          acc[0 * kLanes + l] += static_cast<double>(a * r0);
-          acc[1 * kLanes + l] += static_cast<double>(b * r1);
-          acc[2 * kLanes + l] += static_cast<double>(a);
-          acc[3 * kLanes + l] += static_cast<double>(b);
-          acc[4 * kLanes + l] += static_cast<double>(r0);
-          acc[5 * kLanes + l] += static_cast<double>(r1);
-        }
-      }
-      continue;
-    }
     for (int64_t c = 0; c < C; c++) {
       const float *pc = w.p.data() + c * kBlock;
       float *rc = w.r.data() + c * kBlock, *tp = w.g.data() + c * kBlock;
