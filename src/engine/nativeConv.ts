@@ -49,6 +49,22 @@ function run(
  * has JIT kernels for channels-last 2D weight gradients but only gemm for 3D ones on AVX2, so the 2D calls
  * together are several times faster than the one 3D call (docs/engine.md has the measurements).
  */
+/**
+ * Whether a 3D filter gradient runs by depth taps (2D weight gradients) rather than as one oneDNN 3D call, by
+ * geometry and oneDNN's instruction set `isa` (the addon's `cpuIsa()`), as measured per shape (docs/engine.md):
+ * never for one input channel (a network's first layer: the addon's single-threaded 3D path is faster) or a
+ * filter one voxel deep (the 1×1×1 head: taps gain nothing and pay the 2D call's overhead). Below AVX-512
+ * oneDNN 2.6 has only gemm for 3D weight gradients, and the taps win everywhere else. From AVX-512 on it has
+ * JIT kernels, and one 3D call wins wherever the filter is not dilated (a 3D U-Net step's 13 filter
+ * gradients: 152 against 277 ms), while dilated filters are 2–3× slower as one call than by taps
+ * (HighResNet's dilation-2 and -4 layers).
+ */
+export function filterGradByDepthTaps3d(g: Pick<ConvGeometry, 'inChannels' | 'filterSize' | 'dilations'>, isa: string): boolean {
+  if (g.inChannels <= 1 || (g.filterSize[0] ?? 1) <= 1) return false;
+  if (!isa.startsWith('avx512')) return true;
+  return g.dilations.some((d) => d > 1);
+}
+
 function filterGradByDepthTaps(addon: NativeAddon, g: ConvGeometry, x: Float32Array, dy: Float32Array): Float32Array {
   const N = g.batch;
   const [D, H, W] = g.inSize as [number, number, number];
@@ -113,6 +129,8 @@ const isNdhwc = (f: unknown): boolean => f === undefined || f === 'NDHWC' || f =
  * convolutions `GendiceFusedConv2D`, `GendiceFusedConv3D` and `GendiceReluGrad` (fusedConvolution.ts).
  */
 export function registerNativeConvolutions(addon: NativeAddon): void {
+  // oneDNN's instruction set, for the 3D filter gradients' way (an addon without cpuIsa: taken as below AVX-512).
+  const isa = addon.cpuIsa?.() ?? 'unknown';
   const conv2d = (original: KernelFunction | undefined): KernelFunction => (args: KernelArgs) => {
     const backend = args.backend as CpuBackend;
     const { x, filter } = args.inputs;
@@ -201,12 +219,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     if (!x || !dy || !xv || !dv) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const filterShape = attrs.filterShape as number[];
     const g = conv3dGeometry(x.shape, filterShape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    // Depth taps only where they pay (measured in 3D U-Net steps, docs/engine.md): one input channel (a
-    // network's first layer) is faster on the addon's single-threaded 3D path, and a filter one voxel deep
-    // (the 1×1×1 head) gains nothing from taps and loses to the 2D call's overhead. With AVX-512 (oneDNN's
-    // JIT 3D kernels) neither way wins everywhere: one 3D call was faster in a 3D U-Net step, the taps in a
-    // HighResNet step (docs/engine.md, round 4), so the taps stay the default.
-    const byTaps = nativeConvTuning.depthTaps === 'auto' ? g.inChannels > 1 && g.filterSize[0]! > 1 : nativeConvTuning.depthTaps === 'always';
+    const byTaps = nativeConvTuning.depthTaps === 'auto' ? filterGradByDepthTaps3d(g, isa) : nativeConvTuning.depthTaps === 'always';
     const grad = byTaps ? filterGradByDepthTaps(addon, g, xv, dv) : run(addon, 2, g, xv, dv, sizeOf(filterShape));
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', grad);
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, type EngineName } from '../../src/engine/node/index.js';
 import { wasmConvTuning } from '../../src/engine/wasmConv.js';
-import { nativeConvTuning } from '../../src/engine/nativeConv.js';
+import { filterGradByDepthTaps3d, nativeConvTuning } from '../../src/engine/nativeConv.js';
 import { addonLoads, maxRelError, NO_ADDON, onEngine, randn, tensor } from './_helpers.js';
 
 // Every replaced convolution kernel against TF.js's stock cpu kernels, on the native and the wasm engine.
@@ -110,6 +110,27 @@ describe.skipIf(!addonLoads).each(['always', 'never'] as const)('native 3D filte
   });
 });
 
+// The rule that picks the way on 'auto' (measured per shape, docs/engine.md).
+describe('3D filter gradient way on auto', () => {
+  const g = (inChannels: number, depth: number, dilation: number) => ({ inChannels, filterSize: [depth, 3, 3], dilations: [dilation, dilation, dilation] });
+  it('below AVX-512: depth taps wherever there is more than one input channel and filter depth', () => {
+    expect(filterGradByDepthTaps3d(g(8, 3, 1), 'avx2')).toBe(true);
+    expect(filterGradByDepthTaps3d(g(8, 3, 2), 'avx2')).toBe(true);
+    expect(filterGradByDepthTaps3d(g(8, 3, 1), 'unknown')).toBe(true);
+    expect(filterGradByDepthTaps3d(g(1, 3, 1), 'avx2')).toBe(false);
+    expect(filterGradByDepthTaps3d(g(8, 1, 1), 'avx2')).toBe(false);
+  });
+  it('from AVX-512 on: one 3D call unless the filter is dilated', () => {
+    for (const isa of ['avx512_core', 'avx512_core_amx']) {
+      expect(filterGradByDepthTaps3d(g(8, 3, 1), isa)).toBe(false);
+      expect(filterGradByDepthTaps3d(g(8, 3, 2), isa)).toBe(true);
+      expect(filterGradByDepthTaps3d({ inChannels: 8, filterSize: [3, 3, 3], dilations: [1, 4, 1] }, isa)).toBe(true);
+      expect(filterGradByDepthTaps3d(g(1, 3, 2), isa)).toBe(false);
+      expect(filterGradByDepthTaps3d(g(8, 1, 2), isa)).toBe(false);
+    }
+  });
+});
+
 // The wasm kernels work through large tensors in chunks of output rows; shrinking the chunk to a few rows
 // puts chunk boundaries inside lines, depth slices and batch items of these small cases.
 describe('wasm convolution kernels with tiny chunks match stock cpu', () => {
@@ -133,7 +154,15 @@ describe('wasm convolution kernels with tiny chunks match stock cpu', () => {
 
 // Stock backprop kernels ignore dilations, so dilated gradients are checked through the adjoint identity
 // <conv(x), dy> = <x, dataGrad(dy)> = <filter, filterGrad(x, dy)>, in float64.
-describe.each(engines)('dilated convolution gradients on %s are the adjoints of the forward pass', (engine) => {
+// native runs each case with the 3D filter gradient's way on 'auto' and forced both ways.
+type DepthTaps = typeof nativeConvTuning.depthTaps;
+const adjointRuns: { engine: EngineName; taps: DepthTaps }[] = engines.flatMap((engine) =>
+  (engine === 'native' ? (['auto', 'always', 'never'] as const) : (['auto'] as const)).map((taps) => ({ engine, taps })),
+);
+describe.each(adjointRuns)('dilated convolution gradients on $engine (3D filter gradient way $taps) are the adjoints of the forward pass', ({ engine, taps }) => {
+  afterEach(() => {
+    nativeConvTuning.depthTaps = 'auto';
+  });
   const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
   it.skipIf(engine === 'native' && !addonLoads).each([
     { x: [2, 9, 8, 2], f: [3, 3, 2, 3], pad: 'same' as const, dilation: 2 },
@@ -143,6 +172,7 @@ describe.each(engines)('dilated convolution gradients on %s are the adjoints of 
     const is3d = c.x.length === 5;
     const x = randn(c.x, 8);
     const f = randn(c.f, 9);
+    nativeConvTuning.depthTaps = taps;
     const [y, dx, df, dy] = await onEngine(engine, () => {
       const xt = tensor(x);
       const ft = tensor(f);
