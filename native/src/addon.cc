@@ -23,6 +23,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("blendWindow", Napi::Function::New(env, gendice::BlendWindow));
   exports.Set("normaliseBlend", Napi::Function::New(env, gendice::NormaliseBlend));
   exports.Set("reluGrad", Napi::Function::New(env, gendice::ReluGrad));
+  exports.Set("transcendental", Napi::Function::New(env, gendice::Transcendental));
   return exports;
 }
 

@@ -37,5 +37,7 @@ Napi::Value BlendWindow(const Napi::CallbackInfo &info);
 Napi::Value NormaliseBlend(const Napi::CallbackInfo &info);
 // elementwise.cc: the ReLU gradient dy · step(y) in one pass (OpenMP above 2^18 elements).
 Napi::Value ReluGrad(const Napi::CallbackInfo &info);
+// elementwise.cc: exp, log, log1p, sigmoid, tanh in double, rounded to float32, as TF.js's cpu kernels.
+Napi::Value Transcendental(const Napi::CallbackInfo &info);
 
 }  // namespace gendice

@@ -204,7 +204,7 @@ function softmaxRows(x: Float32Array, out: Float32Array, n: number): void {
 /**
  * Registers, for float32 on `cpu`: Add, Sub, Multiply, RealDiv, Maximum, Minimum and the comparisons
  * GreaterEqual, Greater, LessEqual, Less, Equal, NotEqual (bool out), all with broadcasting; Relu, Step,
- * Softmax (last axis), and Cast from bool/int32 to float32. With the addon's memory-bound loops (`native`)
+ * Exp, Log, Log1p, Sigmoid, Tanh (bit-identical to TF.js's), Softmax (last axis), and Cast from bool/int32 to float32. With the addon's memory-bound loops (`native`)
  * the Add..RealDiv inner loops run in C++ (JS's loops convert every float32 to float64 and back), with
  * bit-identical results, and Neg, Abs, Sqrt, Square are replaced too. TF.js's own binary kernels index
  * every element through a modulo and a closure call, which made Maximum and GreaterEqual (the maxout
@@ -263,6 +263,30 @@ export function registerElementwise(native?: NativeMemoryKernels): void {
       const v = x[i]!;
       out[i] = v > 0 ? 1 : v !== v ? v : alpha;
     }
+  });
+  // Exp, Log, Log1p, Sigmoid, Tanh as TF.js computes them: the double function of the float32 value (the
+  // sigmoid's expression in double), rounded to float32. TF.js's cpu kernels run every unary op through one
+  // shared loop and closure, and V8's Math functions take 30–50 ns here: a sigmoid head with a binary
+  // cross-entropy took 34 ms of a 3D U-Net step. With the addon, glibc's functions on both threads (the
+  // same float32 results in every value tested, NativeMemoryKernels.transcendental); without it, a JS loop
+  // per op (the same Math calls, so the same bits as TF.js's).
+  const transcendental = native?.transcendental;
+  const mathKernel = (name: string, op: number, loop: (x: Float32Array, out: Float32Array) => void) =>
+    unaryKernel(name, transcendental === undefined ? loop : (x, out) => transcendental(op, x, out));
+  mathKernel('Exp', 0, (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.exp(x[i]!);
+  });
+  mathKernel('Log', 1, (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.log(x[i]!);
+  });
+  mathKernel('Log1p', 2, (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.log1p(x[i]!);
+  });
+  mathKernel('Sigmoid', 3, (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]!));
+  });
+  mathKernel('Tanh', 4, (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]!);
   });
   // Exact in float32, so only with the addon's loops (JS's would not beat TF.js's own by much).
   if (native !== undefined) {

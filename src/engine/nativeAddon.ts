@@ -38,6 +38,7 @@ export interface NativeAddon {
   sum?: NativeMemoryKernels['sum'];
   maxPool?: NativeMemoryKernels['maxPool'];
   copyRuns?: NativeMemoryKernels['copyRuns'];
+  transcendental?: NativeMemoryKernels['transcendental'];
   /**
    * Fused max-out over channel blocks (src/engine/maxout.ts): mode 0 `out` = y; mode 1 `out` = dx
    * (zero-filled by the caller) from `dy`. Absent from addons built before it (JS loops then).
@@ -85,12 +86,19 @@ export interface NativeMemoryKernels {
   maxPool(mode: 0 | 1, x: Float32Array, geometry: number[], a: Float32Array, dx?: Float32Array): void;
   /** `count` runs of `run` floats: the k-th from src[srcOffset + k·srcStride] to dst[dstOffset + k·dstStride]. */
   copyRuns(src: Float32Array, srcOffset: number, srcStride: number, dst: Float32Array, dstOffset: number, dstStride: number, run: number, count: number): void;
+  /**
+   * op 0 exp, 1 log, 2 log1p, 3 sigmoid, 4 tanh: the double function rounded to float32, as TF.js's cpu
+   * kernels (OpenMP from 2¹⁶ elements). Absent from addons built before it (the JS loops are used then).
+   */
+  transcendental?(op: number, x: Float32Array, out: Float32Array): void;
 }
 
 /** The addon's memory-bound kernels when it has them all, else undefined. */
 export function memoryKernels(addon: NativeAddon | undefined): NativeMemoryKernels | undefined {
   if (addon === undefined) return undefined;
-  const { binary, unary, sum, maxPool, copyRuns } = addon;
+  const { binary, unary, sum, maxPool, copyRuns, transcendental } = addon;
   if ([binary, unary, sum, maxPool, copyRuns].some((f) => typeof f !== 'function')) return undefined;
-  return { binary: binary!, unary: unary!, sum: sum!, maxPool: maxPool!, copyRuns: copyRuns! };
+  const kernels: NativeMemoryKernels = { binary: binary!, unary: unary!, sum: sum!, maxPool: maxPool!, copyRuns: copyRuns! };
+  if (typeof transcendental === 'function') kernels.transcendental = transcendental.bind(addon);
+  return kernels;
 }

@@ -32,7 +32,7 @@ function compare(f: () => tf.Tensor | tf.Tensor[], native?: NativeMemoryKernels)
   registerReductions(native);
   registerPooling(native);
   try {
-    expect(replacedKernels().length).toBe(native === undefined ? 24 : 28);
+    expect(replacedKernels().length).toBe(native === undefined ? 29 : 33);
     expect(shapes()).toEqual(refShapes);
     return maxRelError(values(), ref);
   } finally {
@@ -87,6 +87,19 @@ describe('broadcasting Add, Sub, Multiply, RealDiv', () => {
     expect(
       compare(() => [tf.add(tensor(x), tensor(y)), tf.sub(tensor(x), tensor(y)), tf.mul(tensor(x), tensor(y)), tf.div(tensor(x), tensor(y))]),
     ).toBe(0);
+  });
+  it('exp, log, log1p, sigmoid, tanh bit for bit, with NaN, infinities, signed zeros and out-of-domain values', () => {
+    const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, Infinity, -Infinity, -1, -1.5, 88.8, -104, 1e-30, -1e-30, 1e30, -1e30, 20, -20]);
+    const ops = (t: tf.Tensor) => [tf.exp(t), tf.log(t), tf.log1p(t), tf.sigmoid(t), tf.tanh(t)];
+    expect(compare(() => [...ops(v), ...ops(tensor(a)), ...ops(tf.mul(tensor(a), 30))])).toBe(0);
+    const bits = (f: () => tf.Tensor[]) => tf.tidy(() => f().map((t) => Array.from(new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer))));
+    const ref = bits(() => ops(v));
+    registerElementwise();
+    try {
+      expect(bits(() => ops(v))).toEqual(ref);
+    } finally {
+      restoreKernels();
+    }
   });
   it('relu and step, with NaN and negative zero', () => {
     const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3]);
@@ -223,6 +236,21 @@ describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, 
   it('relu and step, with NaN, large values and negative zero', () => {
     const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, -1e30, 1e30]);
     expect(compare(() => [tf.relu(v), tf.step(v), tf.step(v, 0.3), tf.relu(tensor(a)), tf.step(tensor(a), -0.5)], nativeLoops)).toBe(0);
+  });
+  it('exp, log, log1p, sigmoid, tanh (glibc, both threads) bit for bit as TF.js, over special values and a million random floats', () => {
+    const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, Infinity, -Infinity, -1, -1.5, 88.8, -104, 1e-30, -1e-30, 1e30, -1e30, 20, -20]);
+    const ops = (t: tf.Tensor) => [tf.exp(t), tf.log(t), tf.log1p(t), tf.sigmoid(t), tf.tanh(t)];
+    // Half random bit patterns (every exponent, NaNs and infinities included), half uniform in [-20, 20].
+    const n = 1 << 20;
+    const values = new Float32Array(n);
+    const bits = new Uint32Array(values.buffer);
+    let seed = 99;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) bits[i] = next();
+      else values[i] = (next() / 2 ** 32) * 40 - 20;
+    }
+    expect(compare(() => [...ops(v), ...ops(tf.tensor(values))], nativeLoops)).toBe(0);
   });
   it('neg, abs, sqrt, square, with NaN, negative zero and negative values', () => {
     const v = tf.tensor([-2, -0, 0, 0.5, NaN, 3, -1e30, 1e30, 1e-30, 2]);

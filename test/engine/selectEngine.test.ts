@@ -102,12 +102,12 @@ describe('selectEngine', () => {
     expect(lines[0]).toMatch(/^gendice engine: native \(oneDNN addon loaded: cpu backend with oneDNN/);
     const oneDnn = info.replacedKernels.filter((k) => k.source === 'oneDNN').map((k) => k.kernelName);
     expect(oneDnn).toEqual(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Conv3D', 'Conv3DBackpropFilterV2', 'Conv3DBackpropInputV2', 'FusedConv2D', 'GendiceFusedConv2D', 'GendiceFusedConv3D']);
-    // 24 JS kernels, the fused max-out pair and the fused softmax-overlap pair, the one-pass ReLU gradient,
+    // 29 JS kernels, the fused max-out pair and the fused softmax-overlap pair, the one-pass ReLU gradient,
     // plus Neg, Abs, Sqrt, Square which only the addon's loops replace.
     const js = info.replacedKernels.filter((k) => k.source === 'js').map((k) => k.kernelName);
-    expect(js).toHaveLength(33);
+    expect(js).toHaveLength(38);
     expect(js).toEqual(
-      expect.arrayContaining(['Neg', 'Abs', 'Sqrt', 'Square', 'MaxPoolGrad', 'Sum', 'Maximum', 'GreaterEqual', 'Cast', 'Softmax', 'GendiceSoftmaxOverlap', 'GendiceSoftmaxOverlapGrad', 'GendiceReluGrad']),
+      expect.arrayContaining(['Neg', 'Abs', 'Sqrt', 'Square', 'Exp', 'Log1p', 'Sigmoid', 'MaxPoolGrad', 'Sum', 'Maximum', 'GreaterEqual', 'Cast', 'Softmax', 'GendiceSoftmaxOverlap', 'GendiceSoftmaxOverlapGrad', 'GendiceReluGrad']),
     );
   });
 
