@@ -12,6 +12,7 @@ import { registerNativeConvolutions } from '../nativeConv.js';
 import { registerEngineProvider, type EngineProvider, type SelectEngineOptions } from '../select.js';
 import { registerWasmConvolutions } from '../wasmConv.js';
 import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
+import { initialiseWasmBackend, wasmThreadCount } from './wasmThreads.js';
 
 /** `GENDICE_MALLOC=system` keeps glibc's own policy of returning large freed arrays to the kernel. */
 export const MALLOC_ENV = 'GENDICE_MALLOC';
@@ -52,7 +53,7 @@ export const nativeProvider: EngineProvider = {
   },
 };
 
-/** `wasm`: TF.js's wasm backend (binary found from node_modules) with convolutions composed from XNNPACK's. */
+/** `wasm`: TF.js's wasm backend (binary found from node_modules) with convolutions composed from XNNPACK's, on `GENDICE_WASM_THREADS` threads (wasmThreads.ts). */
 export const wasmProvider: EngineProvider = {
   name: 'wasm',
   async activate() {
@@ -63,8 +64,8 @@ export const wasmProvider: EngineProvider = {
     registerWasmConvolutions();
     registerMaxout('wasm');
     registerWasmPooling();
-    if (!(await tf.setBackend('wasm'))) throw new Error('selectEngine: the wasm backend failed to initialise');
-    return { ok: true, what: 'TF.js wasm with composed XNNPACK convolutions' };
+    const threads = await initialiseWasmBackend(wasmThreadCount());
+    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${threads} thread${threads === 1 ? '' : 's'}` };
   },
 };
 
