@@ -10,17 +10,23 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 /** The part of TF.js's `wasm` backend (BackendWasm) that the composed kernels use. */
 export interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  /** With `memoryOffset`: a tensor over heap memory that something else owns (see heapView). */
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: tf.DataId): boolean;
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
+  wasm: { tfjs: { disposeData(id: number): void } };
 }
 
 /**
  * Size of the temporaries (in floats) that the composed kernels work through at once: output rows per
- * chunk are chosen to keep each near 16 MB of wasm heap. Exported for tests, which shrink it to exercise
- * the chunk boundaries on small tensors.
+ * chunk are chosen to keep each near 16 MB of wasm heap. `filterGradByViews`: filter gradients with unit
+ * strides by heap views (backpropFilterByViews), and of windows that tile the input by one transpose
+ * (backpropFilterByPatches), rather than by gathering each tap. `forwardByViews`: 3D convolutions with unit
+ * depth stride (and so the input gradients) on heap views (forwardByDepthTaps). Exported for tests, which
+ * shrink the chunks to exercise their boundaries on small tensors, and run the gathers on unit strides too.
  */
-export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024 };
+export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, forwardByViews: true };
 
 export function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
@@ -55,6 +61,24 @@ function dispose(backend: WasmBackend, ...ts: tf.TensorInfo[]): void {
   for (const t of ts) backend.disposeData(t.dataId);
 }
 
+/**
+ * A tensor of `shape` over the heap memory of `of`, `offsetFloats` in: no copy. The wasm kernels see it as
+ * any tensor (they look tensors up by id). Release it with releaseView, never disposeData, which would free
+ * memory the view does not own; `of` must outlive it.
+ */
+function heapView(backend: WasmBackend, of: tf.TensorInfo, offsetFloats: number, shape: number[]): tf.TensorInfo {
+  const data = backend.dataIdMap.get(of.dataId);
+  if (data === undefined) throw new Error('wasmConv: heapView of a tensor that is not on the wasm backend');
+  return backend.makeOutput(shape, 'float32', data.memoryOffset + offsetFloats * 4);
+}
+
+function releaseView(backend: WasmBackend, view: tf.TensorInfo): void {
+  const data = backend.dataIdMap.get(view.dataId);
+  if (data === undefined) return;
+  backend.wasm.tfjs.disposeData(data.id);
+  backend.dataIdMap.delete(view.dataId);
+}
+
 /** Geometry padded to three spatial axes (2D convolutions get depth 1). */
 function as3d(g: ConvGeometry): ConvGeometry {
   if (g.inSize.length === 3) return g;
@@ -70,18 +94,23 @@ function as3d(g: ConvGeometry): ConvGeometry {
   };
 }
 
-/**
- * Walks the patch of each output row r0..r1 (row = one output position, batch included): for every
- * filter tap calls `tap(colOffset, xOffset)` with xOffset -1 where the tap falls in the padding.
- */
-function forEachTap(g: ConvGeometry, r0: number, r1: number, tap: (col: number, x: number) => void): void {
+/** A 3D geometry's sizes as plain numbers: input, output, filter, strides, dilations, left padding. */
+function dims3(g: ConvGeometry) {
   const [D, H, W] = g.inSize as [number, number, number];
   const [OD, OH, OW] = g.outSize as [number, number, number];
   const [FD, FH, FW] = g.filterSize as [number, number, number];
   const [sd, sh, sw] = g.strides as [number, number, number];
   const [dd, dh, dw] = g.dilations as [number, number, number];
   const [pd, ph, pw] = g.padL as [number, number, number];
-  const Ci = g.inChannels;
+  return { N: g.batch, D, H, W, OD, OH, OW, FD, FH, FW, sd, sh, sw, dd, dh, dw, pd, ph, pw, Ci: g.inChannels, Co: g.outChannels };
+}
+
+/**
+ * Walks the patch of each output row r0..r1 (row = one output position, batch included): for every
+ * filter tap calls `tap(colOffset, xOffset)` with xOffset -1 where the tap falls in the padding.
+ */
+function forEachTap(g: ConvGeometry, r0: number, r1: number, tap: (col: number, x: number) => void): void {
+  const { D, H, W, OD, OH, OW, FD, FH, FW, sd, sh, sw, dd, dh, dw, pd, ph, pw, Ci } = dims3(g);
   const K = FD * FH * FW * Ci;
   for (let r = r0; r < r1; r++) {
     let q = r;
@@ -114,19 +143,85 @@ function col2imAdd(g: ConvGeometry, cols: Float32Array, r0: number, r1: number, 
   });
 }
 
+/** XNNPACK's Conv2D of a depth tap's input slices with its filter slice, over g's height and width. */
+function depthTapConv2d(backend: WasmBackend, g: ConvGeometry, x: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
+  return wasmKernel('Conv2D')({
+    inputs: { x, filter },
+    backend,
+    attrs: {
+      strides: [g.strides[1]!, g.strides[2]!],
+      pad: [[0, 0], [g.padL[1]!, g.padR[1]!], [g.padL[2]!, g.padR[2]!], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [g.dilations[1]!, g.dilations[2]!],
+    },
+  }) as tf.TensorInfo;
+}
+
 /**
- * 3D convolution as one XNNPACK Conv2D per depth tap kd: the input depth slices that tap reads are
- * gathered (whole-slice copies) into a batch of 2D images, convolved with the filter's kd slice over
- * height and width (strides, dilations and padding there handled by XNNPACK), and added into the output
- * slices they belong to. No im2col, no per-element JS loop. Any stride, padding and dilation.
+ * 3D convolution with unit depth stride, one XNNPACK Conv2D per depth tap kd, with no copies in JS: the
+ * tap's input is a view (heapView) of x from the first depth slice it reads on, through the batch's later
+ * images (a few slices between images are convolved and not used), its filter a view of the kd slice. The
+ * tap's output slices are then copied into the output slices they reach first, and added (wasm's Add:
+ * XNNPACK, both threads) into those an earlier tap reached, in runs of slices; slices no tap reaches are
+ * zeros. So each output slice is the sum of its taps' slices in the order of kd, as in the gathering path
+ * (forwardByDepthGathers), and one tap's output is alive at a time. Any stride and dilation over height and
+ * width (XNNPACK's), dilation in depth.
  */
 function forwardByDepthTaps(backend: WasmBackend, g: ConvGeometry, x: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
-  const N = g.batch;
-  const [D, H, W] = g.inSize as [number, number, number];
-  const [OD, OH, OW] = g.outSize as [number, number, number];
-  const [FD, FH, FW] = g.filterSize as [number, number, number];
-  const Ci = g.inChannels;
-  const Co = g.outChannels;
+  if (g.strides[0] !== 1 || !wasmConvTuning.forwardByViews) return forwardByDepthGathers(backend, g, x, filter);
+  const { N, D, H, W, OD, OH, OW, FD, FH, FW, Ci, Co } = dims3(g);
+  const inSlice = H * W * Ci;
+  const outSlice = OH * OW * Co;
+  const out = backend.makeOutput([N, OD, OH, OW, Co], 'float32');
+  const reached = new Uint8Array(OD); // by an earlier tap (the same slices in every image)
+  for (let kd = 0; kd < FD; kd++) {
+    const [lo, hi] = validRange(D, OD, 1, g.padL[0]!, kd * g.dilations[0]!);
+    if (hi === lo) continue;
+    const d0 = lo - g.padL[0]! + kd * g.dilations[0]!;
+    const xv = heapView(backend, x, d0 * inSlice, [(N - 1) * D + hi - lo, H, W, Ci]);
+    const fv = heapView(backend, filter, kd * FH * FW * Ci * Co, [FH, FW, Ci, Co]);
+    const y = depthTapConv2d(backend, g, xv, fv);
+    releaseView(backend, xv);
+    releaseView(backend, fv);
+    for (let n = 0; n < N; n++)
+      for (let a = lo; a < hi; ) {
+        let b = a + 1;
+        while (b < hi && reached[b] === reached[a]) b++;
+        const len = (b - a) * outSlice;
+        const ySrc = (n * D + a - lo) * outSlice;
+        const oDst = (n * OD + a) * outSlice;
+        if (reached[a] === 0) {
+          const { heap, at } = onHeap(backend, out, y);
+          heap.copyWithin(at[0]! + oDst, at[1]! + ySrc, at[1]! + ySrc + len);
+        } else {
+          const ov = heapView(backend, out, oDst, [len]);
+          const yv = heapView(backend, y, ySrc, [len]);
+          const sum = wasmKernel('Add')({ inputs: { a: ov, b: yv }, backend }) as tf.TensorInfo;
+          releaseView(backend, ov);
+          releaseView(backend, yv);
+          const { heap, at } = onHeap(backend, out, sum);
+          heap.copyWithin(at[0]! + oDst, at[1]!, at[1]! + len);
+          dispose(backend, sum);
+        }
+        a = b;
+      }
+    dispose(backend, y);
+    reached.fill(1, lo, hi);
+  }
+  const { heap, at } = onHeap(backend, out);
+  for (let n = 0; n < N; n++)
+    for (let od = 0; od < OD; od++) if (reached[od] === 0) heap.fill(0, at[0]! + (n * OD + od) * outSlice, at[0]! + (n * OD + od + 1) * outSlice);
+  return out;
+}
+
+/**
+ * 3D convolution for any depth stride, one XNNPACK Conv2D per depth tap kd: the input depth slices that
+ * tap reads are gathered (whole-slice copies) into a batch of 2D images, convolved with the filter's kd
+ * slice over height and width (strides, dilations and padding there handled by XNNPACK), and added in JS
+ * into the output slices they belong to. Any stride, padding and dilation.
+ */
+function forwardByDepthGathers(backend: WasmBackend, g: ConvGeometry, x: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo {
+  const { N, D, H, W, OD, OH, OW, FD, FH, FW, Ci, Co } = dims3(g);
   const inSlice = H * W * Ci;
   const outSlice = OH * OW * Co;
   const tapFilter = FH * FW * Ci * Co;
@@ -148,16 +243,7 @@ function forwardByDepthTaps(backend: WasmBackend, g: ConvGeometry, x: tf.TensorI
         }
       heap.copyWithin(at[3]!, at[2]! + kd * tapFilter, at[2]! + (kd + 1) * tapFilter);
     }
-    const yk = wasmKernel('Conv2D')({
-      inputs: { x: xk, filter: fk },
-      backend,
-      attrs: {
-        strides: [g.strides[1]!, g.strides[2]!],
-        pad: [[0, 0], [g.padL[1]!, g.padR[1]!], [g.padL[2]!, g.padR[2]!], [0, 0]],
-        dataFormat: 'NHWC',
-        dilations: [g.dilations[1]!, g.dilations[2]!],
-      },
-    }) as tf.TensorInfo;
+    const yk = depthTapConv2d(backend, g, xk, fk);
     const o = heapFloats(backend, out);
     const y = heapFloats(backend, yk);
     for (let n = 0; n < N; n++)
@@ -251,7 +337,87 @@ function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo
 }
 
 /**
- * Filter gradient, tap by tap. x is transposed once to channels-first ([N, Ci, D·H·W], XNNPACK's
+ * Filter gradient of a convolution whose windows tile the input exactly (stride = filter size, no padding,
+ * no dilation, nothing left over: the U-Nets' 2×2(×2) downsampling): x's patches are a permutation of x.
+ * Two transposes of rank 3 and 4 (XNNPACK's; TF.js's wasm transposes of higher rank take a slow generic
+ * loop, 416 against 24 ms measured), x as [N·OD, FD, OH·FH·OW·FW·Ci] to [FD, N·OD, ...] (skipped when FD
+ * is 1), then as [FD·N·OD·OH, FH, OW, FW·Ci] to [FH, FW·Ci, FD·N·OD·OH, OW], give the patches as rows
+ * (kh, kw, ci, kd) over the output positions; one product with dy [N·OD·OH·OW, Co] gives their gradients,
+ * which are reordered to DHWIO.
+ */
+function tilesInput(g3: ConvGeometry): boolean {
+  return g3.filterSize.every((f, i) => f === g3.strides[i] && g3.dilations[i] === 1 && g3.padL[i] === 0 && g3.inSize[i] === g3.outSize[i]! * f);
+}
+
+function backpropFilterByPatches(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  const { N, OD, OH, OW, FD, FH, FW, Ci, Co } = dims3(g3);
+  const m = N * OD * OH * OW;
+  const transpose = (t: tf.TensorInfo, shape: number[], perm: number[]) =>
+    wasmKernel('Transpose')({ inputs: { x: { ...t, shape } }, backend, attrs: { perm } }) as tf.TensorInfo;
+  const depthFirst = FD === 1 ? x : transpose(x, [N * OD, FD, OH * FH * OW * FW * Ci], [1, 0, 2]);
+  const patches = transpose(depthFirst, [FD * N * OD * OH, FH, OW, FW * Ci], [1, 3, 0, 2]);
+  if (depthFirst !== x) dispose(backend, depthFirst);
+  const rows = matMul(backend, { ...patches, shape: [1, FH * FW * Ci * FD, m] }, { ...dy, shape: [1, m, Co] });
+  dispose(backend, patches);
+  const out = backend.makeOutput(filterShape, 'float32');
+  const src = heapFloats(backend, rows);
+  const dst = heapFloats(backend, out);
+  for (let kd = 0; kd < FD; kd++)
+    for (let k = 0; k < FH * FW * Ci; k++) dst.set(src.subarray((k * FD + kd) * Co, (k * FD + kd + 1) * Co), (kd * FH * FW * Ci + k) * Co);
+  dispose(backend, rows);
+  return out;
+}
+
+/**
+ * Filter gradient with unit strides, no gather per tap. x goes once to channels-first and zero-padded,
+ * xpad [Ci, N, Dp, Hp, Wp] (XNNPACK's Transpose, then wasm's PadV2, with one spare block of zeros at the
+ * end), and dy once to dyPad [N, Dp, Hp, Wp, Co], the output at the same grid positions and zeros on the rest.
+ * On that grid, output position p reads tap t's input at p + shift(t), so the tap's [Ci, Co] gradient is
+ * the matrix product of xpad viewed from shift(t) on, [Ci, N·Dp·Hp·Wp] (heapView: no copy), with dyPad:
+ * the positions that are not outputs meet dy's zeros. dyPad is the product's right operand, which XNNPACK
+ * packs once and caches by tensor id for all taps. Each product is one XNNPACK call, so the result does not
+ * depend on the thread count. Memory: one padded copy of x and of dy.
+ */
+function backpropFilterByViews(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  const { N, D, H, W, OD, OH, OW, FD, FH, FW, dd, dh, dw, pd, ph, pw, Ci, Co } = dims3(g3);
+  // The grid holds the input with its left padding and every position a tap reads.
+  const Dp = Math.max(D + pd, OD + (FD - 1) * dd);
+  const Hp = Math.max(H + ph, OH + (FH - 1) * dh);
+  const Wp = Math.max(W + pw, OW + (FW - 1) * dw);
+  const P = N * Dp * Hp * Wp;
+  const xcf = wasmKernel('Transpose')({ inputs: { x: { ...x, shape: [N * D * H * W, Ci] } }, backend, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+  // The spare block: the views of the last channel run past its end by up to one grid (shift < Dp·Hp·Wp).
+  const xpad = wasmKernel('PadV2')({
+    inputs: { x: { ...xcf, shape: [Ci * N, D, H, W] } },
+    backend,
+    attrs: { paddings: [[0, 1], [pd, Dp - D - pd], [ph, Hp - H - ph], [pw, Wp - W - pw]], constantValue: 0 },
+  }) as tf.TensorInfo;
+  dispose(backend, xcf);
+  const dyPad = wasmKernel('PadV2')({
+    inputs: { x: { ...dy, shape: [N, OD, OH, OW, Co] } },
+    backend,
+    attrs: { paddings: [[0, 0], [0, Dp - OD], [0, Hp - OH], [0, Wp - OW], [0, 0]], constantValue: 0 },
+  }) as tf.TensorInfo;
+  const b = { ...dyPad, shape: [1, P, Co] };
+  const grad = new Float32Array(FD * FH * FW * Ci * Co);
+  let t = 0;
+  for (let kd = 0; kd < FD; kd++)
+    for (let kh = 0; kh < FH; kh++)
+      for (let kw = 0; kw < FW; kw++, t++) {
+        const a = heapView(backend, xpad, (kd * dd * Hp + kh * dh) * Wp + kw * dw, [1, Ci, P]);
+        const part = matMul(backend, a, b);
+        grad.set(heapFloats(backend, part), t * Ci * Co);
+        dispose(backend, part);
+        releaseView(backend, a);
+      }
+  dispose(backend, xpad, dyPad);
+  const out = backend.makeOutput(filterShape, 'float32');
+  heapFloats(backend, out).set(grad);
+  return out;
+}
+
+/**
+ * Filter gradient for any stride, tap by tap. x is transposed once to channels-first ([N, Ci, D·H·W], XNNPACK's
  * Transpose). Then, for a chunk of output lines and each filter tap t, the input values the tap read are
  * gathered into xtᵀ [Ci, m] (whole blocks of rows per (n, ci, depth) when the strides are 1 and the width
  * is kept, else runs per row, else single values), and xtᵀ × dy [m, Co] is the tap's [Ci, Co] block of the
@@ -259,15 +425,7 @@ function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo
  * tensor id; xtᵀ is a fresh tensor per tap.
  */
 function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
-  const N = g3.batch;
-  const [D, H, W] = g3.inSize as [number, number, number];
-  const [OD, OH, OW] = g3.outSize as [number, number, number];
-  const [FD, FH, FW] = g3.filterSize as [number, number, number];
-  const [sd, sh, sw] = g3.strides as [number, number, number];
-  const [dd, dh, dw] = g3.dilations as [number, number, number];
-  const [pd, ph, pw] = g3.padL as [number, number, number];
-  const Ci = g3.inChannels;
-  const Co = g3.outChannels;
+  const { N, D, H, W, OD, OH, OW, FD, FH, FW, sd, sh, sw, dd, dh, dw, pd, ph, pw, Ci, Co } = dims3(g3);
   const plane = H * W;
   const blocks = sh === 1 && sw === 1 && OW === W; // a run of output rows reads a run of input rows
   const xcf = wasmKernel('Transpose')({ inputs: { x: { ...x, shape: [N, D * plane, Ci] } }, backend, attrs: { perm: [0, 2, 1] } }) as tf.TensorInfo;
@@ -350,6 +508,12 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
   return out;
 }
 
+function filterGradient(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  if (!wasmConvTuning.filterGradByViews) return backpropFilter(backend, g3, x, dy, filterShape);
+  if (tilesInput(g3)) return backpropFilterByPatches(backend, g3, x, dy, filterShape);
+  return (g3.strides.every((s) => s === 1) ? backpropFilterByViews : backpropFilter)(backend, g3, x, dy, filterShape);
+}
+
 const float = (...ts: (tf.TensorInfo | undefined)[]): boolean => ts.every((t) => t !== undefined && t.dtype === 'float32');
 const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === 'NDHWC';
 
@@ -407,7 +571,7 @@ export function registerWasmConvolutions(): void {
     const attrs = args.attrs ?? {};
     if (!x || !dy || !float(x, dy) || !nhwc(attrs.dataFormat)) return callOriginal('Conv2DBackpropFilter', original, args);
     const g = conv2dGeometry(x.shape, attrs.filterShape as number[], attrs.strides as [number, number], (attrs.dilations ?? 1) as [number, number], attrs.pad as Pad, attrs.dimRoundingMode as Rounding);
-    return backpropFilter(backend, as3d(g), x, dy, filterShapeOf(g));
+    return filterGradient(backend, as3d(g), x, dy, filterShapeOf(g));
   });
   replaceKernel('Conv3D', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
@@ -431,6 +595,6 @@ export function registerWasmConvolutions(): void {
     const attrs = args.attrs ?? {};
     if (!x || !dy || !float(x, dy)) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const g = conv3dGeometry(x.shape, attrs.filterShape as number[], attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
-    return backpropFilter(backend, g, x, dy, filterShapeOf(g));
+    return filterGradient(backend, g, x, dy, filterShapeOf(g));
   });
 }

@@ -34,6 +34,8 @@ const cases3d: Case3d[] = [
   { x: [2, 5, 7, 6, 3], f: [2, 3, 3, 3, 2], strides: [2, 1, 1], pad: 'same', dilation: 1 },
   { x: [1, 6, 7, 8, 2], f: [3, 3, 3, 2, 2], strides: [1, 1, 2], pad: 'valid', dilation: 1 },
   { x: [2, 6, 5, 7, 2], f: [3, 3, 3, 2, 3], strides: 1, pad: 'valid', dilation: 1 },
+  // Windows that tile the input (the U-Net's downsampling): wasm's filter gradient by one transpose.
+  { x: [2, 4, 6, 8, 3], f: [2, 2, 2, 3, 2], strides: 2, pad: 'same', dilation: 1 },
 ];
 
 const name2 = (c: Case2d) => `x ${c.x} f ${c.f} s${c.strides} ${Array.isArray(c.pad) ? 'explicit' : c.pad} d${c.dilation}`;
@@ -132,22 +134,26 @@ describe('3D filter gradient way on auto', () => {
 });
 
 // The wasm kernels work through large tensors in chunks of output rows; shrinking the chunk to a few rows
-// puts chunk boundaries inside lines, depth slices and batch items of these small cases.
+// puts chunk boundaries inside lines, depth slices and batch items of these small cases. Filter gradients
+// and 3D convolutions then gather on unit strides too (the cases above ran them by heap views).
 describe('wasm convolution kernels with tiny chunks match stock cpu', () => {
-  const saved = wasmConvTuning.chunkFloats;
+  const saved = { ...wasmConvTuning };
   afterEach(() => {
-    wasmConvTuning.chunkFloats = saved;
+    Object.assign(wasmConvTuning, saved);
   });
   it.each(cases2d)('2D $x $f $strides $pad $dilation', async (c) => {
     const fn = conv2dKernels(c);
     const ref = await onEngine('cpu', fn);
     wasmConvTuning.chunkFloats = 37;
+    wasmConvTuning.filterGradByViews = false;
     expect(maxRelError(await onEngine('wasm', fn), ref), name2(c)).toBeLessThan(1e-5);
   });
   it.each(cases3d)('3D $x $f $strides $pad $dilation', async (c) => {
     const fn = conv3dKernels(c);
     const ref = await onEngine('cpu', fn);
     wasmConvTuning.chunkFloats = 37;
+    wasmConvTuning.filterGradByViews = false;
+    wasmConvTuning.forwardByViews = false;
     expect(maxRelError(await onEngine('wasm', fn), ref), name3(c)).toBeLessThan(1e-5);
   });
 });
