@@ -46,6 +46,7 @@ describe('selectEngine', () => {
       'GendiceMaxoutGrad@wasm',
       'MaxPool3D@wasm',
       'MaxPool3DGrad@wasm',
+      'MaxPoolGrad@wasm',
       'SplitV@wasm',
       'Sum@wasm',
     ]);

@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resetEngine } from '../../src/engine/node/index.js';
+import { maxRelError, onEngine, randn, tensor } from './_helpers.js';
+
+// The wasm engine's 2D max-pool gradient (the heap scan of jsPooling.ts, replacing wasm's slow kernel)
+// against stock cpu's: overlapping windows, 'same' padding, all-negative windows and ties (the first
+// maximum in window order takes the gradient, as in TF.js's cpu kernel).
+afterAll(() => resetEngine());
+
+describe('2D max-pool gradient on wasm', () => {
+  it.each([
+    { shape: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [1, 7, 9, 2], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [2, 7, 5, 1], size: 3, strides: 1, pad: 'valid' as const },
+    { shape: [2, 6, 6, 4], size: 2, strides: 1, pad: 'same' as const },
+  ])('$shape pool $size stride $strides $pad matches stock cpu', async ({ shape, size, strides, pad }) => {
+    const x = randn(shape, 41);
+    for (let i = 0; i < x.values.length; i += 3) x.values[i] = -Math.abs(x.values[i]!);
+//TIES // ties inside windows
+    const fn = () => {
+      const f = (t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, size, strides, pad);
+      const xt = tensor(x);
+      const y = f(xt);
+      const dy = tensor(randn(y.shape, 42));
+      return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(xt)];
+    };
+    const ref = await onEngine('cpu', fn);
+    const got = await onEngine('wasm', fn);
+    expect(Array.from(got[0]!)).toEqual(Array.from(ref[0]!));
+    // The same positions take the gradient; overlapping windows add in another order than stock cpu's.
+    expect(maxRelError([got[1]!], [ref[1]!])).toBeLessThan(1e-6);
+  });
+});
