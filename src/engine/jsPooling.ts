@@ -170,7 +170,7 @@ export function registerPooling(native?: NativeMemoryKernels): void {
  * window of negative values pools to 1.18e-38 and its gradient goes to the window's first voxel (measured:
  * maxPool3d of [-3, -2, -1, -4, -5, -6, -7, -8] in one 2³ window gives 1.18e-38 and sends the gradient to
  * -3; cpu gives -1 and sends it to -1). Also MaxPoolGrad (2D): wasm's kernel sends the gradient of a
- * window of negative values elsewhere than to its maximum too (test/engine/wasmPooling.test.ts fails on it
+ * window of negative values elsewhere than to its maximum too (test/engine/wasmKernels.test.ts fails on it
  * in 3 of 4 cases without ties), and is slow: 103 ms against the scan's 42 ms on [8, 128², 16] (2×2,
  * stride 2; one run each). The 2D forward (XNNPACK's) is right and stays.
  */

@@ -14,6 +14,7 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   disposeData(dataId: tf.DataId): boolean;
+  incRef(dataId: tf.DataId): void;
   dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } | undefined; delete(dataId: tf.DataId): boolean };
   wasm: { tfjs: { disposeData(id: number): void } };
 }
@@ -529,9 +530,19 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * above 1 along the width. Also SplitV
  * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
  * by element. And Sum over any axes in one pass with float64 accumulation (stock wasm transposes first;
- * the bias gradients are Sums). docs/engine.md has what each cost in a 3D U-Net step.
+ * the bias gradients are Sums), and Identity as a shared reference. docs/engine.md has what each cost in a
+ * 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
+  // TF.js's wasm Identity copies its input; cpu's and webgl's share the data (a reference count), as here.
+  // The engine clones every tensor it saves for the backward pass through Identity: 98 copies in a 3D U-Net
+  // step, 30 ms of it. TF.js tensors are immutable and no wasm kernel writes into its inputs.
+  replaceKernel('Identity', 'wasm', 'wasm-composed', () => (args: KernelArgs) => {
+    const backend = args.backend as WasmBackend;
+    const x = args.inputs.x!;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  });
   replaceKernel('Sum', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const x = args.inputs.x;

@@ -44,6 +44,7 @@ describe('selectEngine', () => {
       'Conv3DBackpropInputV2@wasm',
       'GendiceMaxout@wasm',
       'GendiceMaxoutGrad@wasm',
+      'Identity@wasm',
       'MaxPool3D@wasm',
       'MaxPool3DGrad@wasm',
       'MaxPoolGrad@wasm',

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resetEngine } from '../../src/engine/node/index.js';
+import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
 import { maxRelError, onEngine, randn, tensor } from './_helpers.js';
 
-// The wasm engine's 2D max-pool gradient (the heap scan of jsPooling.ts, replacing wasm's slow kernel)
+// Kernels the wasm engine replaces that no convolution test covers. The 2D max-pool gradient (the heap scan of jsPooling.ts, replacing wasm's slow kernel)
 // against stock cpu's: overlapping windows, 'same' padding, all-negative windows and ties (the first
 // maximum in window order takes the gradient, as in TF.js's cpu kernel).
 afterAll(() => resetEngine());
@@ -30,5 +30,26 @@ describe('2D max-pool gradient on wasm', () => {
     expect(Array.from(got[0]!)).toEqual(Array.from(ref[0]!));
     // The same positions take the gradient; overlapping windows add in another order than stock cpu's.
     expect(maxRelError([got[1]!], [ref[1]!])).toBeLessThan(1e-6);
+  });
+});
+
+// Identity (tf.clone, and every tensor the engine saves for a backward pass) shares the data on wasm, as
+// on cpu: the clone outlives its source, and disposing either leaves the other's values.
+describe('Identity on wasm', () => {
+  it('shares the data by reference count', async () => {
+    await selectEngine({ engine: 'wasm', quiet: true });
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const before = backend.numDataIds();
+    const a = tf.tensor([1, -2, 3, 4.5], [2, 2]);
+    const b = tf.clone(a);
+    expect(backend.numDataIds() - before).toBe(1); // one buffer for both
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, -2, 3, 4.5]);
+    const c = tf.clone(b);
+    b.dispose();
+    expect(c.shape).toEqual([2, 2]);
+    expect(Array.from(c.dataSync())).toEqual([1, -2, 3, 4.5]);
+    c.dispose();
+    expect(backend.numDataIds()).toBe(before);
   });
 });
