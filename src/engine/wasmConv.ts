@@ -530,7 +530,8 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * above 1 along the width. Also SplitV
  * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
  * by element. And Sum over any axes in one pass with float64 accumulation (stock wasm transposes first;
- * the bias gradients are Sums), and Identity as a shared reference. docs/engine.md has what each cost in a
+ * the bias gradients are Sums), Concat of equal parts on the last axis by a transpose, and Identity as a
+ * shared reference. docs/engine.md has what each cost in a
  * 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
@@ -567,6 +568,29 @@ export function registerWasmConvolutions(): void {
       if (sizeOf(size) > 0) sliceInto(heapFloats(backend, x), x.shape, begin, size, heapFloats(backend, out));
       return out;
     });
+  });
+  // Concat of equal parts along the last axis (a U-Net's skip connections): the parts one after another,
+  // then XNNPACK's Transpose [k, rows, C] -> [rows, k, C]. TF.js's wasm Concat copies row by row in JS:
+  // [221184, 8] twice, 77 against 18 ms (measured, one run).
+  replaceKernel('Concat', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
+    const backend = args.backend as WasmBackend;
+    const parts = Object.values(args.inputs).filter((t): t is tf.TensorInfo => t !== undefined);
+    const first = parts[0];
+    if (first === undefined || parts.length < 2 || !float(...parts)) return callOriginal('Concat', original, args);
+    const rank = first.shape.length;
+    const axis = tf.util.parseAxisParam((args.attrs?.axis ?? 0) as number, first.shape)[0]!;
+    const C = first.shape[rank - 1]!;
+    const rows = sizeOf(first.shape) / C;
+    const equal = parts.every((t) => t.shape.length === rank && t.shape.every((d, i) => d === first.shape[i]));
+    if (axis !== rank - 1 || !equal || rows <= 1 || C === 0) return callOriginal('Concat', original, args);
+    const stacked = backend.makeOutput([parts.length, rows, C], 'float32');
+    {
+      const { heap, at } = onHeap(backend, stacked, ...parts);
+      parts.forEach((_, i) => heap.copyWithin(at[0]! + i * rows * C, at[i + 1]!, at[i + 1]! + rows * C));
+    }
+    const out = wasmKernel('Transpose')({ inputs: { x: stacked }, backend, attrs: { perm: [1, 0, 2] } }) as tf.TensorInfo;
+    dispose(backend, stacked);
+    return { ...out, shape: [...first.shape.slice(0, -1), C * parts.length] };
   });
   replaceKernel('Conv2DBackpropInput', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;

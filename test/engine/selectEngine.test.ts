@@ -37,6 +37,7 @@ describe('selectEngine', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^gendice engine: wasm \(oneDNN addon unavailable .*not found/);
     expect(info.replacedKernels.map((k) => `${k.kernelName}@${k.backendName}`)).toEqual([
+      'Concat@wasm',
       'Conv2DBackpropFilter@wasm',
       'Conv2DBackpropInput@wasm',
       'Conv3D@wasm',
