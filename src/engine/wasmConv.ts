@@ -24,10 +24,12 @@ export interface WasmBackend {
  * chunk are chosen to keep each near 16 MB of wasm heap. `filterGradByViews`: filter gradients with unit
  * strides by heap views (backpropFilterByViews), and of windows that tile the input by one transpose
  * (backpropFilterByPatches), rather than by gathering each tap. `forwardByViews`: 3D convolutions with unit
- * depth stride (and so the input gradients) on heap views (forwardByDepthTaps). Exported for tests, which
+ * depth stride (and so the input gradients) on heap views (forwardByDepthTaps). `viewFloats`: the most
+ * the view filter gradient's temporaries may take (its padded copies, unchunked: 384 MB of the wasm heap's
+ * 4 GB); beyond it the gathers' chunks run. Exported for tests, which
  * shrink the chunks to exercise their boundaries on small tensors, and run the gathers on unit strides too.
  */
-export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, forwardByViews: true };
+export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, forwardByViews: true, viewFloats: 96 * 1024 * 1024 };
 
 export function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
@@ -379,12 +381,20 @@ function backpropFilterByPatches(backend: WasmBackend, g3: ConvGeometry, x: tf.T
  * packs once and caches by tensor id for all taps. Each product is one XNNPACK call, so the result does not
  * depend on the thread count. Memory: one padded copy of x and of dy.
  */
-function backpropFilterByViews(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+/** The grid of backpropFilterByViews (unit strides): the input with its left padding and every position a tap reads. */
+function viewGrid(g3: ConvGeometry): { Dp: number; Hp: number; Wp: number; floats: number } {
   const { N, D, H, W, OD, OH, OW, FD, FH, FW, dd, dh, dw, pd, ph, pw, Ci, Co } = dims3(g3);
-  // The grid holds the input with its left padding and every position a tap reads.
   const Dp = Math.max(D + pd, OD + (FD - 1) * dd);
   const Hp = Math.max(H + ph, OH + (FH - 1) * dh);
   const Wp = Math.max(W + pw, OW + (FW - 1) * dw);
+  const grid = Dp * Hp * Wp;
+  // x channels-first, x padded (with its spare block) and dy padded, at their peak.
+  return { Dp, Hp, Wp, floats: N * D * H * W * Ci + (N + 1) * grid * Ci + N * grid * Co };
+}
+
+function backpropFilterByViews(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  const { N, D, H, W, OD, OH, OW, FD, FH, FW, dd, dh, dw, pd, ph, pw, Ci, Co } = dims3(g3);
+  const { Dp, Hp, Wp } = viewGrid(g3);
   const P = N * Dp * Hp * Wp;
   const xcf = wasmKernel('Transpose')({ inputs: { x: { ...x, shape: [N * D * H * W, Ci] } }, backend, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
   // The spare block: the views of the last channel run past its end by up to one grid (shift < Dp·Hp·Wp).
@@ -512,7 +522,8 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
 function filterGradient(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
   if (!wasmConvTuning.filterGradByViews) return backpropFilter(backend, g3, x, dy, filterShape);
   if (tilesInput(g3)) return backpropFilterByPatches(backend, g3, x, dy, filterShape);
-  return (g3.strides.every((s) => s === 1) ? backpropFilterByViews : backpropFilter)(backend, g3, x, dy, filterShape);
+  const byViews = g3.strides.every((s) => s === 1) && viewGrid(g3).floats <= wasmConvTuning.viewFloats;
+  return (byViews ? backpropFilterByViews : backpropFilter)(backend, g3, x, dy, filterShape);
 }
 
 const float = (...ts: (tf.TensorInfo | undefined)[]): boolean => ts.every((t) => t !== undefined && t.dtype === 'float32');

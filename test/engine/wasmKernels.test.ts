@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
+import { wasmConvTuning } from '../../src/engine/wasmConv.js';
 import { maxRelError, onEngine, randn, tensor } from './_helpers.js';
 
-// Kernels the wasm engine replaces that no convolution test covers. The 2D max-pool gradient (the heap scan of jsPooling.ts, replacing wasm's slow kernel)
-// against stock cpu's: overlapping windows, 'same' padding, all-negative windows and ties (the first
-// maximum in window order takes the gradient, as in TF.js's cpu kernel).
+// Kernels the wasm engine replaces beyond the convolution tests' cases. The 2D max-pool gradient (the
+// heap scan of jsPooling.ts, replacing wasm's kernel) against stock cpu's: overlapping windows, 'same'
+// padding, all-negative windows and ties (the first maximum in window order takes the gradient, as in
+// TF.js's cpu kernel).
 afterAll(() => resetEngine());
 
 describe('2D max-pool gradient on wasm', () => {
@@ -75,5 +77,38 @@ describe('Concat on wasm', () => {
     const ref = await onEngine('cpu', fn);
     const got = await onEngine('wasm', fn);
     expect(bits(got[0]!)).toEqual(bits(ref[0]!));
+  });
+});
+
+// The view filter gradient's padded copies are not chunked, so it runs only while they fit in
+// wasmConvTuning.viewFloats; beyond, the gathering path takes over with the same values.
+describe('wasm filter gradient paths', () => {
+  const saved = { ...wasmConvTuning };
+  afterEach(() => {
+    Object.assign(wasmConvTuning, saved);
+  });
+  it('take the views up to viewFloats and the gathers beyond, with the same values', async () => {
+    const x = randn([2, 5, 6, 7, 3], 61);
+    const dy = randn([2, 5, 6, 7, 4], 62);
+    const fn = () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x: tensor(x), dy: tensor(dy) }, { filterShape: [3, 3, 3, 3, 4], strides: 1, pad: 'same' }) as tf.Tensor;
+    await selectEngine({ engine: 'wasm', quiet: true });
+    const pad = tf.getKernel('PadV2', 'wasm')!;
+    const original = pad.kernelFunc;
+    let pads = 0;
+    (pad as { kernelFunc: typeof original }).kernelFunc = (args) => {
+      pads++;
+      return original(args);
+    };
+    try {
+      const byViews = await onEngine('wasm', fn);
+      expect(pads).toBe(2);
+      wasmConvTuning.viewFloats = 0;
+      const byGathers = await onEngine('wasm', fn);
+      expect(pads).toBe(2);
+      expect(maxRelError(byViews, byGathers)).toBeLessThan(1e-6);
+      expect(maxRelError(byViews, await onEngine('cpu', fn))).toBeLessThan(1e-5);
+    } finally {
+      (pad as { kernelFunc: typeof original }).kernelFunc = original;
+    }
   });
 });
