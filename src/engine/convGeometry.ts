@@ -32,6 +32,16 @@ function finish(g: Omit<ConvGeometry, 'padR'> & { padR: number[] }): ConvGeometr
   return { ...g, padR };
 }
 
+/**
+ * Whether TF.js's padding for the geometry is negative somewhere: its computeConv3DInfo gives 'same' a
+ * negative front/top/left padding where a stride exceeds the filter and the last input rows go unread
+ * (height 4, filter 1, stride 2: top −1; its 2D version clamps at 0). Stock kernels then skip those input
+ * rows; oneDNN takes no negative padding, so such calls stay with TF.js's kernels.
+ */
+export function hasNegativePadding(g: ConvGeometry): boolean {
+  return g.padL.some((p) => p < 0) || g.padR.some((p) => p < 0);
+}
+
 /** Geometry of a channels-last 2D convolution, from the same arguments as TF.js's computeConv2DInfo. */
 export function conv2dGeometry(
   xShape: readonly number[],

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { NativeAddon } from './nativeAddon.js';
-import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, outShapeOf, validRange, type ConvGeometry } from './convGeometry.js';
+import { conv2dGeometry, conv3dGeometry, filterShapeOf, hasNegativePadding, inShapeOf, outShapeOf, validRange, type ConvGeometry } from './convGeometry.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
 import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, registerFusedConvolutions } from './fusedConvolution.js';
@@ -194,6 +194,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     const fv = filter && floatValues(backend, filter);
     if (!x || !filter || !xv || !fv || !isNdhwc(attrs.dataFormat)) return callOriginal('Conv3D', original, args);
     const g = conv3dGeometry(x.shape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    if (hasNegativePadding(g)) return callOriginal('Conv3D', original, args);
     const shape = outShapeOf(g);
     return backend.makeTensorInfo(shape, 'float32', run(addon, 0, g, xv, fv, sizeOf(shape)));
   });
@@ -207,6 +208,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     if (!dy || !filter || !dv || !fv) return callOriginal('Conv3DBackpropInputV2', original, args);
     const inputShape = attrs.inputShape as number[];
     const g = conv3dGeometry(inputShape, filter.shape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    if (hasNegativePadding(g)) return callOriginal('Conv3DBackpropInputV2', original, args);
     return backend.makeTensorInfo(inShapeOf(g), 'float32', run(addon, 1, g, dv, fv, sizeOf(inputShape)));
   });
 
@@ -219,6 +221,7 @@ export function registerNativeConvolutions(addon: NativeAddon): void {
     if (!x || !dy || !xv || !dv) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const filterShape = attrs.filterShape as number[];
     const g = conv3dGeometry(x.shape, filterShape, attrs.strides as [number, number, number], (attrs.dilations ?? 1) as [number, number, number], attrs.pad as 'same');
+    if (hasNegativePadding(g)) return callOriginal('Conv3DBackpropFilterV2', original, args);
     const byTaps = nativeConvTuning.depthTaps === 'auto' ? filterGradByDepthTaps3d(g, isa) : nativeConvTuning.depthTaps === 'always';
     const grad = byTaps ? filterGradByDepthTaps(addon, g, xv, dv) : run(addon, 2, g, xv, dv, sizeOf(filterShape));
     return backend.makeTensorInfo(filterShapeOf(g), 'float32', grad);

@@ -541,8 +541,9 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * above 1 along the width. Also SplitV
  * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
  * by element. And Sum over any axes in one pass with float64 accumulation (stock wasm transposes first;
- * the bias gradients are Sums), Concat of equal parts on the last axis by a transpose, and Identity as a
- * shared reference. docs/engine.md has what each cost in a
+ * the bias gradients are Sums), Concat of equal parts on the last axis by a transpose, Identity as a
+ * shared reference, and Conv2D / FusedConv2D with 'same' padding given as numbers (XNNPACK's SAME is wrong
+ * where a stride exceeds the filter). docs/engine.md has what each cost in a
  * 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
@@ -603,6 +604,25 @@ export function registerWasmConvolutions(): void {
     dispose(backend, stacked);
     return { ...out, shape: [...first.shape.slice(0, -1), C * parts.length] };
   });
+  // TF.js's wasm Conv2D and FusedConv2D hand 'same' padding to XNNPACK as its TensorFlow-SAME flag, which
+  // gives wrong outputs where a stride exceeds the filter along an axis (filter [1, 2], stride 2: every
+  // value wrong; found by comparing random geometries with cpu). The same padding given explicitly (TF.js's
+  // own computeConv2DInfo) is right, so 'same' goes in as numbers.
+  for (const name of ['Conv2D', 'FusedConv2D'])
+    replaceKernel(name, 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
+      const { x, filter } = args.inputs;
+      const attrs = args.attrs ?? {};
+      if (!x || !filter || attrs.pad !== 'same' || !nhwc(attrs.dataFormat)) return callOriginal(name, original, args);
+      const { padInfo } = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        attrs.strides as [number, number],
+        (attrs.dilations ?? 1) as [number, number],
+        'same',
+      );
+      const pad = [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]];
+      return callOriginal(name, original, { ...args, attrs: { ...attrs, pad } });
+    });
   replaceKernel('Conv2DBackpropInput', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { dy, filter } = args.inputs;

@@ -38,11 +38,13 @@ describe('selectEngine', () => {
     expect(lines[0]).toMatch(/^gendice engine: wasm \(oneDNN addon unavailable .*not found/);
     expect(info.replacedKernels.map((k) => `${k.kernelName}@${k.backendName}`)).toEqual([
       'Concat@wasm',
+      'Conv2D@wasm',
       'Conv2DBackpropFilter@wasm',
       'Conv2DBackpropInput@wasm',
       'Conv3D@wasm',
       'Conv3DBackpropFilterV2@wasm',
       'Conv3DBackpropInputV2@wasm',
+      'FusedConv2D@wasm',
       'GendiceMaxout@wasm',
       'GendiceMaxoutGrad@wasm',
       'Identity@wasm',

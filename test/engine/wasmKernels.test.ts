@@ -112,3 +112,25 @@ describe('wasm filter gradient paths', () => {
     }
   });
 });
+
+// TF.js's wasm Conv2D and FusedConv2D get 'same' padding wrong where a stride exceeds the filter along an
+// axis (XNNPACK's TensorFlow-SAME flag); the wasm engine passes the padding as numbers.
+describe("Conv2D and FusedConv2D with 'same' padding on wasm", () => {
+  it.each([
+    { x: [2, 2, 4, 3], f: [1, 2, 3, 2], strides: 2 },
+    { x: [1, 8, 6, 4], f: [3, 2, 4, 3], strides: 3 },
+    { x: [1, 6, 6, 1], f: [2, 2, 1, 1], strides: 3 },
+    { x: [1, 7, 7, 2], f: [3, 3, 2, 2], strides: 2 },
+  ])('x $x filter $f stride $strides matches stock cpu', async ({ x, f, strides }) => {
+    const xv = randn(x, 71);
+    const fv = randn(f, 72);
+    const bias = randn([f[3]!], 73);
+    const fn = () => {
+      const xt = tensor(xv) as tf.Tensor4D;
+      const ft = tensor(fv) as tf.Tensor4D;
+      return [tf.conv2d(xt, ft, strides, 'same'), tf.fused.conv2d({ x: xt, filter: ft, strides, pad: 'same', bias: tensor(bias), activation: 'relu' })];
+    };
+    const ref = await onEngine('cpu', fn);
+    expect(maxRelError(await onEngine('wasm', fn), ref)).toBeLessThan(1e-5);
+  });
+});

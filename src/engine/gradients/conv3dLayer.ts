@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv3dGeometry, hasNegativePadding } from '../convGeometry.js';
 import { fusedConv, fusedConvAvailable } from '../fusedConvolution.js';
 
 /** What a TF.js Conv3D layer holds that its call reads (tfjs-layers' BaseConv / Conv). */
@@ -41,7 +42,8 @@ export function patchConv3dLayer(): boolean {
       layer.dataFormat === 'channelsLast' &&
       (layer.padding === 'same' || layer.padding === 'valid') &&
       dilations.every((d) => d === 1) &&
-      fusedConvAvailable(5);
+      fusedConvAvailable(5) &&
+      !hasNegativePadding(conv3dGeometry(x.shape, layer.kernel.shape as number[], layer.strides as [number, number, number], 1, layer.padding));
     if (!fusable) return original.call(this, inputs, kwargs);
     return tf.tidy(() => {
       const activation = layer.activation?.getClassName() ?? 'linear';
