@@ -530,21 +530,23 @@ const float = (...ts: (tf.TensorInfo | undefined)[]): boolean => ts.every((t) =>
 const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === 'NDHWC';
 
 /**
- * Registers on `wasm` the convolution kernels composed from its XNNPACK Conv2D, BatchMatMul and Transpose:
- * Conv2DBackpropInput, Conv2DBackpropFilter (missing in stock wasm), Conv3D, Conv3DBackpropInputV2
- * (stock one is wrong) and Conv3DBackpropFilterV2, with any stride, padding and dilation:
- * - Conv3D: one Conv2D per depth tap (forwardByDepthTaps);
+ * Registers on `wasm` the convolution kernels composed from its XNNPACK Conv2D, BatchMatMul, Transpose,
+ * PadV2 and Add: Conv2DBackpropInput, Conv2DBackpropFilter (missing in stock wasm), Conv3D,
+ * Conv3DBackpropInputV2 (stock one is wrong) and Conv3DBackpropFilterV2, with any stride, padding and dilation:
+ * - Conv3D: one Conv2D per depth tap, on heap views with unit depth stride (forwardByDepthTaps), on
+ *   gathered slices otherwise (forwardByDepthGathers);
  * - input gradients with unit strides: the forward convolution with the flipped filter; other strides:
  *   matmul then col2im;
- * - filter gradients: per tap, a gathered [Ci, m] matrix × dy (backpropFilter).
+ * - filter gradients: with unit strides one product per tap of heap views (backpropFilterByViews, while
+ *   its padded copies fit in `viewFloats`); of tiling windows one transpose and one product
+ *   (backpropFilterByPatches); otherwise per tap a gathered [Ci, m] matrix × dy (backpropFilter).
  * Per-element JS loops remain only in col2im (strided input gradients) and in the gathers for strides
- * above 1 along the width. Also SplitV
- * (the gradient of concat) as contiguous-run copies on the heap: stock wasm slices rank-5 tensors element
- * by element. And Sum over any axes in one pass with float64 accumulation (stock wasm transposes first;
- * the bias gradients are Sums), Concat of equal parts on the last axis by a transpose, Identity as a
- * shared reference, and Conv2D / FusedConv2D with 'same' padding given as numbers (XNNPACK's SAME is wrong
- * where a stride exceeds the filter). docs/engine.md has what each cost in a
- * 3D U-Net step.
+ * above 1 along the width. Also SplitV (the gradient of concat) as contiguous-run copies on the heap:
+ * stock wasm slices rank-5 tensors element by element. And Sum over any axes in one pass with float64
+ * accumulation (stock wasm transposes first; the bias gradients are Sums), Concat of equal parts on the
+ * last axis by a transpose, Identity as a shared reference, and Conv2D / FusedConv2D with 'same' padding
+ * given as numbers (XNNPACK's SAME is wrong where a stride exceeds the filter). docs/engine.md has what
+ * each cost in a 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
   // TF.js's wasm Identity copies its input; cpu's and webgl's share the data (a reference count), as here.
