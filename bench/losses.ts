@@ -1,11 +1,13 @@
 /**
  * `npm run bench -- losses [--json] [--repeats N]`: forward + backward time of every loss on
  * [4, 96, 96, 96, 2] and [16, 256, 256, 4] (one-hot targets, softmax logits), voxels/s, and for GDL
- * the ratio to a naive composition of TF.js ops written as a user would (same numbers, checked), and to
- * PyTorch (Debian's /usr/bin/python3 with torch, 2 threads, same OMP_WAIT_POLICY as the engine) in the same
- * run: the same GDL (square weights, an absent class gets the image's largest weight, smoothing 1e-5)
- * written as a MONAI user would, channels first, forward + backward on the same inputs (handed over as
- * raw float32 / uint8 files; its loss value is checked against gendice's). `--no-pytorch` skips the peer;
+ * the ratio to a naive composition of TF.js ops written as a user would (same numbers, checked), and for
+ * GDL, WCE and SS to PyTorch (Debian's /usr/bin/python3 with torch, 2 threads, same OMP_WAIT_POLICY as the
+ * engine) in the same run: the same losses with gendice's defaults (GDL: square weights, an absent class gets
+ * the image's largest weight, smoothing 1e-5; WCE: weights from the reference's volumes; SS: λ 0.05, the
+ * foreground of two classes, summed over the classes beyond) written as a MONAI user would, channels first,
+ * forward + backward on the same inputs (handed over as raw float32 / uint8 files; each loss value is checked
+ * against gendice's). `--no-pytorch` skips the peer;
  * `--losses gdl,dice` times only those (GDL always). On the native engine a `gdl-composed` row times GDL
  * with the fused softmax-overlap kernel unregistered (the composed path), in the same run. `--profile` adds, per
  * shape, where one GDL forward + backward spends its time (tf.profile: each kernel's total, and the wall time
@@ -46,11 +48,11 @@ function naiveGdl(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
   });
 }
 
-const PYTORCH_GDL = String.raw`
+const PYTORCH_LOSSES = String.raw`
 import json, sys, time, torch
 torch.set_num_threads(2)
-shape = json.loads(sys.argv[1]); folder = sys.argv[2]; repeats = int(sys.argv[3])
-C = shape[-1]; spatial = len(shape) - 2
+shape = json.loads(sys.argv[1]); folder = sys.argv[2]; repeats = int(sys.argv[3]); names = sys.argv[4].split(",")
+C = shape[-1]; spatial = len(shape) - 2; B = shape[0]
 def read(name, dtype):
     with open(folder + "/" + name, "rb") as f: return torch.frombuffer(bytearray(f.read()), dtype=dtype)
 # channels last on disk (TF.js's layout), channels first here (PyTorch's and MONAI's)
@@ -59,6 +61,7 @@ logits = read("logits.f32", torch.float32).reshape(shape).permute(perm).contiguo
 labels = read("labels.u8", torch.uint8).reshape(shape[:-1]).long()
 target = torch.nn.functional.one_hot(labels, C).permute(perm).contiguous().float()
 axes = list(range(2, 2 + spatial))
+N = target[0, 0].numel()
 def gdl(y, t):
     p = torch.softmax(y, 1)
     tp = (t * p).sum(axes); ground = t.sum(axes); den = ground + p.sum(axes)
@@ -67,18 +70,42 @@ def gdl(y, t):
     w = torch.where(absent, finite.max(1, keepdim=True).values.expand_as(finite), finite)
     num = 2 * (w * tp).sum(1) + 1e-5; dd = (w * den).sum(1) + 1e-5
     return (1 - num / dd).mean()
+def wce(y, t):
+    # Sudre et al.'s weighted cross-entropy per image: w_0 = 1, w_l = (N - V_l) / V_l from the reference
+    logp = torch.log_softmax(y, 1)
+    v = t.sum(axes)
+    w = (N - v) / v.clamp_min(1e-7); w[:, 0] = 1
+    return (-(w.view(B, C, *([1] * spatial)) * t * logp).sum([1] + axes) / N).mean()
+def ss(y, t, lam=0.05, eps=1e-5):
+    # sensitivity-specificity: the foreground channel for two classes, summed over all classes beyond
+    p = torch.softmax(y, 1)
+    if C <= 2: p, t = p[:, C - 1:], t[:, C - 1:]
+    d2 = (t - p) ** 2
+    sens = (d2 * t).sum(axes) / (t.sum(axes) + eps)
+    spec = (d2 * (1 - t)).sum(axes) / ((1 - t).sum(axes) + eps)
+    return (lam * sens + (1 - lam) * spec).sum(1).mean()
 x = logits.requires_grad_(True)
-def step():
-    # the gradient as a new tensor, as gendice's: no clone of the input and no accumulation into x.grad
-    l = gdl(x, target); (g,) = torch.autograd.grad(l, x); return l.item()
-value = step(); t = []
-for _ in range(repeats):
-    t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
-t.sort(); print(json.dumps({"ms": t[len(t) // 2], "value": value, "torch": torch.__version__}))
+out = {"torch": torch.__version__}
+for name in names:
+    f = {"gdl": gdl, "wce": wce, "ss": ss}[name]
+    def step():
+        # the gradient as a new tensor, as gendice's: no clone of the input and no accumulation into x.grad
+        l = f(x, target); (g,) = torch.autograd.grad(l, x); return l.item()
+    value = step(); t = []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); step(); t.append((time.perf_counter() - t0) * 1000)
+    t.sort(); out[name] = {"ms": t[len(t) // 2], "value": value}
+print(json.dumps(out))
 `;
 
-/** PyTorch's GDL forward + backward on the same inputs, or undefined (no python3/torch, or --no-pytorch). */
-function pytorchGdl(shape: number[], labels: Int32Array, yPred: tf.Tensor): { ms: number; value: number } | undefined {
+/** The losses PyTorch times as a user would write them (the same formulas and defaults as gendice's). */
+const PYTORCH_NAMES = ['gdl', 'wce', 'ss'];
+
+/**
+ * PyTorch's forward + backward of `names` on the same inputs, by loss, or undefined (no python3/torch, or
+ * --no-pytorch).
+ */
+function pytorchLosses(shape: number[], labels: Int32Array, yPred: tf.Tensor, names: string[]): Map<string, { ms: number; value: number }> | undefined {
   if (process.argv.includes('--no-pytorch') || !existsSync('/usr/bin/python3')) return undefined;
   const folder = mkdtempSync(join(tmpdir(), 'gendice-bench-losses-'));
   try {
@@ -86,14 +113,19 @@ function pytorchGdl(shape: number[], labels: Int32Array, yPred: tf.Tensor): { ms
     writeFileSync(join(folder, 'labels.u8'), Uint8Array.from(labels));
     const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? OMP_WAIT_POLICY_DEFAULT };
     noteBlasOnce();
-    const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH_GDL, JSON.stringify(shape), folder, String(repeats)], { encoding: 'utf8', env });
+    const r = spawnSync('/usr/bin/python3', ['-c', PYTORCH_LOSSES, JSON.stringify(shape), folder, String(repeats), names.join(',')], { encoding: 'utf8', env });
     if (r.status !== 0) {
       note(`losses: PyTorch peer unavailable (${(r.stderr ?? '').trim().split('\n').pop() ?? 'no output'})`);
       return undefined;
     }
-    const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ms: number; value: number; torch: string };
-    note(`losses: PyTorch ${parsed.torch} gdl [${shape.join(',')}] ${parsed.ms.toFixed(0)} ms (loss ${parsed.value})`);
-    return parsed;
+    const parsed = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, { ms: number; value: number }> & { torch: string };
+    const out = new Map<string, { ms: number; value: number }>();
+    for (const name of names) {
+      const e = parsed[name]!;
+      note(`losses: PyTorch ${parsed.torch} ${name} [${shape.join(',')}] ${e.ms.toFixed(0)} ms (loss ${e.value})`);
+      out.set(name, e);
+    }
+    return out;
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -169,12 +201,15 @@ for (const shape of [
   gdlRow.ratioToNaiveGdl = gdlMs / naiveMs;
   const composedRow = rows.find((r) => r.name === `gdl-composed ${tag}`);
   if (composedRow !== undefined) composedRow.ratioToNaiveGdl = Number(composedRow.ms) / naiveMs;
-  const torch = pytorchGdl(shape, labels, yPred);
-  if (torch !== undefined) {
-    if (Math.abs(torch.value - a) > 1e-4) throw new Error(`bench losses: gendice GDL ${a} and PyTorch's ${torch.value} disagree on ${tag}`);
-    rows.push({ name: `pytorch-gdl ${tag}`, loss: 'pytorch-gdl', shape: tag, ms: torch.ms, voxelsPerSecond: voxels / (torch.ms / 1000), ratioToNaiveGdl: torch.ms / naiveMs, ratioToPytorch: 1 });
-    gdlRow.ratioToPytorch = gdlMs / torch.ms;
-    if (composedRow !== undefined) composedRow.ratioToPytorch = Number(composedRow.ms) / torch.ms;
+  const peers = PYTORCH_NAMES.filter((n) => rows.some((r) => r.name === `${n} ${tag}`));
+  const torch = pytorchLosses(shape, labels, yPred, peers);
+  for (const [name, peer] of torch ?? []) {
+    const ours = getLoss(name)(yTrue, yPred).dataSync()[0]!;
+    if (Math.abs(peer.value - ours) > 1e-4 * Math.max(1, Math.abs(ours))) throw new Error(`bench losses: gendice ${name} ${ours} and PyTorch's ${peer.value} disagree on ${tag}`);
+    rows.push({ name: `pytorch-${name} ${tag}`, loss: `pytorch-${name}`, shape: tag, ms: peer.ms, voxelsPerSecond: voxels / (peer.ms / 1000), ratioToNaiveGdl: name === 'gdl' ? peer.ms / naiveMs : null, ratioToPytorch: 1 });
+    const row = rows.find((r) => r.name === `${name} ${tag}`)!;
+    row.ratioToPytorch = Number(row.ms) / peer.ms;
+    if (name === 'gdl' && composedRow !== undefined) composedRow.ratioToPytorch = Number(composedRow.ms) / peer.ms;
   }
   tf.dispose([yTrue, yPred]);
 }

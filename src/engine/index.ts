@@ -16,7 +16,15 @@ export { installMissingGradients, type GradientInstallReport } from './gradients
 export { fixWebglFloatPrecision } from './webglPrecision.js';
 export { MAXOUT_KERNEL, MAXOUT_GRAD_KERNEL } from './maxout.js';
 export { fusedOptimizerAvailable, fusedAdamUpdate, fusedMomentumUpdate, type AdamScalars } from './optimizerUpdate.js';
-export { SOFTMAX_OVERLAP_KERNEL, SOFTMAX_OVERLAP_GRAD_KERNEL, softmaxOverlapAvailable, fusedSoftmaxOverlap } from './softmaxOverlap.js';
+export {
+  SOFTMAX_OVERLAP_KERNEL,
+  SOFTMAX_OVERLAP_GRAD_KERNEL,
+  softmaxOverlapAvailable,
+  softmaxStatisticsAvailable,
+  fusedSoftmaxOverlap,
+  fusedSoftmaxStatistics,
+  type SoftmaxSum,
+} from './softmaxOverlap.js';
 export { firstBreak, type ValueRule } from './valueScan.js';
 export { nativeWindowBlend, type NativeWindowBlend } from './windowBlend.js';
 export { tensorPasses } from './valueScan.js';

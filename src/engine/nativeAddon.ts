@@ -57,8 +57,10 @@ export interface NativeAddon {
    * mode 0 `out` = [B, 3, C] (tp, sumP, sumR), and with an Int32Array(2) as sixth argument and a target
    * rule (0 none, 1 unit interval, 2 binary) as seventh, [logits not all finite, target breaks the rule]
    * as 0/1 (addons built before the checks leave it as it was); mode 1 `out` = d logits from `dStats` [B, 3, C].
+   * Modes 2 and 3 (absent from addons built before them: they throw "unknown mode") the same with six rows:
+   * tp, sumP, sumR, sqDiff Σ (p − r)², sqDiffR Σ (p − r)²·r, rLogP Σ r·log p.
    */
-  softmaxOverlap?(mode: 0 | 1, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array | Int32Array, rule?: number): void;
+  softmaxOverlap?(mode: 0 | 1 | 2 | 3, logits: Float32Array, target: Float32Array, dims: number[], out: Float32Array, dStats?: Float32Array | Int32Array, rule?: number): void;
   /**
    * Sliding-window blending (src/engine/windowBlend.ts), absent from addons built before it. For each voxel
    * of `box` (row-major; `weights` over the box, `values` [box, channels] from `valuesOffset`), the grid

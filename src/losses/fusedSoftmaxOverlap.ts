@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../common/activation.js';
-import { fusedSoftmaxOverlap, softmaxOverlapAvailable } from '../engine/index.js';
-import { checkInputValues, prepareInputs } from './prepareInputs.js';
+import { fusedSoftmaxOverlap, fusedSoftmaxStatistics, softmaxOverlapAvailable, softmaxStatisticsAvailable, type SoftmaxSum } from '../engine/index.js';
+import { checkInputValues, prepareInputs, type PreparedInputs } from './prepareInputs.js';
+
+interface FusedOptions {
+  activation: Activation | undefined;
+  includeBackground: boolean;
+  firstChannel: number;
+}
 
 /**
  * tp = Σ p·r, sumP = Σ p, sumR = Σ r per image for the classes from `firstChannel` on (`[B, C − firstChannel]`),
@@ -18,19 +24,56 @@ export function fusedSoftmaxOverlapStatistics(
   fn: string,
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  options: { activation: Activation | undefined; includeBackground: boolean; firstChannel: number },
+  options: FusedOptions,
 ): Record<'tp' | 'sumP' | 'sumR', tf.Tensor2D> | undefined {
+  if (!applies(yPred, options.activation) || !softmaxOverlapAvailable()) return undefined;
+  return run<'tp' | 'sumP' | 'sumR'>(fn, yTrue, yPred, options, (logits, target, targetRule) => fusedSoftmaxOverlap(logits, target, { targetRule })).sums;
+}
+
+/**
+ * The six sums of the fused kernel (tp, sumP, sumR, sqDiff, sqDiffR, rLogP: `fusedSoftmaxStatistics`) for the
+ * classes from `firstChannel` on, with the prepared inputs' sizes, under the same rules and checks as
+ * `fusedSoftmaxOverlapStatistics`; undefined where the kernel does not apply or the addon lacks the six sums.
+ */
+export function fusedSoftmaxAllStatistics(
+  fn: string,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  options: FusedOptions,
+): { sums: Record<SoftmaxSum, tf.Tensor2D>; input: PreparedInputs } | undefined {
+  if (!applies(yPred, options.activation) || !softmaxStatisticsAvailable()) return undefined;
+  return run<SoftmaxSum>(fn, yTrue, yPred, options, (logits, target, targetRule) => fusedSoftmaxStatistics(logits, target, { targetRule }));
+}
+
+function applies(yPred: tf.Tensor, activation: Activation | undefined): boolean {
   const classes = yPred.shape[yPred.rank - 1] ?? 0;
-  const softmax = (options.activation ?? (classes > 1 ? 'softmax' : 'sigmoid')) === 'softmax';
-  if (!softmax || classes < 2 || !softmaxOverlapAvailable()) return undefined;
+  return (activation ?? (classes > 1 ? 'softmax' : 'sigmoid')) === 'softmax' && classes >= 2;
+}
+
+function run<K extends string>(
+  fn: string,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  options: FusedOptions,
+  kernel: (
+    logits: tf.Tensor3D,
+    target: tf.Tensor3D,
+    targetRule: 'none' | 'unitInterval',
+  ) => Record<K, tf.Tensor2D> & { checks: { logitsFinite: boolean | undefined; targetPasses: boolean | undefined } },
+): { sums: Record<K, tf.Tensor2D>; input: PreparedInputs } {
+  const classes = yPred.shape[yPred.rank - 1]!;
   // A one-hot target and the logits are checked by the kernel while it reads them; the exact checks (which
   // name the first bad value) run only when that check failed or could not run, so the errors are the same.
   const oneHot = yTrue.shape[yTrue.rank - 1] === classes;
   const input = prepareInputs(fn, yTrue, yPred, 'none', options.includeBackground, true, { deferValueChecks: true });
-  const { checks, ...all } = fusedSoftmaxOverlap(input.logits, input.target, { targetRule: oneHot ? 'unitInterval' : 'none' });
+  const { checks, ...all } = kernel(input.logits, input.target, oneHot ? 'unitInterval' : 'none');
   if (oneHot && (checks.logitsFinite !== true || checks.targetPasses !== true)) checkInputValues(fn, yTrue, yPred);
-  if (options.firstChannel === 0) return all;
+  const sums = all as unknown as Record<K, tf.Tensor2D>;
+  if (options.firstChannel === 0) return { sums, input };
   const rows = input.batchSize;
-  const slice = (t: tf.Tensor2D): tf.Tensor2D => tf.slice(t, [0, options.firstChannel], [rows, classes - options.firstChannel]);
-  return { tp: slice(all.tp), sumP: slice(all.sumP), sumR: slice(all.sumR) };
+  const kept = {} as Record<K, tf.Tensor2D>;
+  for (const [name, t] of Object.entries(sums) as Array<[K, tf.Tensor2D]>) {
+    kept[name] = tf.slice(t, [0, options.firstChannel], [rows, classes - options.firstChannel]);
+  }
+  return { sums: kept, input };
 }

@@ -5,6 +5,7 @@ import { prepareInputs } from './prepareInputs.js';
 import { reduce } from './reduction.js';
 import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { overlapStatistics } from './overlapStatistics.js';
+import { fusedSoftmaxAllStatistics } from './fusedSoftmaxOverlap.js';
 
 /** The sensitivity-specificity forms: the paper's binary one, or summed over classes. */
 export const SENSITIVITY_SPECIFICITY_FORMS = ['binary', 'sum'] as const;
@@ -41,13 +42,17 @@ export function sensitivitySpecificityLoss(options: SensitivitySpecificityLossOp
   const formOption = check.oneOf('form', SENSITIVITY_SPECIFICITY_FORMS, undefined);
   return makeLoss('ss', { ...shared, lambda, epsilon, form: formOption }, (yTrue, yPred) =>
     tf.tidy(() => {
-      const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
-      const form = formOption ?? (input.numClasses <= 2 ? 'binary' : 'sum');
+      const classes = yPred.shape[yPred.rank - 1] ?? 0;
+      const form = formOption ?? (classes <= 2 ? 'binary' : 'sum');
+      const firstChannel = form === 'binary' ? classes - 1 : shared.includeBackground ? 0 : 1;
+      // The sums by the engine's fused softmax kernel where it applies (softmax, two or more channels), else
+      // composed; the values agree within float32 rounding.
+      const fused = form === 'binary' && classes > 2 ? undefined : fusedSoftmaxAllStatistics(fn, yTrue, yPred, { activation: shared.activation, includeBackground: shared.includeBackground, firstChannel });
+      const input = fused?.input ?? prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
       if (form === 'binary' && input.numClasses > 2) {
         throw new Error(`${fn}: form 'binary' needs one or two channels, got ${input.numClasses} in yPred [${yPred.shape.join(', ')}]; use form 'sum'`);
       }
-      const firstChannel = form === 'binary' ? input.numClasses - 1 : shared.includeBackground ? 0 : 1;
-      const s = overlapStatistics(input.probs, input.target, ['sumR', 'sqDiff', 'sqDiffR'], { firstChannel });
+      const s = fused?.sums ?? overlapStatistics(input.probs, input.target, ['sumR', 'sqDiff', 'sqDiffR'], { firstChannel });
       let sumR: tf.Tensor = s.sumR;
       let sqDiffR: tf.Tensor = s.sqDiffR;
       let sqDiff: tf.Tensor = s.sqDiff;

@@ -3,8 +3,9 @@ import { OptionReader } from '../common/options.js';
 import { type LossFunction, makeLoss } from './lossFunction.js';
 import { prepareInputs } from './prepareInputs.js';
 import { reduce } from './reduction.js';
-import { type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
+import { type ResolvedSharedOptions, type SharedLossOptions, SHARED_OPTION_NAMES, readSharedOptions } from './sharedOptions.js';
 import { crossEntropyPerImage, isBinaryForm, volumes } from './crossEntropy.js';
+import { fusedSoftmaxAllStatistics } from './fusedSoftmaxOverlap.js';
 
 /** The volume the WCE weight is computed from. */
 export const WEIGHT_SOURCES = ['reference', 'prediction'] as const;
@@ -44,6 +45,10 @@ export function weightedCrossEntropyLoss(options: WeightedCrossEntropyLossOption
   }
   return makeLoss('wce', { ...shared, weightFrom, epsilon, fromLogits: fromLogitsOption }, (yTrue, yPred) =>
     tf.tidy(() => {
+      if (fromLogitsOption !== false) {
+        const fused = fusedWeightedCrossEntropy(fn, yTrue, yPred, shared, weightFrom, epsilon);
+        if (fused !== undefined) return reduce(fused, shared.reduction);
+      }
       const input = prepareInputs(fn, yTrue, yPred, shared.activation, shared.includeBackground);
       const fromLogits = fromLogitsOption ?? input.activation !== 'none';
       const rows = shared.batch ? 1 : input.batchSize;
@@ -66,4 +71,36 @@ export function weightedCrossEntropyLoss(options: WeightedCrossEntropyLossOption
       return reduce(perImage, shared.reduction);
     }),
   );
+}
+
+/**
+ * The categorical WCE from the logits by the engine's fused softmax kernel (its sums Σ r·log p and the
+ * volumes Σ r or Σ p per image and class, one pass each way), or undefined where the kernel does not apply
+ * (another engine, no softmax, one channel). The same formula as the composed path; values agree within
+ * float32 rounding (the volumes are the kernel's double sums rounded to float32). `[B]`, or `[]` with `batch`.
+ */
+function fusedWeightedCrossEntropy(
+  fn: string,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  shared: ResolvedSharedOptions,
+  weightFrom: WeightSource,
+  epsilon: number,
+): tf.Tensor | undefined {
+  const fused = fusedSoftmaxAllStatistics(fn, yTrue, yPred, { activation: shared.activation, includeBackground: shared.includeBackground, firstChannel: 0 });
+  if (fused === undefined) return undefined;
+  const { sums, input } = fused;
+  const [B, C] = [input.batchSize, input.numClasses];
+  const rows = shared.batch ? 1 : B;
+  const n = (shared.batch ? B : 1) * input.voxels;
+  const volume = (weightFrom === 'reference' ? sums.sumR : sums.sumP).dataSync();
+  const v = new Float64Array(rows * C);
+  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) v[(shared.batch ? 0 : b) * C + c]! += volume[b * C + c]!;
+  // w_0 = 1 for the background, w_l = (N − V_l)/max(V_l, ε): a constant for the gradient.
+  const w = Float32Array.from(v, (vol, i) => (i % C === 0 ? 1 : (n - vol) / Math.max(vol, epsilon)));
+  let terms: tf.Tensor = shared.batch ? tf.sum(sums.rLogP, 0, true) : sums.rLogP;
+  terms = tf.mul(terms, tf.tensor2d(w, [rows, C]));
+  if (!shared.includeBackground) terms = tf.slice(terms, [0, 1], [rows, C - 1]);
+  const perImage = tf.div(tf.neg(tf.sum(terms, 1)), n);
+  return shared.batch ? tf.reshape(perImage, []) : perImage;
 }
