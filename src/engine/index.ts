@@ -28,3 +28,4 @@ export {
 export { firstBreak, type ValueRule } from './valueScan.js';
 export { nativeWindowBlend, type NativeWindowBlend } from './windowBlend.js';
 export { tensorPasses } from './valueScan.js';
+export { outputPoolStatistics, OUTPUT_POOL_ENV, type OutputPoolStatistics } from './outputArrays.js';

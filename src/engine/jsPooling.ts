@@ -3,7 +3,7 @@ import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
 import { heapFloats, type WasmBackend } from './wasmConv.js';
-import { uninitialisedFloat32 } from './outputArrays.js';
+import { uninitialisedFloat32, zeroedFloat32 } from './outputArrays.js';
 
 
 /** Max-pooling geometry in NDHWC with 2D pools as depth 1. */
@@ -136,7 +136,7 @@ function maxPoolGrad(name: string, geometry: (s: number[], a: tf.NamedAttrMap) =
     const xv = input && floatValues(backend, input);
     if (!dy || !input || !dyv || !xv) return callOriginal(name, original, args);
     const g = geometry(input.shape, args.attrs ?? {});
-    const dx = new Float32Array(xv.length);
+    const dx = zeroedFloat32(xv.length);
     if (native !== undefined && dyv.length === g.batch * g.outSize[0] * g.outSize[1] * g.outSize[2] * g.channels) {
       native.maxPool(1, xv, flat(g), dyv, dx);
       return backend.makeTensorInfo(input.shape.slice(), 'float32', dx);

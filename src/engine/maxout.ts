@@ -3,6 +3,7 @@ import type { NativeAddon } from './nativeAddon.js';
 import { floatValues, type CpuBackend } from './cpuBackend.js';
 import { replaceKernel, type KernelFunction } from './kernelRegistry.js';
 import { heapFloats, type WasmBackend } from './wasmConv.js';
+import { zeroedFloat32 } from './outputArrays.js';
 
 /**
  * Fused max-out over channels (channels last), as kernels of their own: `GendiceMaxout` (input x, attr
@@ -77,7 +78,7 @@ function cpuKernels(native: Native): { forward: KernelFunction; backward: Kernel
       const backend = args.backend as CpuBackend;
       const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
       const g = geometry(x, args.attrs);
-      const dx = new Float32Array(tf.util.sizeFromShape(x.shape));
+      const dx = zeroedFloat32(tf.util.sizeFromShape(x.shape));
       if (native !== undefined) native(1, cpuValues(backend, x), g.channels, g.pieces, dx, cpuValues(backend, dy));
       else maxoutBackward(cpuValues(backend, dy), cpuValues(backend, x), dx, g.channels, g.pieces);
       return backend.makeTensorInfo(x.shape.slice(), 'float32', dx);

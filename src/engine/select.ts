@@ -3,6 +3,7 @@ import { didYouMean } from '../common/didYouMean.js';
 import { replacedKernels, restoreKernels, type ReplacedKernel } from './kernelRegistry.js';
 import { installMissingGradients } from './gradients/index.js';
 import { setNativeOptimizerUpdate } from './optimizerUpdate.js';
+import { uninstallOutputPool } from './outputArrays.js';
 import { setNativeValueScan } from './valueScan.js';
 import { setNativeWindowBlend } from './windowBlend.js';
 
@@ -231,6 +232,7 @@ export function engineInfo(): EngineInfo {
  */
 export function resetEngine(): void {
   restoreKernels();
+  uninstallOutputPool();
   setNativeOptimizerUpdate(undefined);
   setNativeValueScan(undefined);
   setNativeWindowBlend(undefined);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerElementwise } from '../jsElementwise.js';
 import { registerMaxout } from '../maxout.js';
+import { installOutputPool, type PoolableBackend } from '../outputArrays.js';
 import { setNativeOptimizerUpdate } from '../optimizerUpdate.js';
 import { registerSoftmaxOverlap } from '../softmaxOverlap.js';
 import { setNativeValueScan } from '../valueScan.js';
@@ -31,6 +32,8 @@ export const nativeProvider: EngineProvider = {
     // Freed memory stays with malloc for reuse (page faults and the kernel's zeroing of fresh mappings cost a
     // large share of memory-bound kernels; docs/engine.md), unless GENDICE_MALLOC=system. Process-wide, once.
     if (process.env[MALLOC_ENV] !== 'system' && typeof addon.addon.retainFreedMemory === 'function') addon.addon.retainFreedMemory();
+    // Kernel outputs reused once TF.js disposes their tensors (outputArrays.ts), unless GENDICE_OUTPUT_POOL_MB=0.
+    installOutputPool(tf.backend() as unknown as PoolableBackend);
     const kernels = memoryKernels(addon.addon);
     registerNativeConvolutions(addon.addon);
     registerSliceConcat(kernels);
