@@ -4,7 +4,7 @@ import { loadAddon, memoryKernels, type NativeMemoryKernels } from '../../src/en
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
 import { registerElementwise } from '../../src/engine/jsElementwise.js';
 import { registerPooling } from '../../src/engine/jsPooling.js';
-import { registerReductions } from '../../src/engine/jsReduce.js';
+import { registerReductions, sumAxes } from '../../src/engine/jsReduce.js';
 import { registerSliceConcat } from '../../src/engine/jsSliceConcat.js';
 import { replacedKernels, restoreKernels } from '../../src/engine/kernelRegistry.js';
 import { addonLoads, maxRelError, NO_ADDON, randn, tensor } from './_helpers.js';
@@ -259,6 +259,15 @@ describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, 
   });
   it.each([[[0, 1, 2]], [[3]], [[1, 2]], [[0, 2]], [[0, 1, 2, 3]], [[1]], [[0]]])('sum over axes %j, with and without keepDims', (axes) => {
     expect(compare(() => [tf.sum(tensor(a), axes), tf.sum(tensor(a), axes, true)], nativeLoops)).toBeLessThan(1e-6);
+  });
+  it('column sums (a bias gradient: all axes but the channels) bit for bit as the JS loop', () => {
+    for (const [shape, axes] of [[[8, 16, 16, 16], [0, 1, 2]], [[5000, 3], [0]], [[7, 33, 2], [0, 1]]] as [number[], number[]][]) {
+      const x = randn(shape, 27).values.map((v, i) => v * 10 ** (i % 9));
+      const js = Float32Array.from(sumAxes(x, shape, axes));
+      const out = new Float32Array(shape[shape.length - 1]!);
+      nativeLoops!.sum(x, out, [shape.slice(0, -1).reduce((p, d) => p * d, 1), shape[shape.length - 1]!], [1, 0]);
+      expect(Array.from(out)).toEqual(Array.from(js));
+    }
   });
   it('sum of a tensor with unit axes and of a scalar', () => {
     const u = randn([3, 1, 4, 1], 26);
