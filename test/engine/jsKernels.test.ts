@@ -260,13 +260,17 @@ describe.skipIf(nativeLoops === undefined)('addon loops for Add, Sub, Multiply, 
   it.each([[[0, 1, 2]], [[3]], [[1, 2]], [[0, 2]], [[0, 1, 2, 3]], [[1]], [[0]]])('sum over axes %j, with and without keepDims', (axes) => {
     expect(compare(() => [tf.sum(tensor(a), axes), tf.sum(tensor(a), axes, true)], nativeLoops)).toBeLessThan(1e-6);
   });
-  it('column sums (a bias gradient: all axes but the channels) bit for bit as the JS loop', () => {
-    for (const [shape, axes] of [[[8, 16, 16, 16], [0, 1, 2]], [[5000, 3], [0]], [[7, 33, 2], [0, 1]]] as [number[], number[]][]) {
-      const x = randn(shape, 27).values.map((v, i) => v * 10 ** (i % 9));
-      const js = Float32Array.from(sumAxes(x, shape, axes));
-      const out = new Float32Array(shape[shape.length - 1]!);
-      nativeLoops!.sum(x, out, [shape.slice(0, -1).reduce((p, d) => p * d, 1), shape[shape.length - 1]!], [1, 0]);
-      expect(Array.from(out)).toEqual(Array.from(js));
+  it('column sums (a bias gradient: all axes but the channels) bit for bit as a plain loop, in JS and in the addon', () => {
+    for (const [shape, axes] of [[[8, 16, 16, 16], [0, 1, 2]], [[5000, 3], [0]], [[7, 33, 2], [0, 1]], [[40, 21], [0]]] as [number[], number[]][]) {
+      const x = randn(shape, 27).values.map((v, i) => (i % 11 === 0 ? -0 : v * 10 ** (i % 9)));
+      const cols = shape[shape.length - 1]!;
+      const rows = x.length / cols;
+      const reference = new Float64Array(cols);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) reference[j] = reference[j]! + x[r * cols + j]!;
+      expect(Array.from(sumAxes(x, shape, axes))).toEqual(Array.from(reference));
+      const out = new Float32Array(cols);
+      nativeLoops!.sum(x, out, [rows, cols], [1, 0]);
+      expect(Array.from(out)).toEqual(Array.from(Float32Array.from(reference)));
     }
   });
   it('sum of a tensor with unit axes and of a scalar', () => {
