@@ -311,6 +311,7 @@ function backpropInputByConv(backend: WasmBackend, g: ConvGeometry, dy: tf.Tenso
  * every row's patch gradient, which col2im adds into dx.
  */
 function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo, inShape: number[]): tf.TensorInfo {
+  if (tilesInput(g3)) return backpropInputByTiles(backend, g3, dy, filter, inShape);
   const K = sizeOf(g3.filterSize) * g3.inChannels;
   const Co = g3.outChannels;
   const rows = sizeOf(dy.shape) / Co;
@@ -337,6 +338,34 @@ function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo
   const out = backend.makeOutput(inShape, 'float32');
   heapFloats(backend, out).set(dx);
   return out;
+}
+
+/**
+ * Input gradient of a convolution whose windows tile the input (tilesInput: the transposed convolutions'
+ * 2×2(×2) upsampling runs here): dy [N·OD·OH·OW, Co] × filterᵀ [Co, FD·FH·FW·Ci] (XNNPACK's matmul) gives
+ * each output position's patch, and the patches are a permutation of dx, so col2im's additions become two
+ * transposes of rank 4 (the first skipped when FD is 1): [N·OD, OH·OW, FD, FH·FW·Ci] to [N·OD, FD, OH·OW, ...],
+ * then [N·OD·FD·OH, OW, FH, FW·Ci] to [N·OD·FD·OH, FH, OW, FW·Ci], which is dx [N, D, H, W, Ci]. Every dx
+ * element is one product's value, as in col2im (which adds it to zero).
+ */
+function backpropInputByTiles(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo, inShape: number[]): tf.TensorInfo {
+  const { N, OD, OH, OW, FD, FH, FW, Ci, Co } = dims3(g3);
+  const K = FD * FH * FW * Ci;
+  const wT = backend.makeOutput([1, Co, K], 'float32');
+  {
+    const w = heapFloats(backend, filter);
+    const t = heapFloats(backend, wT);
+    for (let k = 0; k < K; k++) for (let o = 0; o < Co; o++) t[o * K + k] = w[k * Co + o]!;
+  }
+  const patches = matMul(backend, { ...dy, shape: [1, N * OD * OH * OW, Co] }, wT);
+  dispose(backend, wT);
+  const transpose = (t: tf.TensorInfo, shape: number[]) =>
+    wasmKernel('Transpose')({ inputs: { x: { ...t, shape } }, backend, attrs: { perm: [0, 2, 1, 3] } }) as tf.TensorInfo;
+  const depthPlaced = FD === 1 ? patches : transpose(patches, [N * OD, OH * OW, FD, FH * FW * Ci]);
+  if (depthPlaced !== patches) dispose(backend, patches);
+  const dx = transpose(depthPlaced, [N * OD * FD * OH, OW, FH, FW * Ci]);
+  dispose(backend, depthPlaced);
+  return { ...dx, shape: inShape };
 }
 
 /**

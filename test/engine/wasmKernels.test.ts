@@ -113,6 +113,32 @@ describe('wasm filter gradient paths', () => {
   });
 });
 
+// Input gradients of windows that tile the input (the transposed convolutions' upsampling) are a product and
+// two transposes on wasm (backpropInputByTiles), with no additions: they must equal stock cpu's.
+describe('input gradients of tiling windows on wasm', () => {
+  it.each([
+    { x: [2, 4, 6, 3], f: [2, 2, 3, 5], strides: [2, 2] },
+    { x: [1, 6, 6, 2], f: [2, 3, 2, 4], strides: [2, 3] },
+    { x: [3, 4, 4, 1], f: [1, 2, 1, 2], strides: [1, 2] },
+    { x: [2, 4, 4, 6, 2], f: [2, 2, 3, 2, 3], strides: [2, 2, 3] },
+    { x: [1, 3, 4, 4, 2], f: [1, 2, 2, 2, 4], strides: [1, 2, 2] },
+  ])('x $x filter $f strides $strides matches stock cpu', async ({ x, f, strides }) => {
+    const rank2 = x.length === 4;
+    const out = [x[0]!, ...x.slice(1, -1).map((d, i) => d / strides[i]!), f[f.length - 1]!];
+    const dy = randn(out, 81);
+    dy.values[3] = 0;
+    const fv = randn(f, 82);
+    const fn = () =>
+      rank2
+        ? (tf.engine().runKernel('Conv2DBackpropInput', { dy: tensor(dy), filter: tensor(fv) }, { strides, pad: 'valid', dataFormat: 'NHWC', inputShape: x }) as tf.Tensor)
+        : (tf.engine().runKernel('Conv3DBackpropInputV2', { dy: tensor(dy), filter: tensor(fv) }, { strides, pad: 'valid', inputShape: x }) as tf.Tensor);
+    const ref = await onEngine('cpu', fn);
+    const got = await onEngine('wasm', fn);
+    expect(got[0]!.length).toBe(x.reduce((a, b) => a * b, 1));
+    expect(maxRelError(got, ref)).toBeLessThan(1e-6);
+  });
+});
+
 // TF.js's wasm Conv2D and FusedConv2D get 'same' padding wrong where a stride exceeds the filter along an
 // axis (XNNPACK's TensorFlow-SAME flag); the wasm engine passes the padding as numbers.
 describe("Conv2D and FusedConv2D with 'same' padding on wasm", () => {
