@@ -605,7 +605,22 @@ export function registerWasmConvolutions(): void {
     const x = args.inputs.x;
     if (!x || x.dtype !== 'float32') return callOriginal('SplitV', original, args);
     const attrs = args.attrs ?? {};
-    return splitRegions(x, attrs.axis as number, attrs.numOrSizeSplits as number[]).map(({ begin, size }) => {
+    const regions = splitRegions(x, attrs.axis as number, attrs.numOrSizeSplits as number[]);
+    const rank = x.shape.length;
+    const c = regions[0]?.size[rank - 1] ?? 0;
+    const rows = sizeOf(x.shape) / Math.max(1, x.shape[rank - 1]!);
+    if (regions.length > 1 && rows > 1 && c > 0 && regions.length * c === x.shape[rank - 1] && regions.every((r) => r.begin.slice(0, -1).every((b) => b === 0) && r.size[rank - 1] === c && r.size.slice(0, -1).every((d, i) => d === x.shape[i]))) {
+      // Equal parts of the last axis (a Concat's gradient): one transpose of [rows, parts, c] to [parts, rows, c],
+      // then one contiguous copy per part, instead of a copy per run of c floats.
+      const parts = regions.length;
+      const blocks = wasmKernel('Transpose')({ inputs: { x: { ...x, shape: [rows, parts, c] } }, backend, attrs: { perm: [1, 0, 2] } }) as tf.TensorInfo;
+      const outs = regions.map(({ size }) => backend.makeOutput(size, 'float32'));
+      const { heap, at } = onHeap(backend, blocks, ...outs);
+      outs.forEach((_, i) => heap.copyWithin(at[i + 1]!, at[0]! + i * rows * c, at[0]! + (i + 1) * rows * c));
+      dispose(backend, blocks);
+      return outs;
+    }
+    return regions.map(({ begin, size }) => {
       const out = backend.makeOutput(size, 'float32');
       // Views taken after makeOutput, which may grow (and so move) the heap.
       if (sizeOf(size) > 0) sliceInto(heapFloats(backend, x), x.shape, begin, size, heapFloats(backend, out));

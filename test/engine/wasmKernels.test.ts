@@ -80,6 +80,27 @@ describe('Concat on wasm', () => {
   });
 });
 
+describe('SplitV on wasm', () => {
+  const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+  it.each([
+    { shape: [2, 3, 4, 6], splits: [3, 3], axis: 3 },
+    { shape: [5, 8], splits: [2, 2, 2, 2], axis: -1 },
+    { shape: [2, 2, 3, 4, 6], splits: [2, 2, 2], axis: 4 },
+    { shape: [2, 3, 4, 6], splits: [2, 4], axis: 3 },
+    { shape: [2, 3, 4, 6], splits: [1, 1], axis: 0 },
+    { shape: [1, 6], splits: [3, 3], axis: 1 },
+  ])('$shape into $splits on axis $axis matches stock cpu bit for bit', async ({ shape, splits, axis }) => {
+    const x = randn(shape, 91);
+    x.values[0] = -0;
+    x.values[5] = Number.NaN;
+    const fn = () => tf.split(tensor(x), splits, axis);
+    const ref = await onEngine('cpu', fn);
+    const got = await onEngine('wasm', fn);
+    expect(got.length).toBe(splits.length);
+    got.forEach((g, i) => expect(bits(g)).toEqual(bits(ref[i]!)));
+  });
+});
+
 // The view filter gradient's padded copies are not chunked, so it runs only while they fit in
 // wasmConvTuning.viewFloats; beyond, the gathering path takes over with the same values.
 describe('wasm filter gradient paths', () => {
