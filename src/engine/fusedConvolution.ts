@@ -17,7 +17,8 @@ import { uninitialisedFloat32 } from './outputArrays.js';
  * same order (oneDNN's post-ops act on the convolution's finished float32 sum; relu's −0 is made +0 as
  * TF.js's; step(y) = step(x) for every x; the same backprop and Sum kernels on the same dz). Tested bit for
  * bit against the unfused chain (test/engine/fusedConvolution.test.ts). Registered by the native engine
- * only (`fusedConvAvailable`); every other engine runs the unfused chain.
+ * (oneDNN) and by the wasm engine (composed of the chain's own kernels, wasmConv.ts: the same bits, fewer
+ * tensors kept for the backward pass); `fusedConvAvailable` says where. Other engines run the unfused chain.
  */
 export const FUSED_CONV2D_KERNEL = 'GendiceFusedConv2D';
 export const FUSED_CONV3D_KERNEL = 'GendiceFusedConv3D';

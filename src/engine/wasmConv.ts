@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dGeometry, conv3dGeometry, filterShapeOf, inShapeOf, splitRegions, validRange, type ConvGeometry } from './convGeometry.js';
 import { sizeOf } from './cpuBackend.js';
+import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, RELU_GRAD_KERNEL } from './fusedConvolution.js';
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
@@ -559,6 +560,53 @@ const float = (...ts: (tf.TensorInfo | undefined)[]): boolean => ts.every((t) =>
 const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === 'NDHWC';
 
 /**
+ * gendice's fused training kernels (`GendiceFusedConv2D` / `GendiceFusedConv3D`, fusedConvolution.ts) on
+ * wasm, composed of the very kernels the unfused chain runs (the registered Conv2D / Conv3D, wasm's Add and
+ * Relu), so values and gradients are the unfused chain's bit for bit. What changes is what stays alive: the
+ * chain keeps its convolution's output and the biased sum for the backward pass, the fused op only x, the
+ * filter and y (its ReLU gradient is TF.js's dy · step(y), equal to the chain's dy · step(x)), so the
+ * intermediates are freed inside the kernel.
+ */
+function registerWasmFusedConvolutions(): void {
+  for (const [name, conv, dataFormat] of [
+    [FUSED_CONV2D_KERNEL, 'Conv2D', 'NHWC'],
+    [FUSED_CONV3D_KERNEL, 'Conv3D', 'NDHWC'],
+  ] as const) {
+    replaceKernel(name, 'wasm', 'wasm-composed', () => (args: KernelArgs) => {
+      const backend = args.backend as WasmBackend;
+      const { x, filter, bias } = args.inputs;
+      if (x === undefined || filter === undefined) throw new Error(`${name}: inputs x and filter are required`);
+      const attrs = args.attrs ?? {};
+      const dilations = conv === 'Conv2D' ? [1, 1] : [1, 1, 1];
+      const convAttrs = { strides: attrs.strides, pad: attrs.pad, dataFormat, dilations, ...(attrs.dimRoundingMode !== undefined ? { dimRoundingMode: attrs.dimRoundingMode } : {}) };
+      let y = wasmKernel(conv)({ inputs: { x, filter }, backend, attrs: convAttrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+      const step = (kernel: string, inputs: tf.NamedTensorInfoMap): void => {
+        const next = wasmKernel(kernel)({ inputs, backend }) as tf.TensorInfo;
+        dispose(backend, y);
+        y = next;
+      };
+      if (bias !== undefined) step('Add', { a: y, b: bias });
+      if (attrs.activation === 'relu') step('Relu', { x: y });
+      else if (attrs.activation !== undefined && attrs.activation !== 'linear') throw new Error(`${name}: activation must be 'linear' or 'relu', got '${String(attrs.activation)}'`);
+      return y;
+    });
+  }
+  // dy · step(y) as TF.js composes it (Step, then Multiply), with the step freed at once: composed, it lives
+  // until the backward pass ends, a layer-sized tensor per ReLU.
+  replaceKernel(RELU_GRAD_KERNEL, 'wasm', 'wasm-composed', () => (args: KernelArgs) => {
+    const backend = args.backend as WasmBackend;
+    const { dy, y } = args.inputs;
+    if (!dy || !y || !float(dy, y) || sizeOf(dy.shape) !== sizeOf(y.shape)) {
+      throw new Error(`${RELU_GRAD_KERNEL}: dy and y must be float32 tensors of one shape, got [${dy?.shape.join(', ')}] ${dy?.dtype} and [${y?.shape.join(', ')}] ${y?.dtype}`);
+    }
+    const s = wasmKernel('Step')({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo;
+    const out = wasmKernel('Multiply')({ inputs: { a: dy, b: s }, backend }) as tf.TensorInfo;
+    dispose(backend, s);
+    return out;
+  });
+}
+
+/**
  * Registers on `wasm` the convolution kernels composed from its XNNPACK Conv2D, BatchMatMul, Transpose,
  * PadV2 and Add: Conv2DBackpropInput, Conv2DBackpropFilter (missing in stock wasm), Conv3D,
  * Conv3DBackpropInputV2 (stock one is wrong) and Conv3DBackpropFilterV2, with any stride, padding and dilation:
@@ -578,6 +626,7 @@ const nhwc = (f: unknown): boolean => f === undefined || f === 'NHWC' || f === '
  * each cost in a 3D U-Net step.
  */
 export function registerWasmConvolutions(): void {
+  registerWasmFusedConvolutions();
   // TF.js's wasm Identity copies its input; cpu's and webgl's share the data (a reference count), as here.
   // The engine clones every tensor it saves for the backward pass through Identity: 98 copies in a 3D U-Net
   // step, 30 ms of it. TF.js tensors are immutable and no wasm kernel writes into its inputs.

@@ -168,6 +168,59 @@ describe.skipIf(!addonLoads)('fused convolution + bias + ReLU on the native engi
   });
 });
 
+// On wasm the fused kernels are composed of the unfused chain's own kernels (wasmConv.ts): the same bits,
+// fewer tensors kept for the backward pass.
+describe('fused convolution + bias + ReLU on the wasm engine', () => {
+  it.each(cases)('equals the unfused chain bit for bit and stock cpu within 1e-5: $x $f $activation', async (c) => {
+    await selectEngine({ engine: 'wasm', quiet: true });
+    expect(fusedConvAvailable(c.x.length as 4 | 5)).toBe(true);
+    const fused = await onEngine('wasm', forwardAndGradients(c, true));
+    const unfused = await onEngine('wasm', forwardAndGradients(c, false));
+    expectSameBits(fused, unfused, label(c));
+    const stock = await onEngine('cpu', forwardAndGradients(c, false));
+    expect(maxRelError(fused, stock), label(c)).toBeLessThan(1e-5);
+  });
+
+  it('GendiceReluGrad equals TF.js\'s dy · step(y) bit for bit on wasm, NaN, ±0 and ±∞ included', async () => {
+    const y = new Float32Array([1, 0, -0, -2, NaN, Infinity, -Infinity, 3e-39, -3e-39, 5]);
+    const dy = new Float32Array([-1, -2, 3, -4, 5, 0, Infinity, -Infinity, NaN, -0]);
+    const f = () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), tf.tensor(dy))))(tf.tensor(y));
+    expectSameBits(await onEngine('wasm', f), await onEngine('cpu', f), 'relu gradient');
+    await selectEngine({ engine: 'wasm', quiet: true });
+    expect((await tf.profile(() => tf.dispose(f()))).kernels.map((k) => k.name)).toContain(RELU_GRAD_KERNEL);
+    expect(() => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: tf.zeros([2, 3]), y: tf.zeros([4]) })).toThrow(`${RELU_GRAD_KERNEL}: dy and y must be float32 tensors of one shape, got [2, 3] float32 and [4] float32`);
+  });
+
+  it('leaves fewer tensors alive at the end of the forward pass than the chain: not its convolution outputs and biased sums', async () => {
+    await selectEngine({ engine: 'wasm', quiet: true });
+    const layers = 3;
+    const shape = [2, 8, 8, 8, 4];
+    const forwardBytes = (fused: boolean): number => {
+      fusedConvolutionTuning.enabled = fused;
+      const x = tensor(randn(shape, 5));
+      const vars = Array.from({ length: layers }, (_, i) => [tf.mul(tensor(randn([3, 3, 3, 4, 4], 6 + i)), 0.2), tensor(randn([4], 9 + i))]).flat();
+      let bytes = 0;
+      const loss = (...v: tf.Tensor[]): tf.Scalar => {
+        const before = tf.memory().numBytes;
+        let h = x;
+        for (let i = 0; i < layers; i++) {
+          h = fused
+            ? fusedConv({ x: h, filter: v[2 * i]!, bias: v[2 * i + 1]!, strides: 1, pad: 'same', activation: 'relu' })
+            : tf.relu(tf.add(tf.conv3d(h as tf.Tensor5D, v[2 * i] as tf.Tensor5D, 1, 'same'), v[2 * i + 1]!));
+        }
+        bytes = tf.memory().numBytes - before;
+        return tf.sum(h);
+      };
+      tf.dispose(tf.grads(loss)(vars));
+      tf.dispose([x, ...vars]);
+      return bytes;
+    };
+    const layerBytes = shape.reduce((a, b) => a * b, 1) * 4;
+    // The chain also keeps each layer's convolution output and biased sum: two layer-sized tensors more.
+    expect(forwardBytes(false) - forwardBytes(true)).toBeGreaterThanOrEqual(2 * layers * layerBytes);
+  });
+});
+
 describe('fused convolution elsewhere', () => {
   it.skipIf(!addonLoads)('is absent on stock cpu and after resetEngine (the unfused chain runs)', async () => {
     await selectEngine({ engine: 'native', quiet: true });

@@ -21,7 +21,7 @@ const PATCHED = Symbol.for('gendice.conv3dLayerFused');
  * TF.js has no fused 3D convolution: a `tf.layers.conv3d` layer runs Conv3D, a broadcast Add for the bias
  * and the activation, each a pass with a fresh array (and saved for the gradient). This wraps the layer
  * class's `call` so that, where the active backend has gendice's fused kernel (`fusedConvAvailable(5)`,
- * the native engine) and the layer is channels-last and undilated, convolution, bias and ReLU run as one
+ * the native and wasm engines) and the layer is channels-last and undilated, convolution, bias and ReLU run as one
  * `GendiceFusedConv3D` (bias only, for other activations, which then follow as the layer applies them),
  * in training and inference alike; bit-identical to the unfused call (fusedConvolution.ts). The layer
  * class, its configuration and its weights are untouched, so saved models stay byte for byte the same.

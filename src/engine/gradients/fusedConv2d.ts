@@ -12,7 +12,7 @@ import { fusedConv, fusedConvAvailable } from '../fusedConvolution.js';
  * only the gradients on the path to the variables run, and including gendice's dilated Conv2D gradient.
  * Calls outside gradient recording (inference) with no dilation keep the fused kernel.
  *
- * Where the active backend has gendice's fused training kernel (`fusedConvAvailable`, the native engine),
+ * Where the active backend has gendice's fused training kernel (`fusedConvAvailable`, the native and wasm engines),
  * calls recorded for gradients run it instead (channels-last, no dilation, no PReLU): bias and ReLU fused
  * into the convolution, with a lazy per-input gradient of its own, bit-identical to the unfused chain
  * (fusedConvolution.ts); other activations (the sigmoid head) follow it unfused, the bias still fused.
