@@ -43,7 +43,7 @@ Napi::Value Sum(const Napi::CallbackInfo &info) {
     const float *xs = x.Data();
     const int64_t n = dims[m - 1];
     const bool innerReduced = red[m - 1] != 0;
-    size_t outer = total / static_cast<size_t>(n);
+    const size_t outer = total / static_cast<size_t>(n);
     std::vector<int64_t> idx(m, 0);
     int64_t o = 0;
     double *ac = acc.data();
@@ -51,22 +51,22 @@ Napi::Value Sum(const Napi::CallbackInfo &info) {
       // Column sums ([rows, C] -> [C]: a bias gradient): the same additions in the same order, without the
       // index bookkeeping per row, so that the compiler vectorises across the channels.
       sumColumns(xs, outer, static_cast<size_t>(n), ac);
-      outer = 0;
-    }
-    for (size_t r = 0, ix = 0; r < outer; r++, ix += n) {
-      if (innerReduced) {
-        double t = 0;
-        for (int64_t j = 0; j < n; j++) t += xs[ix + j];
-        ac[o] += t;
-      } else {
-        for (int64_t j = 0; j < n; j++) ac[o + j] += xs[ix + j];
-      }
-      for (int64_t k = static_cast<int64_t>(m) - 2; k >= 0; k--) {
-        idx[k]++;
-        o += oStr[k];
-        if (idx[k] < dims[k]) break;
-        o -= idx[k] * oStr[k];
-        idx[k] = 0;
+    } else {
+      for (size_t r = 0, ix = 0; r < outer; r++, ix += n) {
+        if (innerReduced) {
+          double t = 0;
+          for (int64_t j = 0; j < n; j++) t += xs[ix + j];
+          ac[o] += t;
+        } else {
+          for (int64_t j = 0; j < n; j++) ac[o + j] += xs[ix + j];
+        }
+        for (int64_t k = static_cast<int64_t>(m) - 2; k >= 0; k--) {
+          idx[k]++;
+          o += oStr[k];
+          if (idx[k] < dims[k]) break;
+          o -= idx[k] * oStr[k];
+          idx[k] = 0;
+        }
       }
     }
     float *os = out.Data();

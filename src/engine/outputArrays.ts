@@ -57,20 +57,22 @@ function idleCap(): number {
  */
 export const outputArrayTuning: { uninitialised: boolean; maxIdleBytes: number | undefined } = { uninitialised: true, maxIdleBytes: undefined };
 
+/** Whether arrays of this many bytes come uninitialised from Buffer (and so from the pool, where installed). */
+const unpooled = (bytes: number): boolean => unsafeSlow === undefined || !outputArrayTuning.uninitialised || bytes < MIN_UNINITIALISED_BYTES;
+
+/** An idle pooled buffer of `n` floats, else a fresh uninitialised one (tracked by the pool, where installed). */
+function reusedOrFresh(n: number): Float32Array {
+  const reused = pool?.take(n * 4);
+  if (reused !== undefined) return new Float32Array(reused);
+  const b = unsafeSlow!(n * 4);
+  const a = new Float32Array(b.buffer, b.byteOffset, n);
+  pool?.track(a.buffer);
+  return a;
+}
+
 /** A float32 array of `n` elements whose contents are unspecified (zero outside Node): the caller must write every element. */
 export function uninitialisedFloat32(n: number): Float32Array {
-  const bytes = n * 4;
-  if (unsafeSlow === undefined || !outputArrayTuning.uninitialised || bytes < MIN_UNINITIALISED_BYTES) {
-    return poison ? new Float32Array(n).fill(Number.NaN) : new Float32Array(n);
-  }
-  const reused = pool?.take(bytes);
-  let a: Float32Array;
-  if (reused !== undefined) a = new Float32Array(reused);
-  else {
-    const b = unsafeSlow(bytes);
-    a = new Float32Array(b.buffer, b.byteOffset, n);
-    pool?.track(a.buffer);
-  }
+  const a = unpooled(n * 4) ? new Float32Array(n) : reusedOrFresh(n);
   return poison ? a.fill(Number.NaN) : a;
 }
 
@@ -79,14 +81,7 @@ export function uninitialisedFloat32(n: number): Float32Array {
  * (cleared) where it is installed, an ordinary Float32Array elsewhere.
  */
 export function zeroedFloat32(n: number): Float32Array {
-  const bytes = n * 4;
-  if (pool === undefined || unsafeSlow === undefined || !outputArrayTuning.uninitialised || bytes < MIN_UNINITIALISED_BYTES) return new Float32Array(n);
-  const reused = pool.take(bytes);
-  if (reused !== undefined) return new Float32Array(reused).fill(0);
-  const b = unsafeSlow(bytes);
-  const a = new Float32Array(b.buffer, b.byteOffset, n).fill(0);
-  pool.track(a.buffer);
-  return a;
+  return pool === undefined || unpooled(n * 4) ? new Float32Array(n) : reusedOrFresh(n).fill(0);
 }
 
 /** The part of TF.js's cpu backend the pool hooks: its data storage and its reads. */

@@ -307,6 +307,16 @@ function backpropInputByConv(backend: WasmBackend, g: ConvGeometry, dy: tf.Tenso
   return dx;
 }
 
+/** The [K, Co] filter (K = taps · Ci) transposed to [1, Co, K], the right operand of dy × filterᵀ. */
+function transposedFilter(backend: WasmBackend, filter: tf.TensorInfo, K: number, Co: number): tf.TensorInfo {
+  const wT = backend.makeOutput([1, Co, K], 'float32');
+  // Views taken after makeOutput, which may grow (and so move) the heap.
+  const w = heapFloats(backend, filter);
+  const t = heapFloats(backend, wT);
+  for (let k = 0; k < K; k++) for (let o = 0; o < Co; o++) t[o * K + k] = w[k * Co + o]!;
+  return wT;
+}
+
 /**
  * Input gradient for any stride: dy × filterᵀ (XNNPACK matmul, the filter transposed once in JS) gives
  * every row's patch gradient, which col2im adds into dx.
@@ -317,12 +327,7 @@ function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo
   const Co = g3.outChannels;
   const rows = sizeOf(dy.shape) / Co;
   const dx = new Float32Array(sizeOf(inShape));
-  const wT = backend.makeOutput([1, Co, K], 'float32');
-  {
-    const w = heapFloats(backend, filter);
-    const t = heapFloats(backend, wT);
-    for (let k = 0; k < K; k++) for (let o = 0; o < Co; o++) t[o * K + k] = w[k * Co + o]!;
-  }
+  const wT = transposedFilter(backend, filter, K, Co);
   const step = Math.max(1, Math.floor(wasmConvTuning.chunkFloats / Math.max(K, Co)));
   for (let r0 = 0; r0 < rows; r0 += step) {
     const r1 = Math.min(rows, r0 + step);
@@ -352,12 +357,7 @@ function backpropInput(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo
 function backpropInputByTiles(backend: WasmBackend, g3: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo, inShape: number[]): tf.TensorInfo {
   const { N, OD, OH, OW, FD, FH, FW, Ci, Co } = dims3(g3);
   const K = FD * FH * FW * Ci;
-  const wT = backend.makeOutput([1, Co, K], 'float32');
-  {
-    const w = heapFloats(backend, filter);
-    const t = heapFloats(backend, wT);
-    for (let k = 0; k < K; k++) for (let o = 0; o < Co; o++) t[o * K + k] = w[k * Co + o]!;
-  }
+  const wT = transposedFilter(backend, filter, K, Co);
   const patches = matMul(backend, { ...dy, shape: [1, N * OD * OH * OW, Co] }, wT);
   dispose(backend, wT);
   const transpose = (t: tf.TensorInfo, shape: number[]) =>
