@@ -1,9 +1,9 @@
 /**
- * `npm run --silent bench -- convolutions [--model unet2d|unet3d] [--rounds N] [--only forward,fused,data,weights] [--json]`:
+ * `npm run --silent bench -- convolutions [--model unet2d|unet3d] [--rounds N] [--only forward,fused,data,weights] [--engine native|wasm|cpu] [--json]`:
  * every convolution geometry of bench/engine.ts's U-Net training step, each direction on its own:
  * `forward` (Conv2D / Conv3D), `data` (the input gradient, Conv2DBackpropInput / Conv3DBackpropInputV2) and
  * `weights` (the filter gradient, Conv2DBackpropFilter / Conv3DBackpropFilterV2, depth taps included), as the
- * native engine's kernels run them (through `runKernel`, output allocation included), against PyTorch 1.13's
+ * engine's kernels run them (`--engine`, native by default; through `runKernel`, output allocation included), against PyTorch 1.13's
  * `torch.nn.functional.conv2d/conv3d` and `aten.convolution_backward` (2 threads, NCHW, oneDNN inside: its
  * reorders to blocked layouts included). Both sides are timed interleaved in one run: a PyTorch server
  * process answers one timing request at a time, and the order of the two alternates from round to round.
@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { OMP_WAIT_POLICY_DEFAULT } from '../src/engine/node/addon.js';
 import { fusedConv } from '../src/engine/fusedConvolution.js';
-import { selectEngine } from '../src/engine/node/index.js';
+import { selectEngine, type EngineName } from '../src/engine/node/index.js';
 import { note, noteBlasOnce, printRows, type BenchRow } from './_common.js';
 import { ENGINE_MODELS, type ModelSpec } from './engine.js';
 
@@ -74,7 +74,7 @@ function outShape(s: ConvShape): number[] {
   return [s.x[0]!, ...spatial, s.filter[s.filter.length - 1]!];
 }
 
-/** The native engine's kernel for one direction of `s`, with its inputs made once. */
+/** The engine's kernel for one direction of `s`, with its inputs made once. */
 function gendiceCall(s: ConvShape, direction: Direction): { run: () => void; dispose: () => void } {
   const is3d = s.x.length === 5;
   const x = tf.randomUniform(s.x, 0, 1, 'float32', 1);
@@ -155,7 +155,9 @@ async function main(): Promise<void> {
   if (spec === undefined) throw new Error(`bench convolutions: --model '${modelName}' is not unet2d or unet3d`);
   const rounds = Number(arg('rounds') ?? 5);
   const only = (arg('only') ?? DIRECTIONS.join(',')).split(',') as Direction[];
-  await selectEngine({ engine: 'native', quiet: true });
+  const engine = (arg('engine') ?? 'native') as EngineName;
+  if (!['native', 'wasm', 'cpu'].includes(engine)) throw new Error(`bench convolutions: --engine must be native, wasm or cpu, got '${engine}'`);
+  await selectEngine({ engine, quiet: true });
   const torch = pytorchServer();
   const rows: BenchRow[] = [];
   const totals = { gendice: 0, pytorch: 0 };
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
   }
   torch?.close();
   rows.push({ name: 'total', x: '', filter: '', direction: only.join(','), gendiceMs: totals.gendice, pytorchMs: totals.pytorch, ratio: totals.gendice / totals.pytorch });
-  note(`bench convolutions: ${spec.name}, ${rounds} interleaved rounds per row`);
+  note(`bench convolutions: ${spec.name} on ${engine}, ${rounds} interleaved rounds per row`);
   printRows('convolutions', rows);
 }
 
