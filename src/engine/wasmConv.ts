@@ -5,6 +5,7 @@ import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, RELU_GRAD_KERNEL } from './fu
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
+import { filterGradientInstance, GEOMETRY_INTS, geometryInts, kernelTakes, runFilterGradient, wasmHeapMemory, type KernelGeometry } from './wasmFilterGradient.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -27,10 +28,12 @@ export interface WasmBackend {
  * (backpropFilterByPatches), rather than by gathering each tap. `forwardByViews`: 3D convolutions with unit
  * depth stride (and so the input gradients) on heap views (forwardByDepthTaps). `viewFloats`: the most
  * the view filter gradient's temporaries may take (its padded copies, unchunked: 384 MB of the wasm heap's
- * 4 GB); beyond it the gathers' chunks run. Exported for tests, which
- * shrink the chunks to exercise their boundaries on small tensors, and run the gathers on unit strides too.
+ * 4 GB); beyond it the gathers' chunks run. `filterGradKernel`: filter gradients by gendice's own wasm
+ * SIMD kernel (wasmFilterGradient.ts) wherever it takes the geometry, before any of the composed paths.
+ * Exported for tests, which shrink the chunks to exercise their boundaries on small tensors, and run the
+ * gathers on unit strides too.
  */
-export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, forwardByViews: true, viewFloats: 96 * 1024 * 1024 };
+export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, filterGradKernel: true, forwardByViews: true, viewFloats: 96 * 1024 * 1024 };
 
 export function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
@@ -549,7 +552,36 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
   return out;
 }
 
+/**
+ * The filter gradient by gendice's wasm kernel, on the heap where x and dy already are: undefined where the
+ * kernel does not take the geometry or cannot run on this backend's memory.
+ */
+function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo | undefined {
+  if (!wasmConvTuning.filterGradKernel) return undefined;
+  const d = dims3(g3);
+  const k: KernelGeometry = { ...d };
+  if (!kernelTakes(k)) return undefined;
+  const memory = wasmHeapMemory(backend);
+  const inst = memory === undefined ? undefined : filterGradientInstance(memory);
+  if (memory === undefined || inst === undefined) return undefined;
+  const geometry = backend.makeOutput([GEOMETRY_INTS], 'int32');
+  const out = backend.makeOutput(filterShape, 'float32');
+  const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  try {
+    new Int32Array(memory.buffer, at(geometry), GEOMETRY_INTS).set(geometryInts(k));
+    runFilterGradient(inst, memory, { geometry: at(geometry), x: at(x), dy: at(dy), dW: at(out) }, sizeOf(filterShape));
+  } catch (e) {
+    dispose(backend, out);
+    throw e;
+  } finally {
+    dispose(backend, geometry);
+  }
+  return out;
+}
+
 function filterGradient(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {
+  const byKernel = filterGradientByKernel(backend, g3, x, dy, filterShape);
+  if (byKernel !== undefined) return byKernel;
   if (!wasmConvTuning.filterGradByViews) return backpropFilter(backend, g3, x, dy, filterShape);
   if (tilesInput(g3)) return backpropFilterByPatches(backend, g3, x, dy, filterShape);
   const byViews = g3.strides.every((s) => s === 1) && viewGrid(g3).floats <= wasmConvTuning.viewFloats;

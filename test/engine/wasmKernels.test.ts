@@ -105,7 +105,8 @@ describe('SplitV on wasm', () => {
 });
 
 // The view filter gradient's padded copies are not chunked, so it runs only while they fit in
-// wasmConvTuning.viewFloats; beyond, the gathering path takes over with the same values.
+// wasmConvTuning.viewFloats; beyond, the gathering path takes over with the same values. (gendice's own
+// kernel, which runs before both, is switched off here: wasmFilterGradient.test.ts has it.)
 describe('wasm filter gradient paths', () => {
   const saved = { ...wasmConvTuning };
   afterEach(() => {
@@ -116,6 +117,7 @@ describe('wasm filter gradient paths', () => {
     const dy = randn([2, 5, 6, 7, 4], 62);
     const fn = () => tf.engine().runKernel('Conv3DBackpropFilterV2', { x: tensor(x), dy: tensor(dy) }, { filterShape: [3, 3, 3, 3, 4], strides: 1, pad: 'same' }) as tf.Tensor;
     await selectEngine({ engine: 'wasm', quiet: true });
+    wasmConvTuning.filterGradKernel = false;
     const pad = tf.getKernel('PadV2', 'wasm')!;
     const original = pad.kernelFunc;
     let pads = 0;

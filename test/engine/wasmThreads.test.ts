@@ -7,7 +7,7 @@ import { WASM_THREADS_ENV, wasmThreadCount } from '../../src/engine/node/wasmThr
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Runs wasmThreadsChild.ts with GENDICE_WASM_THREADS = threads; it must end by itself within the timeout. */
-function child(threads: string): { threads: number; digest: string } {
+function child(threads: string): { threads: number; kernelHelpers: number; digest: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'wasmThreadsChild.ts')], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -15,17 +15,19 @@ function child(threads: string): { threads: number; digest: string } {
   });
   expect(r.error, 'the child did not end by itself').toBeUndefined();
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { threads: number; digest: string };
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { threads: number; kernelHelpers: number; digest: string };
 }
 
 describe('the wasm engine on several threads (Node)', () => {
-  it('runs XNNPACK on the requested threads with the same results as on one, and the process still ends by itself', () => {
+  it('runs XNNPACK and gendice\'s filter gradient on the requested threads with the same results as on one, and the process still ends by itself', () => {
     const one = child('1');
     const two = child('2');
     const three = child('3');
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
     expect(three.threads).toBe(3);
+    // gendice's filter gradient runs on as many threads, its helpers over the same heap
+    expect([one.kernelHelpers, two.kernelHelpers, three.kernelHelpers]).toEqual([0, 1, 2]);
     expect(two.digest).toBe(one.digest);
     expect(three.digest).toBe(one.digest);
   }, 400_000);

@@ -1,9 +1,10 @@
 // Child process of wasmThreads.test.ts: starts the wasm engine (GENDICE_WASM_THREADS from the parent), runs
 // convolutions and a matmul with their gradients on seeded values, and prints the thread count XNNPACK
-// reports and a digest of every result. It must then end by itself (the pthread workers are unref'd).
+// reports, how many helper threads of gendice's filter gradient did work, and a digest of every result. It must then end by itself (the pthread workers are unref'd).
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine } from '../../src/engine/node/index.js';
+import { wasmKernelThreadStates } from '../../src/engine/node/wasmKernelThreads.js';
 
 await selectEngine({ engine: 'wasm', quiet: true });
 const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { getThreadsCount(): number };
@@ -20,4 +21,6 @@ tf.tidy(() => {
   const b = tf.randomNormal([200, 100], 0, 1, 'float32', 6);
   add([tf.matMul(a, b)]);
 });
-console.log(JSON.stringify({ threads: wasm.getThreadsCount(), digest: hash.digest('hex') }));
+// helper threads of gendice's filter gradient that are ready and have answered at least one call
+const kernelHelpers = wasmKernelThreadStates().filter((t) => t.ready && t.calls > 0).length;
+console.log(JSON.stringify({ threads: wasm.getThreadsCount(), kernelHelpers, digest: hash.digest('hex') }));

@@ -13,6 +13,8 @@ import { registerNativeConvolutions } from '../nativeConv.js';
 import { registerEngineProvider, type EngineProvider, type SelectEngineOptions } from '../select.js';
 import { registerWasmConvolutions } from '../wasmConv.js';
 import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
+import { wasmHeapMemory } from '../wasmFilterGradient.js';
+import { startWasmKernelThreads, wasmKernelThreadsSettled } from './wasmKernelThreads.js';
 import { initialiseWasmBackend, wasmThreadCount } from './wasmThreads.js';
 
 /** `GENDICE_MALLOC=system` keeps glibc's own policy of returning large freed arrays to the kernel. */
@@ -68,7 +70,12 @@ export const wasmProvider: EngineProvider = {
     registerMaxout('wasm');
     registerWasmPooling();
     const threads = await initialiseWasmBackend(wasmThreadCount());
-    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${threads} thread${threads === 1 ? '' : 's'}` };
+    // gendice's own filter gradient (wasmFilterGradient.ts) on as many threads as XNNPACK, over the same heap.
+    const memory = wasmHeapMemory(tf.backend());
+    const kernelThreads = memory === undefined ? 1 : startWasmKernelThreads(memory, threads);
+    await wasmKernelThreadsSettled();
+    const plural = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${plural(threads)}; gendice's filter gradient, ${plural(kernelThreads)}` };
   },
 };
 
