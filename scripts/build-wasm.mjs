@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// Builds gendice's own wasm kernels (native/wasm/*.c) into src/engine/wasmKernelBinaries.ts, which is
+// Builds gendice's own wasm kernels (native/wasm/*.c, linked into one module) into src/engine/wasmKernelBinaries.ts, which is
 // committed: users and CI never need a compiler. Needs clang with the wasm32 target, wasm-ld and wabt's
 // wasm2wat (Debian: `apt-get install clang lld wabt`).
 //
 //   node scripts/build-wasm.mjs           rebuild and rewrite the binaries module
 //   node scripts/build-wasm.mjs --check   rebuild and fail if the committed module differs
 //
-// Two variants of each kernel: `Shared` imports a shared memory (TF.js's threaded wasm build, whose heap is a
+// Two variants of the module: `Shared` imports a shared memory (TF.js's threaded wasm build, whose heap is a
 // SharedArrayBuffer), `Plain` an ordinary one (its single-threaded build). The modules must hold no data
 // segment, start function or global access: they work only through the pointers they are given, so that
 // any number of instances (one per thread) may share TF.js's heap without touching what it owns.
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'src/engine/wasmKernelBinaries.ts');
-const kernels = [{ name: 'filterGradient', source: 'native/wasm/filter_gradient.c' }];
+const sources = ['native/wasm/filter_gradient.c', 'native/wasm/relu_grad.c'];
 const check = process.argv.includes('--check');
 for (const a of process.argv.slice(2)) if (a !== '--check') throw new Error(`build-wasm: unknown argument '${a}' (only --check)`);
 
@@ -38,20 +38,20 @@ const lines = [
   '',
 ];
 try {
-  for (const { name, source } of kernels) {
+  {
     for (const variant of ['Shared', 'Plain']) {
-      const out = join(work, `${name}${variant}.wasm`);
+      const out = join(work, `kernels${variant}.wasm`);
       const shared = variant === 'Shared' ? ['-matomics', '-mbulk-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'] : [];
       run('clang', [
         '--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-ffreestanding', '-Wall', '-Werror', ...shared,
         '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--initial-memory=65536', '-Wl,-z,stack-size=0', '-Wl,--gc-sections',
-        '-o', out, join(root, source),
+        '-o', out, ...sources.map((source) => join(root, source)),
       ]);
       const wat = run('wasm2wat', ['--enable-threads', out]);
       for (const banned of ['(data', '(start', 'global.get', 'global.set']) {
-        if (wat.includes(banned)) throw new Error(`build-wasm: ${source} (${variant}) compiled to a module with '${banned}'; kernels must use only their arguments' memory`);
+        if (wat.includes(banned)) throw new Error(`build-wasm: native/wasm (${variant}) compiled to a module with '${banned}'; kernels must use only their arguments' memory`);
       }
-      lines.push(`export const ${name}${variant} = '${readFileSync(out).toString('base64')}';`);
+      lines.push(`export const wasmKernels${variant} = '${readFileSync(out).toString('base64')}';`);
     }
   }
 } finally {

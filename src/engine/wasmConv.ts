@@ -5,7 +5,7 @@ import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, RELU_GRAD_KERNEL } from './fu
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
-import { filterGradientInstance, GEOMETRY_INTS, geometryInts, kernelTakes, runFilterGradient, wasmHeapMemory, type KernelGeometry } from './wasmFilterGradient.js';
+import { filterGradientTakes, GEOMETRY_INTS, geometryInts, runFilterGradient, runReluGrad, wasmHeapMemory, wasmKernelInstance, type KernelGeometry } from './wasmSimdKernels.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -29,11 +29,12 @@ export interface WasmBackend {
  * depth stride (and so the input gradients) on heap views (forwardByDepthTaps). `viewFloats`: the most
  * the view filter gradient's temporaries may take (its padded copies, unchunked: 384 MB of the wasm heap's
  * 4 GB); beyond it the gathers' chunks run. `filterGradKernel`: filter gradients by gendice's own wasm
- * SIMD kernel (wasmFilterGradient.ts) wherever it takes the geometry, before any of the composed paths.
+ * SIMD kernel (wasmSimdKernels.ts) wherever it takes the geometry, before any of the composed paths;
+ * `reluGradKernel`: ReLU gradients by its one-pass kernel rather than Step and Multiply.
  * Exported for tests, which shrink the chunks to exercise their boundaries on small tensors, and run the
  * gathers on unit strides too.
  */
-export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, filterGradKernel: true, forwardByViews: true, viewFloats: 96 * 1024 * 1024 };
+export const wasmConvTuning = { chunkFloats: 4 * 1024 * 1024, filterGradByViews: true, filterGradKernel: true, forwardByViews: true, reluGradKernel: true, viewFloats: 96 * 1024 * 1024 };
 
 export function heapFloats(backend: WasmBackend, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
@@ -560,9 +561,9 @@ function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.Te
   if (!wasmConvTuning.filterGradKernel) return undefined;
   const d = dims3(g3);
   const k: KernelGeometry = { ...d };
-  if (!kernelTakes(k)) return undefined;
+  if (!filterGradientTakes(k)) return undefined;
   const memory = wasmHeapMemory(backend);
-  const inst = memory === undefined ? undefined : filterGradientInstance(memory);
+  const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
   if (memory === undefined || inst === undefined) return undefined;
   const geometry = backend.makeOutput([GEOMETRY_INTS], 'int32');
   const out = backend.makeOutput(filterShape, 'float32');
@@ -575,6 +576,24 @@ function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.Te
     throw e;
   } finally {
     dispose(backend, geometry);
+  }
+  return out;
+}
+
+/** dy · step(y) by gendice's wasm kernel, in one pass: undefined where it cannot run on this backend's memory. */
+function reluGradByKernel(backend: WasmBackend, dy: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo | undefined {
+  const n = sizeOf(dy.shape);
+  if (!wasmConvTuning.reluGradKernel || n === 0) return undefined;
+  const memory = wasmHeapMemory(backend);
+  const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
+  if (memory === undefined || inst === undefined) return undefined;
+  const out = backend.makeOutput(dy.shape, 'float32');
+  const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  try {
+    runReluGrad(inst, memory, { dy: at(dy), y: at(y), out: at(out) }, n);
+  } catch (e) {
+    dispose(backend, out);
+    throw e;
   }
   return out;
 }
@@ -624,13 +643,16 @@ function registerWasmFusedConvolutions(): void {
     });
   }
   // dy · step(y) as TF.js composes it (Step, then Multiply), with the step freed at once: composed, it lives
-  // until the backward pass ends, a layer-sized tensor per ReLU.
+  // until the backward pass ends, a layer-sized tensor per ReLU. gendice's wasm kernel does both in one pass
+  // on all threads, with the same values (wasmSimdKernels.ts).
   replaceKernel(RELU_GRAD_KERNEL, 'wasm', 'wasm-composed', () => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { dy, y } = args.inputs;
     if (!dy || !y || !float(dy, y) || sizeOf(dy.shape) !== sizeOf(y.shape)) {
       throw new Error(`${RELU_GRAD_KERNEL}: dy and y must be float32 tensors of one shape, got [${dy?.shape.join(', ')}] ${dy?.dtype} and [${y?.shape.join(', ')}] ${y?.dtype}`);
     }
+    const byKernel = reluGradByKernel(backend, dy, y);
+    if (byKernel !== undefined) return byKernel;
     const s = wasmKernel('Step')({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo;
     const out = wasmKernel('Multiply')({ inputs: { a: dy, b: s }, backend }) as tf.TensorInfo;
     dispose(backend, s);

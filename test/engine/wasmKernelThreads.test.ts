@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWasmKernelThreads, stopWasmKernelThreads, wasmKernelThreadStates, wasmKernelThreadsSettled } from '../../src/engine/node/wasmKernelThreads.js';
-import { GEOMETRY_INTS, geometryInts, instantiateFilterGradient, runFilterGradient, wasmKernelHelpers, type KernelGeometry } from '../../src/engine/wasmFilterGradient.js';
+import { GEOMETRY_INTS, geometryInts, instantiateWasmKernels, runFilterGradient, runReluGrad, wasmKernelHelpers, type KernelGeometry } from '../../src/engine/wasmSimdKernels.js';
 import { randn } from './_helpers.js';
 
-// Node's helper threads for gendice's wasm kernel (node/wasmKernelThreads.ts), on a shared memory of the
+// Node's helper threads for gendice's wasm kernels (node/wasmKernelThreads.ts), on a shared memory of the
 // test's own: the same bits as one thread, work actually done by the helpers, errors carried back, a stop.
 afterAll(() => stopWasmKernelThreads());
 
@@ -14,7 +14,7 @@ const wFloats = g.FD * g.FH * g.FW * g.Ci * g.Co;
 const p = { geometry: 64, x: 1024, dy: 1024 + 4 * xFloats + 16, dW: 1024 + 4 * (xFloats + dyFloats) + 64 };
 
 function sharedSetUp(): { memory: WebAssembly.Memory; read(): number[] } {
-  const memory = new WebAssembly.Memory({ initial: 4, maximum: 1024, shared: true });
+  const memory = new WebAssembly.Memory({ initial: 32, maximum: 1024, shared: true });
   const ints = geometryInts(g);
   ints[GEOMETRY_INTS - 1] = 3; // a few rows per chunk
   new Int32Array(memory.buffer, p.geometry, GEOMETRY_INTS).set(ints);
@@ -26,7 +26,7 @@ function sharedSetUp(): { memory: WebAssembly.Memory; read(): number[] } {
 describe('wasm kernel helper threads (Node)', () => {
   it('give the bits of one thread, with each helper doing its share', async () => {
     const s = sharedSetUp();
-    const inst = instantiateFilterGradient(s.memory);
+    const inst = instantiateWasmKernels(s.memory);
     runFilterGradient(inst, s.memory, p, wFloats);
     const alone = s.read();
     expect(startWasmKernelThreads(s.memory, 3)).toBe(3);
@@ -42,16 +42,19 @@ describe('wasm kernel helper threads (Node)', () => {
 
   it('carry a helper failure back to the caller as an error naming the kernel', async () => {
     const s = sharedSetUp();
-    const inst = instantiateFilterGradient(s.memory);
+    const inst = instantiateWasmKernels(s.memory);
     startWasmKernelThreads(s.memory, 2);
     await wasmKernelThreadsSettled();
     // dW past the end of memory: every range traps, the helper's included
     const beyond = { ...p, dW: s.memory.buffer.byteLength - 16 };
-    expect(() => runFilterGradient(inst, s.memory, beyond, 0)).toThrow(/memory access out of bounds|out of bounds/);
-    expect(() => runFilterGradient(inst, s.memory, beyond, 0)).toThrow();
+    expect(() => runFilterGradient(inst, s.memory, beyond, 0)).toThrow(/out of bounds/);
+    // a ReLU gradient whose second half (the helper's range) runs past the end of memory
+    const n = 200_000;
+    const end = s.memory.buffer.byteLength;
+    expect(() => runReluGrad(inst, s.memory, { dy: 0, y: 0, out: end - 4 * (n / 2) - 64 }, n)).toThrow(/wasm relu_grad: helper thread 1 failed: .*out of bounds/);
     // and the helper still serves the next call
     runFilterGradient(inst, s.memory, p, wFloats);
-    runFilterGradient(instantiateFilterGradient(s.memory), s.memory, p, wFloats);
+    runFilterGradient(instantiateWasmKernels(s.memory), s.memory, p, wFloats);
     expect(wasmKernelThreadStates()[0]!.ready).toBe(true);
   });
 

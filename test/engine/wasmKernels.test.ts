@@ -106,7 +106,7 @@ describe('SplitV on wasm', () => {
 
 // The view filter gradient's padded copies are not chunked, so it runs only while they fit in
 // wasmConvTuning.viewFloats; beyond, the gathering path takes over with the same values. (gendice's own
-// kernel, which runs before both, is switched off here: wasmFilterGradient.test.ts has it.)
+// kernel, which runs before both, is switched off here: wasmSimdKernels.test.ts has it.)
 describe('wasm filter gradient paths', () => {
   const saved = { ...wasmConvTuning };
   afterEach(() => {

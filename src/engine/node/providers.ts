@@ -13,7 +13,7 @@ import { registerNativeConvolutions } from '../nativeConv.js';
 import { registerEngineProvider, type EngineProvider, type SelectEngineOptions } from '../select.js';
 import { registerWasmConvolutions } from '../wasmConv.js';
 import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
-import { wasmHeapMemory } from '../wasmFilterGradient.js';
+import { wasmHeapMemory } from '../wasmSimdKernels.js';
 import { startWasmKernelThreads, wasmKernelThreadsSettled } from './wasmKernelThreads.js';
 import { initialiseWasmBackend, wasmThreadCount } from './wasmThreads.js';
 
@@ -70,12 +70,12 @@ export const wasmProvider: EngineProvider = {
     registerMaxout('wasm');
     registerWasmPooling();
     const threads = await initialiseWasmBackend(wasmThreadCount());
-    // gendice's own filter gradient (wasmFilterGradient.ts) on as many threads as XNNPACK, over the same heap.
+    // gendice's own kernels (wasmSimdKernels.ts) on as many threads as XNNPACK, over the same heap.
     const memory = wasmHeapMemory(tf.backend());
     const kernelThreads = memory === undefined ? 1 : startWasmKernelThreads(memory, threads);
     await wasmKernelThreadsSettled();
     const plural = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
-    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${plural(threads)}; gendice's filter gradient, ${plural(kernelThreads)}` };
+    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${plural(threads)}; gendice's filter and ReLU gradients, ${plural(kernelThreads)}` };
   },
 };
 

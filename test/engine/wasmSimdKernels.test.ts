@@ -6,23 +6,24 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
 import { wasmConvTuning } from '../../src/engine/wasmConv.js';
 import {
+  filterGradientTakes,
   GEOMETRY_INTS,
   geometryInts,
-  instantiateFilterGradient,
-  kernelTakes,
+  instantiateWasmKernels,
+  itemRanges,
   runFilterGradient,
+  runReluGrad,
   setWasmKernelHelpers,
-  tileRanges,
   wasmHeapMemory,
   wasmKernelHelpers,
-  type FilterGradientInstance,
   type KernelGeometry,
-} from '../../src/engine/wasmFilterGradient.js';
+} from '../../src/engine/wasmSimdKernels.js';
 import { maxRelError, onEngine, randn, tensor } from './_helpers.js';
 
-// gendice's wasm SIMD filter gradient (native/wasm/filter_gradient.c): on a memory of its own against a
+// gendice's wasm SIMD kernels (native/wasm/*.c). The filter gradient on a memory of its own against a
 // float64 reference, split into tile ranges in any way with the same bits (which is what makes it
-// thread-count independent), then inside the wasm engine against stock cpu and the composed paths.
+// thread-count independent), then inside the wasm engine against stock cpu and the composed paths; the
+// ReLU gradient bit for bit against TF.js's Step and Multiply, special values included.
 afterAll(() => resetEngine());
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -88,7 +89,7 @@ function setUp(g: KernelGeometry, shared: boolean, rowsPerChunk?: number) {
   new Int32Array(memory.buffer, p.geometry, GEOMETRY_INTS).set(ints);
   new Float32Array(memory.buffer, p.x, x.length).set(x);
   new Float32Array(memory.buffer, p.dy, dy.length).set(dy);
-  const inst = instantiateFilterGradient(memory);
+  const inst = instantiateWasmKernels(memory);
   const read = () => new Float32Array(memory.buffer, p.dW, wFloats).slice();
   return { x, dy, memory, p, inst, wFloats, read };
 }
@@ -109,7 +110,7 @@ const cases: Case[] = [
 describe('gendice wasm filter gradient kernel', () => {
   it.each(cases.flatMap((c) => [{ ...c, shared: true }, { ...c, shared: false }]))('x $x Co $Co filter $f strides $s dilations $d padding $p (shared $shared) matches float64', (c) => {
     const g = geometryOf(c);
-    expect(kernelTakes(g)).toBe(true);
+    expect(filterGradientTakes(g)).toBe(true);
     const { x, dy, inst, p, memory, wFloats, read } = setUp(g, c.shared);
     runFilterGradient(inst, memory, p, wFloats);
     const got = read();
@@ -129,7 +130,7 @@ describe('gendice wasm filter gradient kernel', () => {
         for (const parts of [1, 2, 3, 5]) {
           new Float32Array(s.memory.buffer, s.p.dW, s.wFloats).fill(0);
           // the ranges in reverse order, as threads may finish in any order
-          for (const [t0, t1] of tileRanges(tiles, parts).reverse()) s.inst.run(s.p.geometry, s.p.x, s.p.dy, s.p.dW, t0, t1);
+          for (const [t0, t1] of itemRanges(tiles, parts).reverse()) s.inst.run('filter_gradient', [s.p.geometry, s.p.x, s.p.dy, s.p.dW], t0, t1);
           expect(bits(s.read()), `${JSON.stringify(c)} rows ${rows} parts ${parts}`).toEqual(expected);
         }
       }
@@ -138,19 +139,21 @@ describe('gendice wasm filter gradient kernel', () => {
 
   it('takes only output channels in fours, and zeroes dW before it adds', () => {
     const g = geometryOf(cases[0]!);
-    expect(kernelTakes({ ...g, Co: 6 })).toBe(false);
-    expect(kernelTakes({ ...g, Co: 0 })).toBe(false);
-    expect(kernelTakes({ ...g, N: 0 })).toBe(false);
+    expect(filterGradientTakes({ ...g, Co: 6 })).toBe(false);
+    expect(filterGradientTakes({ ...g, Co: 0 })).toBe(false);
+    expect(filterGradientTakes({ ...g, N: 0 })).toBe(false);
     const s = setUp(g, true);
     new Float32Array(s.memory.buffer, s.p.dW, s.wFloats).fill(Number.NaN);
     runFilterGradient(s.inst, s.memory, s.p, s.wFloats);
     expect(s.read().every(Number.isFinite)).toBe(true);
   });
 
-  it('splits tiles into contiguous, even ranges that cover them once', () => {
-    expect(tileRanges(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
-    expect(tileRanges(2, 4)).toEqual([[0, 1], [1, 2]]);
-    expect(tileRanges(0, 2)).toEqual([[0, 0]]);
+  it('splits items into contiguous, even ranges of whole quanta that cover them once', () => {
+    expect(itemRanges(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
+    expect(itemRanges(2, 4)).toEqual([[0, 1], [1, 2]]);
+    expect(itemRanges(0, 2)).toEqual([[0, 0]]);
+    expect(itemRanges(22, 2, 4)).toEqual([[0, 12], [12, 22]]);
+    expect(itemRanges(3, 2, 4)).toEqual([[0, 3]]);
   });
 
   it('runs its ranges through installed helpers, which see every range but the first', () => {
@@ -163,7 +166,8 @@ describe('gendice wasm filter gradient kernel', () => {
     setWasmKernelHelpers({
       memory: s.memory,
       threads: 3,
-      run: (_p, ranges, compute) => {
+      run: (kernel, _args, ranges, compute) => {
+        expect(kernel).toBe('filter_gradient');
         seen.push(ranges);
         for (const [t0, t1] of [...ranges].reverse()) compute(t0, t1);
       },
@@ -171,7 +175,7 @@ describe('gendice wasm filter gradient kernel', () => {
     try {
       runFilterGradient(s.inst, s.memory, s.p, s.wFloats);
       expect(bits(s.read())).toEqual(alone);
-      expect(seen).toEqual([tileRanges(s.inst.tileCount(s.p.geometry), 3)]);
+      expect(seen).toEqual([itemRanges(s.inst.tileCount(s.p.geometry), 3)]);
       // helpers over another memory are not used for this one
       const other = setUp(g, true);
       runFilterGradient(other.inst, other.memory, other.p, other.wFloats);
@@ -216,7 +220,7 @@ describe('the wasm engine computes filter gradients by the kernel', () => {
     const fn = conv2d([2, 12, 10, 5], [3, 3, 5, 16], 1, 'same');
     let calls = 0;
     const previous = wasmKernelHelpers();
-    setWasmKernelHelpers({ memory: memory!, threads: 2, run: (_p, ranges, compute) => ((calls += 1), ranges.forEach(([a, b]) => compute(a, b))) });
+    setWasmKernelHelpers({ memory: memory!, threads: 2, run: (_kernel, _args, ranges, compute) => ((calls += 1), ranges.forEach(([a, b]) => compute(a, b))) });
     try {
       const before = tf.memory().numTensors;
       const backend = tf.backend() as unknown as { numDataIds(): number };
@@ -226,6 +230,60 @@ describe('the wasm engine computes filter gradients by the kernel', () => {
       expect(calls).toBe(1);
       expect(tf.memory().numTensors).toBe(before);
       expect(backend.numDataIds()).toBe(ids);
+    } finally {
+      setWasmKernelHelpers(previous);
+    }
+  });
+});
+
+describe('gendice wasm ReLU gradient kernel', () => {
+  const saved = { ...wasmConvTuning };
+  afterEach(() => {
+    Object.assign(wasmConvTuning, saved);
+  });
+  // y is a ReLU's output: positive, zero (+0 and -0), NaN; dy takes every sign and special value.
+  const special = [0, -0, 1.5, -2.25, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, 1e-40, -1e-40];
+  function values(n: number, seed: number) {
+    const dy = randn([n], seed).values;
+    const y = randn([n], seed + 1).values.map((v) => Math.max(0, v));
+    for (let i = 0; i < n; i += 7) dy[i] = special[(i / 7) % special.length]!;
+    for (let i = 3; i < n; i += 11) y[i] = [0, -0, Number.NaN, 1e-40][(i / 11) % 4 | 0]!;
+    return { dy, y };
+  }
+  // NaN lanes compare as NaN, everything else by bits (so +0 and -0 apart)
+  const canon = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)).map((b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
+  it.each([1, 3, 4, 17, 1000, 200_003])('%i elements on the wasm engine: the bits of Step then Multiply', async (n) => {
+    const { dy, y } = values(n, 71);
+    const fn = () => tf.engine().runKernel('GendiceReluGrad', { dy: tf.tensor(dy, [n]), y: tf.tensor(y, [n]) }) as tf.Tensor;
+    const byKernel = await onEngine('wasm', fn);
+    wasmConvTuning.reluGradKernel = false;
+    const composed = await onEngine('wasm', fn);
+    expect(canon(byKernel[0]!)).toEqual(canon(composed[0]!));
+    const stock = () => tf.mul(tf.tensor(dy, [n]), tf.step(tf.tensor(y, [n])));
+    expect(canon(byKernel[0]!)).toEqual(canon((await onEngine('cpu', stock))[0]!));
+  });
+  it('splits into 16-byte ranges between threads and runs small ones on the caller alone', () => {
+    const n = 300_001;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((12 * n + 4096) / 65536), maximum: 65536, shared: true });
+    const p = { dy: 1024, y: 1024 + 4 * n + 16, out: 1024 + 8 * n + 32 };
+    const { dy, y } = values(n, 81);
+    new Float32Array(memory.buffer, p.dy, n).set(dy);
+    new Float32Array(memory.buffer, p.y, n).set(y);
+    const inst = instantiateWasmKernels(memory);
+    runReluGrad(inst, memory, p, n);
+    const alone = canon(new Float32Array(memory.buffer, p.out, n).slice());
+    const seen: Array<[number, number]>[] = [];
+    const previous = wasmKernelHelpers();
+    setWasmKernelHelpers({ memory, threads: 3, run: (kernel, _args, ranges, compute) => (expect(kernel).toBe('relu_grad'), seen.push(ranges), ranges.forEach(([a, b]) => compute(a, b))) });
+    try {
+      new Float32Array(memory.buffer, p.out, n).fill(0);
+      runReluGrad(inst, memory, p, n);
+      expect(canon(new Float32Array(memory.buffer, p.out, n).slice())).toEqual(alone);
+      expect(seen.length).toBe(1);
+      expect(seen[0]!.length).toBe(3);
+      for (const [a] of seen[0]!) expect(a % 4).toBe(0);
+      runReluGrad(inst, memory, p, 1000);
+      expect(seen.length).toBe(1);
     } finally {
       setWasmKernelHelpers(previous);
     }
