@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d]
+ * `npm run bench -- engine [--json] [--engines native,wasm,cpu] [--steps N] [--models unet2d,unet3d,highresnet3d[,highresnet3d-paper]]
  * [--optimizer gendice|tfjs] [--memory unet3d|none|...] [--unfused] [--rounds R]`:
  * one Adam training step (gendice's TrainingOptimizer as train() uses it, or `--optimizer tfjs` for TF.js's) (binary cross-entropy) of the 2D U-Net (8×128×128×1, filters 16-32-64-128),
  * the 3D U-Net (2×48³×1, filters 8-16-32) of docs/engine.md and gendice's HighResNet (1×32³×1) on each
@@ -35,7 +35,7 @@ import { createOptimizer } from '../src/training/optimizer.js';
 import { note, noteBlasOnce, peakRssMb, printRows, timeMs, type BenchRow } from './_common.js';
 
 export interface ModelSpec {
-  name: 'unet2d' | 'unet3d' | 'highresnet3d';
+  name: 'unet2d' | 'unet3d' | 'highresnet3d' | 'highresnet3d-paper';
   input: number[];
   /** U-Net filters per level; HighResNet uses its defaults (filters 16-16-32-64, dilations 1-2-4). */
   filters: number[];
@@ -49,9 +49,17 @@ export const ENGINE_MODELS: ModelSpec[] = [
   { name: 'highresnet3d', input: [1, 32, 32, 32, 1], filters: [] },
 ];
 
+/**
+ * Models run only when listed in `--models`: the same HighResNet (the paper's widths, 16/32/64 with 3
+ * blocks per stage, are gendice's defaults) on the paper's largest 2D-comparable setting, 4 patches of 45³
+ * (docs/study.md): about 11× the work of `highresnet3d`, a minute per wasm step.
+ */
+export const EXTRA_ENGINE_MODELS: ModelSpec[] = [{ name: 'highresnet3d-paper', input: [4, 45, 45, 45, 1], filters: [] }];
+const ALL_ENGINE_MODELS = [...ENGINE_MODELS, ...EXTRA_ENGINE_MODELS];
+
 /** The benchmarked model: the U-Net below, or gendice's highResNet with one sigmoid output channel. */
 export function buildModel(spec: ModelSpec): tf.LayersModel {
-  if (spec.name === 'highresnet3d') return highResNet({ classes: 1, outputActivation: 'sigmoid', seed: 1 });
+  if (spec.name.startsWith('highresnet')) return highResNet({ classes: 1, outputActivation: 'sigmoid', seed: 1 });
   return buildUNet(spec);
 }
 
@@ -210,7 +218,7 @@ class HighResNet(nn.Module):
         s.net = nn.Sequential(*layers)
     def forward(s, x): return torch.sigmoid(s.net(x))
 n = spec["input"]; shape = [n[0], n[-1]] + n[1:-1]
-m = HighResNet() if spec["name"] == "highresnet3d" else UNet(spec["filters"]); opt = torch.optim.Adam(m.parameters(), 1e-3)
+m = HighResNet() if spec["name"].startswith("highresnet") else UNet(spec["filters"]); opt = torch.optim.Adam(m.parameters(), 1e-3)
 x = torch.rand(shape); y = (torch.rand([n[0], 1] + n[1:-1]) > 0.9).float()
 loss = nn.BCELoss()
 def step():
@@ -288,10 +296,12 @@ function gendiceMemory(spec: ModelSpec, engine: EngineName, steps: number): Memo
 async function main(): Promise<void> {
   const engines = (arg('engines') ?? 'native,wasm').split(',') as EngineName[];
   const models = (arg('models') ?? ENGINE_MODELS.map((m) => m.name).join(',')).split(',');
+  const unknown = models.filter((m) => !ALL_ENGINE_MODELS.some((s) => s.name === m));
+  if (unknown.length > 0) throw new Error(`bench engine: --models ${unknown.join(',')}: not among ${ALL_ENGINE_MODELS.map((m) => m.name).join(', ')}`);
   const steps = Number(arg('steps') ?? 3);
   const child = arg(MEMORY_CHILD);
   if (child !== undefined) {
-    const spec = ENGINE_MODELS.find((m) => m.name === child);
+    const spec = ALL_ENGINE_MODELS.find((m) => m.name === child);
     if (spec === undefined) throw new Error(`bench engine: --${MEMORY_CHILD} ${child}: unknown model`);
     await memoryChild(spec, engines[0]!, steps);
     return;
@@ -306,7 +316,7 @@ async function main(): Promise<void> {
     const mid = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   };
-  for (const spec of ENGINE_MODELS.filter((m) => models.includes(m.name))) {
+  for (const spec of ALL_ENGINE_MODELS.filter((m) => models.includes(m.name))) {
     const torchRuns: PytorchResult[] = [];
     const engineRuns = new Map<string, number[]>();
     const ratios = new Map<string, number[]>();

@@ -19,14 +19,14 @@ function child(threads: string): { threads: number; kernelHelpers: number; diges
 }
 
 describe('the wasm engine on several threads (Node)', () => {
-  it('runs XNNPACK and gendice\'s filter gradient on the requested threads with the same results as on one, and the process still ends by itself', () => {
+  it('runs XNNPACK and gendice\'s wasm kernels on the requested threads with the same results as on one, and the process still ends by itself', () => {
     const one = child('1');
     const two = child('2');
     const three = child('3');
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
     expect(three.threads).toBe(3);
-    // gendice's filter gradient runs on as many threads, its helpers over the same heap
+    // gendice's wasm kernels run on as many threads, their helpers over the same heap
     expect([one.kernelHelpers, two.kernelHelpers, three.kernelHelpers]).toEqual([0, 1, 2]);
     expect(two.digest).toBe(one.digest);
     expect(three.digest).toBe(one.digest);

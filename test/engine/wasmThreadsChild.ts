@@ -1,6 +1,7 @@
 // Child process of wasmThreads.test.ts: starts the wasm engine (GENDICE_WASM_THREADS from the parent), runs
 // convolutions and a matmul with their gradients on seeded values, and prints the thread count XNNPACK
-// reports, how many helper threads of gendice's filter gradient did work, and a digest of every result. It must then end by itself (the pthread workers are unref'd).
+// reports, how many helper threads of gendice's wasm kernels did work, and a digest of every result. It
+// must then end by itself (the pthread workers are unref'd).
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine } from '../../src/engine/node/index.js';
@@ -21,6 +22,6 @@ tf.tidy(() => {
   const b = tf.randomNormal([200, 100], 0, 1, 'float32', 6);
   add([tf.matMul(a, b)]);
 });
-// helper threads of gendice's filter gradient that are ready and have answered at least one call
+// helper threads of gendice's wasm kernels that are ready and have answered at least one call
 const kernelHelpers = wasmKernelThreadStates().filter((t) => t.ready && t.calls > 0).length;
 console.log(JSON.stringify({ threads: wasm.getThreadsCount(), kernelHelpers, digest: hash.digest('hex') }));
