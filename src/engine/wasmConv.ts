@@ -5,7 +5,7 @@ import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, RELU_GRAD_KERNEL } from './fu
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
-import { filterGradientTakes, GEOMETRY_INTS, geometryInts, runFilterGradient, runReluGrad, wasmHeapMemory, wasmKernelInstance, type KernelGeometry } from './wasmSimdKernels.js';
+import { filterGradientTakes, GEOMETRY_INTS, geometryInts, runFilterGradient, runReluGrad, wasmHeapMemory, wasmKernelInstance, type KernelGeometry, type WasmKernelInstance } from './wasmSimdKernels.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -553,21 +553,25 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
   return out;
 }
 
+/** gendice's wasm kernels over this backend's heap and the byte offset of a tensor on it; undefined where they cannot run. */
+function kernelsOn(backend: WasmBackend): { memory: WebAssembly.Memory; inst: WasmKernelInstance; at(t: tf.TensorInfo): number } | undefined {
+  const memory = wasmHeapMemory(backend);
+  const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
+  if (memory === undefined || inst === undefined) return undefined;
+  return { memory, inst, at: (t) => backend.dataIdMap.get(t.dataId)!.memoryOffset };
+}
+
 /**
  * The filter gradient by gendice's wasm kernel, on the heap where x and dy already are: undefined where the
  * kernel does not take the geometry or cannot run on this backend's memory.
  */
 function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo | undefined {
-  if (!wasmConvTuning.filterGradKernel) return undefined;
-  const d = dims3(g3);
-  const k: KernelGeometry = { ...d };
-  if (!filterGradientTakes(k)) return undefined;
-  const memory = wasmHeapMemory(backend);
-  const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
-  if (memory === undefined || inst === undefined) return undefined;
+  const k: KernelGeometry = dims3(g3);
+  const kernels = wasmConvTuning.filterGradKernel && filterGradientTakes(k) ? kernelsOn(backend) : undefined;
+  if (kernels === undefined) return undefined;
+  const { memory, inst, at } = kernels;
   const geometry = backend.makeOutput([GEOMETRY_INTS], 'int32');
   const out = backend.makeOutput(filterShape, 'float32');
-  const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
   try {
     new Int32Array(memory.buffer, at(geometry), GEOMETRY_INTS).set(geometryInts(k));
     runFilterGradient(inst, memory, { geometry: at(geometry), x: at(x), dy: at(dy), dW: at(out) }, sizeOf(filterShape));
@@ -583,12 +587,10 @@ function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.Te
 /** dy · step(y) by gendice's wasm kernel, in one pass: undefined where it cannot run on this backend's memory. */
 function reluGradByKernel(backend: WasmBackend, dy: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo | undefined {
   const n = sizeOf(dy.shape);
-  if (!wasmConvTuning.reluGradKernel || n === 0) return undefined;
-  const memory = wasmHeapMemory(backend);
-  const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
-  if (memory === undefined || inst === undefined) return undefined;
+  const kernels = wasmConvTuning.reluGradKernel && n > 0 ? kernelsOn(backend) : undefined;
+  if (kernels === undefined) return undefined;
+  const { memory, inst, at } = kernels;
   const out = backend.makeOutput(dy.shape, 'float32');
-  const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
   try {
     runReluGrad(inst, memory, { dy: at(dy), y: at(y), out: at(out) }, n);
   } catch (e) {

@@ -12,8 +12,8 @@ import { registerSliceConcat } from '../jsSliceConcat.js';
 import { registerNativeConvolutions } from '../nativeConv.js';
 import { registerEngineProvider, type EngineProvider, type SelectEngineOptions } from '../select.js';
 import { registerWasmConvolutions } from '../wasmConv.js';
-import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
 import { wasmHeapMemory } from '../wasmSimdKernels.js';
+import { ADDON_PATH_ENV, loadAddon, memoryKernels } from './addon.js';
 import { startWasmKernelThreads, wasmKernelThreadsSettled } from './wasmKernelThreads.js';
 import { initialiseWasmBackend, wasmThreadCount } from './wasmThreads.js';
 
