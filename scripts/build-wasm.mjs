@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'src/engine/wasmKernelBinaries.ts');
-const sources = ['native/wasm/filter_gradient.c', 'native/wasm/relu_grad.c'];
+const sources = ['native/wasm/filter_gradient.c', 'native/wasm/max_pool.c', 'native/wasm/relu_grad.c'];
 const check = process.argv.includes('--check');
 for (const a of process.argv.slice(2)) if (a !== '--check') throw new Error(`build-wasm: unknown argument '${a}' (only --check)`);
 

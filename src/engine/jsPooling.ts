@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
-import { heapFloats, type WasmBackend } from './wasmConv.js';
+import { heapFloats, kernelsOn, type WasmBackend } from './wasmConv.js';
+import { POOL_GEOMETRY_INTS, poolGeometryInts, poolTakes, runMaxPool, runMaxPoolGrad, type PoolKernelGeometry } from './wasmSimdKernels.js';
 import { uninitialisedFloat32, zeroedFloat32 } from './outputArrays.js';
 
 
@@ -174,6 +175,43 @@ export function registerPooling(native?: NativeMemoryKernels): void {
  * in 3 of 4 cases without ties), and is slow: 103 ms against the scan's 42 ms on [8, 128², 16] (2×2,
  * stride 2; one run each). The 2D forward (XNNPACK's) is right and stays.
  */
+/** Switches gendice's wasm pooling kernels (wasmSimdKernels.ts) off, for tests: the heap scan in JS runs instead. */
+export const wasmPoolingTuning = { kernels: true };
+
+const kernelGeometry = (g: PoolGeometry): PoolKernelGeometry => ({
+  N: g.batch, C: g.channels, D: g.inSize[0], H: g.inSize[1], W: g.inSize[2], OD: g.outSize[0], OH: g.outSize[1], OW: g.outSize[2],
+  FD: g.filter[0], FH: g.filter[1], FW: g.filter[2], sd: g.strides[0], sh: g.strides[1], sw: g.strides[2],
+  dd: g.dilations[0], dh: g.dilations[1], dw: g.dilations[2], pd: g.pad[0], ph: g.pad[1], pw: g.pad[2],
+});
+
+/**
+ * `run` with gendice's wasm pooling kernel on the backend's heap (the geometry written to a temporary int32
+ * tensor there); false where the kernels do not take the geometry or cannot run on this heap.
+ */
+function byWasmKernel(backend: WasmBackend, g: PoolGeometry, run: (k: NonNullable<ReturnType<typeof kernelsOn>>, geometry: number, kg: PoolKernelGeometry) => void): boolean {
+  const kg = kernelGeometry(g);
+  const kernels = wasmPoolingTuning.kernels && poolTakes(kg) ? kernelsOn(backend) : undefined;
+  if (kernels === undefined) return false;
+  const geometry = backend.makeOutput([POOL_GEOMETRY_INTS], 'int32');
+  try {
+    new Int32Array(kernels.memory.buffer, kernels.at(geometry), POOL_GEOMETRY_INTS).set(poolGeometryInts(kg));
+    run(kernels, kernels.at(geometry), kg);
+  } finally {
+    backend.disposeData(geometry.dataId);
+  }
+  return true;
+}
+
+/** `f()`, freeing `out` when it throws. */
+function withOutput(backend: WasmBackend, out: tf.TensorInfo, f: () => boolean): boolean {
+  try {
+    return f();
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  }
+}
+
 export function registerWasmPooling(): void {
   replaceKernel('MaxPool3D', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
@@ -182,6 +220,7 @@ export function registerWasmPooling(): void {
     if (!x || x.dtype !== 'float32' || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NDHWC')) return callOriginal('MaxPool3D', original, args);
     const g = pool3d(x.shape, attrs);
     const out = backend.makeOutput([g.batch, ...g.outSize, g.channels], 'float32');
+    if (withOutput(backend, out, () => byWasmKernel(backend, g, (k, geometry, kg) => runMaxPool(k.inst, k.memory, { geometry, x: k.at(x), y: k.at(out) }, kg)))) return out;
     // Views taken after makeOutput, which may grow (and so move) the heap.
     const y = heapFloats(backend, out);
     maxPoolScan(heapFloats(backend, x), g, (o, best) => y.set(best, o));
@@ -194,6 +233,7 @@ export function registerWasmPooling(): void {
       if (!dy || !input || dy.dtype !== 'float32' || input.dtype !== 'float32') return callOriginal(name, original, args);
       const g = geometry(input.shape, args.attrs ?? {});
       const out = backend.makeOutput(input.shape.slice(), 'float32');
+      if (withOutput(backend, out, () => byWasmKernel(backend, g, (k, geometry, kg) => runMaxPoolGrad(k.inst, k.memory, { geometry, x: k.at(input), dy: k.at(dy), dx: k.at(out) }, kg)))) return out;
       const dx = heapFloats(backend, out);
       dx.fill(0);
       const dyv = heapFloats(backend, dy);

@@ -554,7 +554,7 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
 }
 
 /** gendice's wasm kernels over this backend's heap and the byte offset of a tensor on it; undefined where they cannot run. */
-function kernelsOn(backend: WasmBackend): { memory: WebAssembly.Memory; inst: WasmKernelInstance; at(t: tf.TensorInfo): number } | undefined {
+export function kernelsOn(backend: WasmBackend): { memory: WebAssembly.Memory; inst: WasmKernelInstance; at(t: tf.TensorInfo): number } | undefined {
   const memory = wasmHeapMemory(backend);
   const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
   if (memory === undefined || inst === undefined) return undefined;

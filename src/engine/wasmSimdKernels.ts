@@ -7,8 +7,10 @@ import { wasmKernelsPlain, wasmKernelsShared } from './wasmKernelBinaries.js';
  * only WebAssembly. The kernels:
  * - `filter_gradient`: the filter gradient of a channels-last 3D (or 2D, as depth 1) convolution with any
  *   strides, dilations and padding, in tiles of one filter tap × 2 input channels × 16 output channels;
- * - `relu_grad`: dy · step(y), the gradient of a ReLU from its output, in one pass.
- * Each call's work is a range of items (the filter gradient's tiles, the ReLU gradient's elements). On more
+ * - `relu_grad`: dy · step(y), the gradient of a ReLU from its output, in one pass;
+ * - `max_pool`, `max_pool_grad`: 3D (or 2D) max pooling and its gradient, with TF.js's tie and NaN rules.
+ * Each call's work is a range of items (the filter gradient's tiles, the ReLU gradient's elements, the
+ * pools' images). On more
  * than one thread it runs through helpers that a platform installs (setWasmKernelHelpers; Node's are in
  * node/wasmKernelThreads.ts): each thread its own instance over the same shared memory, each a contiguous
  * range of the items. An item is always computed whole by one thread (a tile's sums run over the output
@@ -20,8 +22,8 @@ import { wasmKernelsPlain, wasmKernelsShared } from './wasmKernelBinaries.js';
  * wasmKernelInstance answers undefined, once and for good, and the composed paths run from then on.
  */
 
-export type WasmKernelName = 'filter_gradient' | 'relu_grad';
-export const WASM_KERNELS: readonly WasmKernelName[] = ['filter_gradient', 'relu_grad'];
+export type WasmKernelName = 'filter_gradient' | 'relu_grad' | 'max_pool' | 'max_pool_grad';
+export const WASM_KERNELS: readonly WasmKernelName[] = ['filter_gradient', 'relu_grad', 'max_pool', 'max_pool_grad'];
 
 export interface WasmKernelInstance {
   /** Items of a filter gradient (its tiles), from the geometry at `geometryPtr`. */
@@ -96,6 +98,12 @@ export interface WasmKernelHelpers {
 
 let helpers: WasmKernelHelpers | undefined;
 
+/**
+ * The least work worth a thread (a hand-off costs about as much): ReLU-gradient elements, and max-pool
+ * window visits. Exported for tests, which lower them to split small tensors.
+ */
+export const wasmKernelTuning = { reluGradMinPerThread: 64 * 1024, poolMinVisitsPerThread: 64 * 1024 };
+
 /** Installs (or with undefined removes) the helper threads; the kernels run on the calling thread alone without them. */
 export function setWasmKernelHelpers(h: WasmKernelHelpers | undefined): void {
   helpers = h;
@@ -168,10 +176,46 @@ export function runFilterGradient(inst: WasmKernelInstance, memory: WebAssembly.
 
 // ---- ReLU gradient ----
 
-/** Elements below which a ReLU gradient stays on one thread (a hand-off costs about as much as this many). */
-const RELU_GRAD_MIN_PER_THREAD = 64 * 1024;
 
 /** out = dy · step(y) over `n` floats at the byte offsets given (16-byte-aligned ranges between threads). */
 export function runReluGrad(inst: WasmKernelInstance, memory: WebAssembly.Memory, p: { dy: number; y: number; out: number }, n: number): void {
-  runSplit(inst, memory, 'relu_grad', [p.dy, p.y, p.out], n, 4, RELU_GRAD_MIN_PER_THREAD);
+  runSplit(inst, memory, 'relu_grad', [p.dy, p.y, p.out], n, 4, wasmKernelTuning.reluGradMinPerThread);
+}
+
+// ---- max pooling ----
+
+/** A max pool's geometry, 2D as depth 1: native/wasm/max_pool.c's PoolGeometry. */
+export interface PoolKernelGeometry {
+  N: number; C: number; D: number; H: number; W: number;
+  OD: number; OH: number; OW: number;
+  FD: number; FH: number; FW: number;
+  sd: number; sh: number; sw: number;
+  dd: number; dh: number; dw: number;
+  pd: number; ph: number; pw: number;
+}
+
+export const POOL_GEOMETRY_INTS = 20;
+
+export function poolGeometryInts(g: PoolKernelGeometry): Int32Array {
+  return Int32Array.from([g.N, g.C, g.D, g.H, g.W, g.OD, g.OH, g.OW, g.FD, g.FH, g.FW, g.sd, g.sh, g.sw, g.dd, g.dh, g.dw, g.pd, g.ph, g.pw]);
+}
+
+/** Whether the pool kernels take this geometry: x and y neither empty nor beyond 2³⁰ floats. */
+export function poolTakes(g: PoolKernelGeometry): boolean {
+  const x = g.N * g.D * g.H * g.W * g.C;
+  const y = g.N * g.OD * g.OH * g.OW * g.C;
+  return x > 0 && y > 0 && Math.max(x, y) < 2 ** 30;
+}
+
+const imagesPerThread = (g: PoolKernelGeometry): number => Math.max(1, Math.ceil(wasmKernelTuning.poolMinVisitsPerThread / (g.OD * g.OH * g.OW * g.C * g.FD * g.FH * g.FW)));
+
+/** y = max pool of x, images split between threads. The geometry must already be written at p.geometry. */
+export function runMaxPool(inst: WasmKernelInstance, memory: WebAssembly.Memory, p: { geometry: number; x: number; y: number }, g: PoolKernelGeometry): void {
+  runSplit(inst, memory, 'max_pool', [p.geometry, p.x, p.y], g.N, 1, imagesPerThread(g));
+}
+
+/** Zeroes dx (the input's size) and adds each output's dy into its window's first maximum. */
+export function runMaxPoolGrad(inst: WasmKernelInstance, memory: WebAssembly.Memory, p: { geometry: number; x: number; dy: number; dx: number }, g: PoolKernelGeometry): void {
+  new Float32Array(memory.buffer, p.dx, g.N * g.D * g.H * g.W * g.C).fill(0);
+  runSplit(inst, memory, 'max_pool_grad', [p.geometry, p.x, p.dy, p.dx], g.N, 1, imagesPerThread(g));
 }

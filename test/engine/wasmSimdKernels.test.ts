@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resetEngine, selectEngine } from '../../src/engine/node/index.js';
+import { wasmPoolingTuning } from '../../src/engine/jsPooling.js';
 import { wasmConvTuning } from '../../src/engine/wasmConv.js';
 import {
   filterGradientTakes,
@@ -15,6 +16,7 @@ import {
   runReluGrad,
   setWasmKernelHelpers,
   wasmHeapMemory,
+  wasmKernelTuning,
   wasmKernelHelpers,
   type KernelGeometry,
 } from '../../src/engine/wasmSimdKernels.js';
@@ -287,6 +289,62 @@ describe('gendice wasm ReLU gradient kernel', () => {
     } finally {
       setWasmKernelHelpers(previous);
     }
+  });
+});
+
+describe('gendice wasm max-pool kernels', () => {
+  afterEach(() => {
+    wasmPoolingTuning.kernels = true;
+    wasmKernelTuning.poolMinVisitsPerThread = 64 * 1024;
+    setWasmKernelHelpers(previousHelpers);
+  });
+  const previousHelpers = wasmKernelHelpers();
+  // negatives, ties (a value repeated at the next pixel), NaN and -Infinity, so that windows of only
+  // NaN / -Infinity exist at the corners
+  function pooled(shape: number[], seed: number) {
+    const x = randn(shape, seed);
+    const C = shape[shape.length - 1]!;
+    for (let i = 0; i < x.values.length; i += 3) x.values[i] = -Math.abs(x.values[i]!);
+    for (let i = 0; i + C < x.values.length; i += 5 * C + 1) x.values[i + C] = x.values[i]!;
+    for (let i = 2; i < x.values.length; i += 13) x.values[i] = i % 2 === 0 ? Number.NaN : Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < C; c++) x.values[c] = Number.NaN;
+    return x;
+  }
+  const canon = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)).map((b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
+  it.each([
+    { shape: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [3, 7, 9, 6], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [2, 7, 5, 9], size: 3, strides: 1, pad: 'valid' as const },
+    { shape: [1, 6, 6, 4], size: 2, strides: 1, pad: 'same' as const },
+    { shape: [1, 4, 4, 4, 4], size: 2, strides: 2, pad: 'same' as const },
+    { shape: [2, 4, 6, 5, 5], size: 2, strides: 2, pad: 'valid' as const },
+    { shape: [3, 5, 5, 6, 8], size: 3, strides: 2, pad: 'same' as const },
+    { shape: [2, 4, 5, 4, 3], size: 3, strides: 1, pad: 'same' as const },
+  ])('$shape pool $size stride $strides $pad: the bits of the heap scan, on one thread and split by images', async ({ shape, size, strides, pad }) => {
+    const x = pooled(shape, 91);
+    const rank5 = shape.length === 5;
+    const f = (t: tf.Tensor) => (rank5 ? tf.maxPool3d(t as tf.Tensor5D, size, strides, pad) : tf.maxPool(t as tf.Tensor4D, size, strides, pad));
+    const fn = () => {
+      const xt = tensor(x);
+      const y = f(xt);
+      const dy = tensor(randn(y.shape, 92));
+      return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(xt)];
+    };
+    const byKernel = await onEngine('wasm', fn);
+    let calls = 0;
+    wasmKernelTuning.poolMinVisitsPerThread = 1; // every image worth a thread
+    const memory = wasmHeapMemory(tf.backend())!;
+    setWasmKernelHelpers({ memory, threads: 3, run: (_k, _a, ranges, compute) => ((calls += 1), [...ranges].reverse().forEach(([a, b]) => compute(a, b))) });
+    const split = await onEngine('wasm', fn);
+    setWasmKernelHelpers(previousHelpers);
+    wasmPoolingTuning.kernels = false;
+    const scan = await onEngine('wasm', fn);
+    byKernel.forEach((r, i) => {
+      expect(canon(r)).toEqual(canon(scan[i]!));
+      expect(canon(split[i]!)).toEqual(canon(r));
+    });
+    // split by images: the gradient, and in 3D the two forward pools too (2D forward pools are XNNPACK's)
+    expect(calls).toBe(shape[0]! < 2 ? 0 : rank5 ? 3 : 1);
   });
 });
 

@@ -1,7 +1,7 @@
 // Child process of wasmThreads.test.ts: starts the wasm engine (GENDICE_WASM_THREADS from the parent), runs
-// convolutions and a matmul with their gradients on seeded values, and prints the thread count XNNPACK
-// reports, how many helper threads of gendice's wasm kernels did work, and a digest of every result. It
-// must then end by itself (the pthread workers are unref'd).
+// convolutions, a max pool and a matmul with their gradients on seeded values, and prints the thread count
+// XNNPACK reports, how many helper threads of gendice's wasm kernels did work, and a digest of every result.
+// It must then end by itself (the pthread workers are unref'd).
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { selectEngine } from '../../src/engine/node/index.js';
@@ -18,6 +18,9 @@ tf.tidy(() => {
   const x3 = tf.randomNormal([2, 12, 12, 12, 4], 0, 1, 'float32', 3);
   const f3 = tf.randomNormal([3, 3, 3, 4, 8], 0, 1, 'float32', 4);
   add([tf.conv3d(x3 as tf.Tensor5D, f3 as tf.Tensor5D, 1, 'same'), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, 1, 'same').square().sum())([x3, f3])]);
+  // a max pool and its gradient big enough to be split between threads by images
+  const x4 = tf.randomNormal([4, 24, 24, 24, 8], 0, 1, 'float32', 7);
+  add([tf.maxPool3d(x4 as tf.Tensor5D, 2, 2, 'same'), tf.grad((t: tf.Tensor) => tf.maxPool3d(t as tf.Tensor5D, 3, 2, 'same').square().sum())(x4)]);
   const a = tf.randomNormal([300, 200], 0, 1, 'float32', 5);
   const b = tf.randomNormal([200, 100], 0, 1, 'float32', 6);
   add([tf.matMul(a, b)]);

@@ -75,7 +75,7 @@ export const wasmProvider: EngineProvider = {
     const kernelThreads = memory === undefined ? 1 : startWasmKernelThreads(memory, threads);
     await wasmKernelThreadsSettled();
     const plural = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
-    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${plural(threads)}; gendice's filter and ReLU gradients, ${plural(kernelThreads)}` };
+    return { ok: true, what: `TF.js wasm with composed XNNPACK convolutions, ${plural(threads)}; gendice's filter and ReLU gradients and max pooling, ${plural(kernelThreads)}` };
   },
 };
 
