@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { NativeMemoryKernels } from './nativeAddon.js';
 import { floatValues, sizeOf, type CpuBackend } from './cpuBackend.js';
 import { callOriginal, replaceKernel, type KernelArgs } from './kernelRegistry.js';
-import { heapFloats, kernelsOn, type WasmBackend } from './wasmConv.js';
-import { POOL_GEOMETRY_INTS, poolGeometryInts, poolTakes, runMaxPool, runMaxPoolGrad, type PoolKernelGeometry } from './wasmSimdKernels.js';
+import { heapFloats, kernelsOn, runOnHeap, type HeapKernels, type WasmBackend } from './wasmConv.js';
+import { poolGeometryInts, poolTakes, runMaxPool, runMaxPoolGrad, type PoolKernelGeometry } from './wasmSimdKernels.js';
 import { uninitialisedFloat32, zeroedFloat32 } from './outputArrays.js';
 
 
@@ -164,17 +164,6 @@ export function registerPooling(native?: NativeMemoryKernels): void {
   maxPoolGrad('MaxPool3DGrad', pool3d, native);
 }
 
-/**
- * Registers MaxPool3D, MaxPool3DGrad and MaxPoolGrad for float32 channels-last on `wasm`, as the cpu scan
- * on the heap.
- * TF.js 4.22's wasm kernels start each window's maximum at FLT_MIN (1.18e-38) instead of -Infinity, so a
- * window of negative values pools to 1.18e-38 and its gradient goes to the window's first voxel (measured:
- * maxPool3d of [-3, -2, -1, -4, -5, -6, -7, -8] in one 2³ window gives 1.18e-38 and sends the gradient to
- * -3; cpu gives -1 and sends it to -1). Also MaxPoolGrad (2D): wasm's kernel sends the gradient of a
- * window of negative values elsewhere than to its maximum too (test/engine/wasmKernels.test.ts fails on it
- * in 3 of 4 cases without ties), and is slow: 103 ms against the scan's 42 ms on [8, 128², 16] (2×2,
- * stride 2; one run each). The 2D forward (XNNPACK's) is right and stays.
- */
 /** Switches gendice's wasm pooling kernels (wasmSimdKernels.ts) off, for tests: the heap scan in JS runs instead. */
 export const wasmPoolingTuning = { kernels: true };
 
@@ -185,33 +174,26 @@ const kernelGeometry = (g: PoolGeometry): PoolKernelGeometry => ({
 });
 
 /**
- * `run` with gendice's wasm pooling kernel on the backend's heap (the geometry written to a temporary int32
- * tensor there); false where the kernels do not take the geometry or cannot run on this heap.
+ * gendice's wasm pooling kernels on the backend's heap, with the pool's kernel geometry; undefined where they
+ * do not take the geometry or cannot run on this heap (the heap scan runs then).
  */
-function byWasmKernel(backend: WasmBackend, g: PoolGeometry, run: (k: NonNullable<ReturnType<typeof kernelsOn>>, geometry: number, kg: PoolKernelGeometry) => void): boolean {
+function poolKernels(backend: WasmBackend, g: PoolGeometry): { k: HeapKernels; kg: PoolKernelGeometry } | undefined {
   const kg = kernelGeometry(g);
-  const kernels = wasmPoolingTuning.kernels && poolTakes(kg) ? kernelsOn(backend) : undefined;
-  if (kernels === undefined) return false;
-  const geometry = backend.makeOutput([POOL_GEOMETRY_INTS], 'int32');
-  try {
-    new Int32Array(kernels.memory.buffer, kernels.at(geometry), POOL_GEOMETRY_INTS).set(poolGeometryInts(kg));
-    run(kernels, kernels.at(geometry), kg);
-  } finally {
-    backend.disposeData(geometry.dataId);
-  }
-  return true;
+  const k = wasmPoolingTuning.kernels && poolTakes(kg) ? kernelsOn(backend) : undefined;
+  return k === undefined ? undefined : { k, kg };
 }
 
-/** `f()`, freeing `out` when it throws. */
-function withOutput(backend: WasmBackend, out: tf.TensorInfo, f: () => boolean): boolean {
-  try {
-    return f();
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    throw e;
-  }
-}
-
+/**
+ * Registers MaxPool3D, MaxPool3DGrad and MaxPoolGrad for float32 channels-last on `wasm`: gendice's wasm
+ * SIMD kernels where they run, else the cpu scan on the heap (the same bits).
+ * TF.js 4.22's wasm kernels start each window's maximum at FLT_MIN (1.18e-38) instead of -Infinity, so a
+ * window of negative values pools to 1.18e-38 and its gradient goes to the window's first voxel (measured:
+ * maxPool3d of [-3, -2, -1, -4, -5, -6, -7, -8] in one 2³ window gives 1.18e-38 and sends the gradient to
+ * -3; cpu gives -1 and sends it to -1). Also MaxPoolGrad (2D): wasm's kernel sends the gradient of a
+ * window of negative values elsewhere than to its maximum too (test/engine/wasmKernels.test.ts fails on it
+ * in 3 of 4 cases without ties), and is slow: 103 ms against the scan's 42 ms on [8, 128², 16] (2×2,
+ * stride 2; one run each). The 2D forward (XNNPACK's) is right and stays.
+ */
 export function registerWasmPooling(): void {
   replaceKernel('MaxPool3D', 'wasm', 'wasm-composed', (original) => (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
@@ -220,7 +202,11 @@ export function registerWasmPooling(): void {
     if (!x || x.dtype !== 'float32' || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NDHWC')) return callOriginal('MaxPool3D', original, args);
     const g = pool3d(x.shape, attrs);
     const out = backend.makeOutput([g.batch, ...g.outSize, g.channels], 'float32');
-    if (withOutput(backend, out, () => byWasmKernel(backend, g, (k, geometry, kg) => runMaxPool(k.inst, k.memory, { geometry, x: k.at(x), y: k.at(out) }, kg)))) return out;
+    const pool = poolKernels(backend, g);
+    if (pool !== undefined) {
+      const { k, kg } = pool;
+      return runOnHeap(backend, k, out, poolGeometryInts(kg), (geometry) => runMaxPool(k.inst, k.memory, { geometry, x: k.at(x), y: k.at(out) }, kg));
+    }
     // Views taken after makeOutput, which may grow (and so move) the heap.
     const y = heapFloats(backend, out);
     maxPoolScan(heapFloats(backend, x), g, (o, best) => y.set(best, o));
@@ -233,7 +219,11 @@ export function registerWasmPooling(): void {
       if (!dy || !input || dy.dtype !== 'float32' || input.dtype !== 'float32') return callOriginal(name, original, args);
       const g = geometry(input.shape, args.attrs ?? {});
       const out = backend.makeOutput(input.shape.slice(), 'float32');
-      if (withOutput(backend, out, () => byWasmKernel(backend, g, (k, geometry, kg) => runMaxPoolGrad(k.inst, k.memory, { geometry, x: k.at(input), dy: k.at(dy), dx: k.at(out) }, kg)))) return out;
+      const pool = poolKernels(backend, g);
+      if (pool !== undefined) {
+        const { k, kg } = pool;
+        return runOnHeap(backend, k, out, poolGeometryInts(kg), (geometry) => runMaxPoolGrad(k.inst, k.memory, { geometry, x: k.at(input), dy: k.at(dy), dx: k.at(out) }, kg));
+      }
       const dx = heapFloats(backend, out);
       dx.fill(0);
       const dyv = heapFloats(backend, dy);

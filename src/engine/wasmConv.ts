@@ -5,7 +5,7 @@ import { FUSED_CONV2D_KERNEL, FUSED_CONV3D_KERNEL, RELU_GRAD_KERNEL } from './fu
 import { sumAxes } from './jsReduce.js';
 import { sliceInto } from './jsSliceConcat.js';
 import { callOriginal, replaceKernel, type KernelFunction, type KernelArgs } from './kernelRegistry.js';
-import { filterGradientTakes, GEOMETRY_INTS, geometryInts, runFilterGradient, runReluGrad, wasmHeapMemory, wasmKernelInstance, type KernelGeometry, type WasmKernelInstance } from './wasmSimdKernels.js';
+import { filterGradientTakes, geometryInts, runFilterGradient, runReluGrad, wasmHeapMemory, wasmKernelInstance, type KernelGeometry, type WasmKernelInstance } from './wasmSimdKernels.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -553,8 +553,15 @@ function backpropFilter(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo
   return out;
 }
 
-/** gendice's wasm kernels over this backend's heap and the byte offset of a tensor on it; undefined where they cannot run. */
-export function kernelsOn(backend: WasmBackend): { memory: WebAssembly.Memory; inst: WasmKernelInstance; at(t: tf.TensorInfo): number } | undefined {
+/** gendice's wasm kernels over a wasm backend's heap, and the byte offset of a tensor on it. */
+export interface HeapKernels {
+  memory: WebAssembly.Memory;
+  inst: WasmKernelInstance;
+  at(t: tf.TensorInfo): number;
+}
+
+/** gendice's wasm kernels on this backend's heap; undefined where they cannot run there. */
+export function kernelsOn(backend: WasmBackend): HeapKernels | undefined {
   const memory = wasmHeapMemory(backend);
   const inst = memory === undefined ? undefined : wasmKernelInstance(memory);
   if (memory === undefined || inst === undefined) return undefined;
@@ -562,42 +569,44 @@ export function kernelsOn(backend: WasmBackend): { memory: WebAssembly.Memory; i
 }
 
 /**
- * The filter gradient by gendice's wasm kernel, on the heap where x and dy already are: undefined where the
- * kernel does not take the geometry or cannot run on this backend's memory.
+ * Runs a kernel call `f` that writes `out`, with `ints` (its geometry, if it reads one) in a temporary int32
+ * tensor on the heap, whose byte offset `f` gets; the temporary is freed after, `out` too if `f` throws.
  */
-function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo | undefined {
-  const k: KernelGeometry = dims3(g3);
-  const kernels = wasmConvTuning.filterGradKernel && filterGradientTakes(k) ? kernelsOn(backend) : undefined;
-  if (kernels === undefined) return undefined;
-  const { memory, inst, at } = kernels;
-  const geometry = backend.makeOutput([GEOMETRY_INTS], 'int32');
-  const out = backend.makeOutput(filterShape, 'float32');
+export function runOnHeap(backend: WasmBackend, k: HeapKernels, out: tf.TensorInfo, ints: Int32Array | undefined, f: (geometry: number) => void): tf.TensorInfo {
+  const geometry = ints === undefined ? undefined : backend.makeOutput([ints.length], 'int32');
   try {
-    new Int32Array(memory.buffer, at(geometry), GEOMETRY_INTS).set(geometryInts(k));
-    runFilterGradient(inst, memory, { geometry: at(geometry), x: at(x), dy: at(dy), dW: at(out) }, sizeOf(filterShape));
+    if (geometry !== undefined) new Int32Array(k.memory.buffer, k.at(geometry), ints!.length).set(ints!);
+    f(geometry === undefined ? 0 : k.at(geometry));
   } catch (e) {
     dispose(backend, out);
     throw e;
   } finally {
-    dispose(backend, geometry);
+    if (geometry !== undefined) dispose(backend, geometry);
   }
   return out;
+}
+
+/**
+ * The filter gradient by gendice's wasm kernel, on the heap where x and dy already are: undefined where the
+ * kernel does not take the geometry or cannot run on this backend's memory.
+ */
+function filterGradientByKernel(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo | undefined {
+  const g: KernelGeometry = dims3(g3);
+  const k = wasmConvTuning.filterGradKernel && filterGradientTakes(g) ? kernelsOn(backend) : undefined;
+  if (k === undefined) return undefined;
+  const out = backend.makeOutput(filterShape, 'float32');
+  return runOnHeap(backend, k, out, geometryInts(g), (geometry) =>
+    runFilterGradient(k.inst, k.memory, { geometry, x: k.at(x), dy: k.at(dy), dW: k.at(out) }, sizeOf(filterShape)),
+  );
 }
 
 /** dy · step(y) by gendice's wasm kernel, in one pass: undefined where it cannot run on this backend's memory. */
 function reluGradByKernel(backend: WasmBackend, dy: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo | undefined {
   const n = sizeOf(dy.shape);
-  const kernels = wasmConvTuning.reluGradKernel && n > 0 ? kernelsOn(backend) : undefined;
-  if (kernels === undefined) return undefined;
-  const { memory, inst, at } = kernels;
+  const k = wasmConvTuning.reluGradKernel && n > 0 ? kernelsOn(backend) : undefined;
+  if (k === undefined) return undefined;
   const out = backend.makeOutput(dy.shape, 'float32');
-  try {
-    runReluGrad(inst, memory, { dy: at(dy), y: at(y), out: at(out) }, n);
-  } catch (e) {
-    dispose(backend, out);
-    throw e;
-  }
-  return out;
+  return runOnHeap(backend, k, out, undefined, () => runReluGrad(k.inst, k.memory, { dy: k.at(dy), y: k.at(y), out: k.at(out) }, n));
 }
 
 function filterGradient(backend: WasmBackend, g3: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo, filterShape: number[]): tf.TensorInfo {

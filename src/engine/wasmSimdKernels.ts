@@ -10,10 +10,9 @@ import { wasmKernelsPlain, wasmKernelsShared } from './wasmKernelBinaries.js';
  * - `relu_grad`: dy · step(y), the gradient of a ReLU from its output, in one pass;
  * - `max_pool`, `max_pool_grad`: 3D (or 2D) max pooling and its gradient, with TF.js's tie and NaN rules.
  * Each call's work is a range of items (the filter gradient's tiles, the ReLU gradient's elements, the
- * pools' images). On more
- * than one thread it runs through helpers that a platform installs (setWasmKernelHelpers; Node's are in
- * node/wasmKernelThreads.ts): each thread its own instance over the same shared memory, each a contiguous
- * range of the items. An item is always computed whole by one thread (a tile's sums run over the output
+ * pools' images). On more than one thread it runs through helpers that a platform installs
+ * (setWasmKernelHelpers; Node's are in node/wasmKernelThreads.ts): each thread its own instance over the
+ * same shared memory, each a contiguous range of the items. An item is always computed whole by one thread (a tile's sums run over the output
  * positions in one fixed order), so the values do not depend on the thread count or on the helpers.
  *
  * Edge-case policy: the filter gradient takes float32 channels-last convolutions whose output channels are
@@ -176,7 +175,6 @@ export function runFilterGradient(inst: WasmKernelInstance, memory: WebAssembly.
 
 // ---- ReLU gradient ----
 
-
 /** out = dy · step(y) over `n` floats at the byte offsets given (16-byte-aligned ranges between threads). */
 export function runReluGrad(inst: WasmKernelInstance, memory: WebAssembly.Memory, p: { dy: number; y: number; out: number }, n: number): void {
   runSplit(inst, memory, 'relu_grad', [p.dy, p.y, p.out], n, 4, wasmKernelTuning.reluGradMinPerThread);
@@ -194,8 +192,7 @@ export interface PoolKernelGeometry {
   pd: number; ph: number; pw: number;
 }
 
-export const POOL_GEOMETRY_INTS = 20;
-
+/** The 20 int32 the pool kernels read, in PoolGeometry's order. */
 export function poolGeometryInts(g: PoolKernelGeometry): Int32Array {
   return Int32Array.from([g.N, g.C, g.D, g.H, g.W, g.OD, g.OH, g.OW, g.FD, g.FH, g.FW, g.sd, g.sh, g.sw, g.dd, g.dh, g.dw, g.pd, g.ph, g.pw]);
 }
@@ -209,7 +206,7 @@ export function poolTakes(g: PoolKernelGeometry): boolean {
 
 const imagesPerThread = (g: PoolKernelGeometry): number => Math.max(1, Math.ceil(wasmKernelTuning.poolMinVisitsPerThread / (g.OD * g.OH * g.OW * g.C * g.FD * g.FH * g.FW)));
 
-/** y = max pool of x, images split between threads. The geometry must already be written at p.geometry. */
+/** y = max pool of x, images split between threads. The geometry (poolGeometryInts) must already be at p.geometry. */
 export function runMaxPool(inst: WasmKernelInstance, memory: WebAssembly.Memory, p: { geometry: number; x: number; y: number }, g: PoolKernelGeometry): void {
   runSplit(inst, memory, 'max_pool', [p.geometry, p.x, p.y], g.N, 1, imagesPerThread(g));
 }

@@ -97,6 +97,8 @@ function setUp(g: KernelGeometry, shared: boolean, rowsPerChunk?: number) {
 }
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+/** bits, with every NaN as 'NaN' (so +0 and -0 apart, NaN payloads alike) */
+const canon = (a: Float32Array) => bits(a).map((b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
 
 const cases: Case[] = [
   { x: [1, 1, 8, 8, 3], Co: 16, f: [1, 3, 3], p: [0, 1, 1] }, // odd Ci: a last tile of one input channel
@@ -252,8 +254,6 @@ describe('gendice wasm ReLU gradient kernel', () => {
     for (let i = 3; i < n; i += 11) y[i] = [0, -0, Number.NaN, 1e-40][(i / 11) % 4 | 0]!;
     return { dy, y };
   }
-  // NaN lanes compare as NaN, everything else by bits (so +0 and -0 apart)
-  const canon = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)).map((b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
   it.each([1, 3, 4, 17, 1000, 200_003])('%i elements on the wasm engine: the bits of Step then Multiply', async (n) => {
     const { dy, y } = values(n, 71);
     const fn = () => tf.engine().runKernel('GendiceReluGrad', { dy: tf.tensor(dy, [n]), y: tf.tensor(y, [n]) }) as tf.Tensor;
@@ -310,7 +310,6 @@ describe('gendice wasm max-pool kernels', () => {
     for (let c = 0; c < C; c++) x.values[c] = Number.NaN;
     return x;
   }
-  const canon = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)).map((b, i) => (Number.isNaN(a[i]) ? 'NaN' : b));
   it.each([
     { shape: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' as const },
     { shape: [3, 7, 9, 6], size: 3, strides: 2, pad: 'same' as const },
